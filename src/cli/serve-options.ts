@@ -1,0 +1,110 @@
+import type { ArgsDef } from "citty";
+import { DEFAULTS, QUICKACK_MODES, type ServerConfig } from "../server/index.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+import type { KeepaliveOptions } from "../net/index.ts";
+import { UsageError } from "./errors.ts";
+import { givenBoolean, givenString, type CliArgs, type Given } from "./flags.ts";
+import { parseBoolean, parseChoice, parseHost, parseInteger, parsePort, parseSeconds, parseSize } from "./values.ts";
+
+/** --host/--port, shared by serve, client and bench. */
+export const addressArgs = {
+  host: { type: "string", valueHint: "ADDR", description: "IPv4 address (localhost = 127.0.0.1; 0.0.0.0 = all) [127.0.0.1]" },
+  port: { type: "string", valueHint: "PORT", description: "TCP port; 0 picks a free one [9999]" },
+} as const satisfies ArgsDef;
+
+export const logArgs = {
+  "log-level": { type: "string", valueHint: "LEVEL", description: `${LOG_LEVELS.join(", ")} [info]` },
+  "log-format": { type: "string", valueHint: "FORMAT", description: "pretty, or json (one object per line) [pretty]" },
+} as const satisfies ArgsDef;
+
+// No citty `default`s: an absent flag must fall through to TCP_ECHO_<OPTION>, then to DEFAULTS.
+export const serveArgs = {
+  ...addressArgs,
+  timeout: { type: "string", valueHint: "SECONDS", description: "idle timeout; 0 disables [5.5]" },
+  backlog: { type: "string", valueHint: "N", description: "accept queue size for listen() [somaxconn]" },
+  "recv-buf": { type: "string", valueHint: "BYTES", description: "SO_RCVBUF (64k, 1m, ...) [kernel default]" },
+  "send-buf": { type: "string", valueHint: "BYTES", description: "SO_SNDBUF [kernel default]" },
+  quickack: { type: "string", valueHint: "MODE", description: "TCP_QUICKACK: auto, always or off [auto]" },
+  nodelay: { type: "boolean", description: "TCP_NODELAY (--no-nodelay: leave Nagle on) [on]" },
+  keepalive: { type: "string", valueHint: "SECONDS", description: "SO_KEEPALIVE with this TCP_KEEPIDLE [off]" },
+  "keepalive-interval": { type: "string", valueHint: "SECONDS", description: "TCP_KEEPINTVL [kernel default]" },
+  "keepalive-count": { type: "string", valueHint: "N", description: "TCP_KEEPCNT [kernel default]" },
+  "reuse-port": { type: "boolean", description: "SO_REUSEPORT (SO_REUSEADDR is always on) [on]" },
+  "max-connections": { type: "string", valueHint: "N", description: "open connections at once; 0 = unlimited [0]" },
+  "max-buffer": { type: "string", valueHint: "BYTES", description: "echo bytes held per connection before reading pauses [1m]" },
+  "shutdown-timeout": { type: "string", valueHint: "SECONDS", description: "how long a graceful stop waits for peers [5]" },
+  ...logArgs,
+} as const satisfies ArgsDef;
+
+export interface LogSettings {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
+
+export type ServeSettings = Omit<ServerConfig, "logger"> & { readonly log: LogSettings };
+
+type Env = Record<string, string | undefined>;
+
+function map<T>(g: Given<string> | undefined, parse: (from: string, text: string) => T, fallback: T): T {
+  return g === undefined ? fallback : parse(g.from, g.value);
+}
+
+function flag(args: CliArgs, env: Env, option: string, fallback: boolean): boolean {
+  const g = givenBoolean(args, env, option);
+  if (g === undefined) return fallback;
+  return typeof g.value === "boolean" ? g.value : parseBoolean(g.from, g.value);
+}
+
+export function resolveLog(args: CliArgs, env: Env): LogSettings {
+  return {
+    level: map(givenString(args, env, "log-level"), (f, t) => parseChoice(f, t, LOG_LEVELS), "info"),
+    format: map(givenString(args, env, "log-format"), (f, t) => parseChoice(f, t, LOG_FORMATS), "pretty"),
+  };
+}
+
+export function resolveAddress(args: CliArgs, env: Env, defaults: { host: string; port: number }) {
+  return {
+    host: map(givenString(args, env, "host"), parseHost, defaults.host),
+    port: map(givenString(args, env, "port"), parsePort, defaults.port),
+  };
+}
+
+// Linux limits for the keep-alive options (include/net/tcp.h: MAX_TCP_KEEPIDLE/KEEPINTVL/KEEPCNT).
+const KEEP_MAX = 32767;
+const KEEPCNT_MAX = 127;
+
+function resolveKeepalive(args: CliArgs, env: Env): KeepaliveOptions | null {
+  const idle = givenString(args, env, "keepalive");
+  const interval = givenString(args, env, "keepalive-interval");
+  const count = givenString(args, env, "keepalive-count");
+  if (!idle) {
+    const orphan = interval ?? count;
+    if (orphan) throw new UsageError(`${orphan.from} needs --keepalive SECONDS as well`);
+    return null;
+  }
+  return {
+    idle: parseInteger(idle.from, idle.value, 1, KEEP_MAX, "a whole number of seconds"),
+    interval: map(interval, (f, t) => parseInteger(f, t, 1, KEEP_MAX, "a whole number of seconds"), null),
+    count: map(count, (f, t) => parseInteger(f, t, 1, KEEPCNT_MAX), null),
+  };
+}
+
+/** Flags, then TCP_ECHO_* variables, then defaults; every value validated. Throws UsageError. */
+export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
+  const int = (min: number, max: number) => (f: string, t: string) => parseInteger(f, t, min, max);
+  return {
+    ...resolveAddress(args, env, DEFAULTS),
+    timeout: map(givenString(args, env, "timeout"), (f, t) => parseSeconds(f, t), DEFAULTS.timeout),
+    backlog: map(givenString(args, env, "backlog"), int(1, 2 ** 31 - 1), DEFAULTS.backlog),
+    recvBuf: map(givenString(args, env, "recv-buf"), (f, t) => parseSize(f, t), DEFAULTS.recvBuf),
+    sendBuf: map(givenString(args, env, "send-buf"), (f, t) => parseSize(f, t), DEFAULTS.sendBuf),
+    quickack: map(givenString(args, env, "quickack"), (f, t) => parseChoice(f, t, QUICKACK_MODES), DEFAULTS.quickack),
+    nodelay: flag(args, env, "nodelay", DEFAULTS.nodelay),
+    keepalive: resolveKeepalive(args, env),
+    reusePort: flag(args, env, "reuse-port", DEFAULTS.reusePort),
+    maxConnections: map(givenString(args, env, "max-connections"), int(0, 2 ** 31 - 1), DEFAULTS.maxConnections),
+    maxBuffer: map(givenString(args, env, "max-buffer"), (f, t) => parseSize(f, t), DEFAULTS.maxBuffer),
+    shutdownTimeout: map(givenString(args, env, "shutdown-timeout"), (f, t) => parseSeconds(f, t), DEFAULTS.shutdownTimeout),
+    log: resolveLog(args, env),
+  };
+}

@@ -1,0 +1,114 @@
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
+import { colors } from "consola/utils";
+
+export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["pretty", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Structured fields of one event; names are the stable JSON field names documented in the README. */
+export type LogFields = Record<string, unknown>;
+
+type Emitting = Exclude<LogLevel, "silent">;
+
+const CONSOLA_LEVEL: Record<LogLevel, number> = {
+  silent: Number.NEGATIVE_INFINITY,
+  error: 0,
+  warn: 1,
+  info: 3,
+  debug: 4,
+  trace: 5,
+};
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  /** Where finished lines go (one call per line, newline included); stderr by default. */
+  readonly write?: (line: string) => void;
+  /** Colour the pretty format; by default only when stderr is a terminal. */
+  readonly color?: boolean;
+}
+
+interface EventLog extends LogObject {
+  event?: string;
+  fields?: LogFields;
+}
+
+/**
+ * consola carries the levels and reporters; this wrapper adds the per-level booleans that hot
+ * paths test before they build a message, so a disabled level costs one property read.
+ */
+export class Logger {
+  readonly errorOn: boolean;
+  readonly warnOn: boolean;
+  readonly infoOn: boolean;
+  readonly debugOn: boolean;
+  readonly traceOn: boolean;
+  private readonly consola: ConsolaInstance;
+
+  constructor(readonly options: LoggerOptions) {
+    const n = CONSOLA_LEVEL[options.level];
+    this.errorOn = n >= 0;
+    this.warnOn = n >= 1;
+    this.infoOn = n >= 3;
+    this.debugOn = n >= 4;
+    this.traceOn = n >= 5;
+    const write = options.write ?? ((line: string) => void process.stderr.write(line));
+    const reporter =
+      options.format === "json"
+        ? jsonReporter(write)
+        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY));
+    // throttle 0: consola otherwise folds repeated identical lines, and identical payload chunks
+    // are exactly what a debug log of an echo server must show one by one.
+    this.consola = createConsola({ level: n, reporters: [reporter], throttle: 0 });
+  }
+
+  /** `event` is a stable name (open, close, recv, ...); `text` is the human sentence. */
+  log(level: Emitting, event: string, text: string, fields: LogFields = {}): void {
+    this.consola[level]({ message: text, event, fields } as never);
+  }
+  error(event: string, text: string, fields?: LogFields): void {
+    if (this.errorOn) this.log("error", event, text, fields);
+  }
+  warn(event: string, text: string, fields?: LogFields): void {
+    if (this.warnOn) this.log("warn", event, text, fields);
+  }
+  info(event: string, text: string, fields?: LogFields): void {
+    if (this.infoOn) this.log("info", event, text, fields);
+  }
+  debug(event: string, text: string, fields?: LogFields): void {
+    if (this.debugOn) this.log("debug", event, text, fields);
+  }
+  trace(event: string, text: string, fields?: LogFields): void {
+    if (this.traceOn) this.log("trace", event, text, fields);
+  }
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return new Logger(options);
+}
+
+function jsonReporter(write: (line: string) => void): ConsolaReporter {
+  return {
+    log(obj: EventLog) {
+      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? "") };
+      write(JSON.stringify(Object.assign(record, obj.fields)) + "\n");
+    },
+  };
+}
+
+const TAGS: Record<string, string> = { error: "ERROR", warn: "WARN ", info: "INFO ", debug: "DEBUG", trace: "TRACE" };
+
+function prettyReporter(write: (line: string) => void, color: boolean): ConsolaReporter {
+  const paint: Record<string, (s: string) => string> = color
+    ? { error: colors.red, warn: colors.yellow, info: colors.cyan, debug: colors.gray, trace: colors.gray }
+    : {};
+  return {
+    log(obj: EventLog) {
+      const tag = TAGS[obj.type] ?? obj.type.toUpperCase();
+      const time = obj.date.toISOString();
+      const painted = paint[obj.type]?.(tag) ?? tag;
+      write(`${color ? colors.dim(time) : time} ${painted} ${String(obj.args[0] ?? "")}\n`);
+    },
+  };
+}

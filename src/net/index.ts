@@ -1,0 +1,18 @@
+// The socket layer: everything that needs libc (bun:ffi) stays below this folder.
+export { SyscallError, errnoName } from "./errno.ts";
+export { parseIpv4, getSockName, getPeerName, type Ipv4Address } from "./address.ts";
+export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts";
+export { readListenQueue, type ListenQueue } from "./diag.ts";
+export { armQuickAck, setLingerZero } from "./sockopt.ts";
+export { readAvailable } from "./io.ts";
+export {
+  openListenSocket,
+  relisten,
+  closeFd,
+  readSocketOptions,
+  readQuickAck,
+  setNoDelay,
+  type ListenSocketOptions,
+  type KeepaliveOptions,
+  type SocketOptionValues,
+} from "./listener.ts";

@@ -1,0 +1,105 @@
+import { libc, ptr } from "./libc.ts";
+import { check, SyscallError } from "./errno.ts";
+import { encodeSockaddrIn } from "./address.ts";
+import { getIntOption, setIntOption } from "./sockopt.ts";
+import * as C from "./constants.ts";
+
+export interface KeepaliveOptions {
+  /** TCP_KEEPIDLE: idle seconds before the first probe. */
+  readonly idle: number;
+  /** TCP_KEEPINTVL / TCP_KEEPCNT; null keeps the kernel's default. */
+  readonly interval: number | null;
+  readonly count: number | null;
+}
+
+export interface ListenSocketOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly backlog: number;
+  readonly reusePort: boolean;
+  readonly recvBuf: number | null;
+  readonly sendBuf: number | null;
+  readonly keepalive: KeepaliveOptions | null;
+  readonly nodelay: boolean;
+}
+
+/**
+ * socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC), options, bind, listen. Options go
+ * on the listener before listen() because accepted sockets inherit them (socket(7): buffer sizes
+ * must be set before listen() to take effect on accepted connections; SO_KEEPALIVE and the TCP_KEEP*
+ * values are copied into each child too). The fd is closed again if any step fails.
+ */
+export function openListenSocket(o: ListenSocketOptions): number {
+  const fd = check(libc.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0), "socket");
+  try {
+    setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
+    if (o.reusePort) setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
+    if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
+    if (o.sendBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_SNDBUF, o.sendBuf, "SO_SNDBUF");
+    setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, o.nodelay ? 1 : 0, "TCP_NODELAY");
+    if (o.keepalive) {
+      setIntOption(fd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, o.keepalive.idle, "TCP_KEEPIDLE");
+      if (o.keepalive.interval !== null)
+        setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, o.keepalive.interval, "TCP_KEEPINTVL");
+      if (o.keepalive.count !== null)
+        setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPCNT, o.keepalive.count, "TCP_KEEPCNT");
+    }
+    const sa = encodeSockaddrIn(o.host, o.port);
+    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", `${o.host}:${o.port}`);
+    check(libc.listen(fd, o.backlog), "listen");
+    return fd;
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+}
+
+/** Bun.listen({ fd }) calls listen() again with its own backlog (511); this puts ours back. */
+export function relisten(fd: number, backlog: number): void {
+  check(libc.listen(fd, backlog), "listen");
+}
+
+export function closeFd(fd: number): void {
+  libc.close(fd);
+}
+
+/** Option values as the kernel holds them, read back with getsockopt. */
+export interface SocketOptionValues {
+  readonly reuseAddr: boolean;
+  readonly reusePort: boolean;
+  readonly recvBuf: number;
+  readonly sendBuf: number;
+  readonly nodelay: boolean;
+  readonly keepalive: boolean;
+  readonly keepIdle: number;
+  readonly keepInterval: number;
+  readonly keepCount: number;
+}
+
+export function readSocketOptions(fd: number): SocketOptionValues {
+  const sol = (name: number, label: string) => getIntOption(fd, C.SOL_SOCKET, name, label);
+  const tcp = (name: number, label: string) => getIntOption(fd, C.IPPROTO_TCP, name, label);
+  return {
+    reuseAddr: sol(C.SO_REUSEADDR, "SO_REUSEADDR") !== 0,
+    reusePort: sol(C.SO_REUSEPORT, "SO_REUSEPORT") !== 0,
+    recvBuf: sol(C.SO_RCVBUF, "SO_RCVBUF"),
+    sendBuf: sol(C.SO_SNDBUF, "SO_SNDBUF"),
+    nodelay: tcp(C.TCP_NODELAY, "TCP_NODELAY") !== 0,
+    keepalive: sol(C.SO_KEEPALIVE, "SO_KEEPALIVE") !== 0,
+    keepIdle: tcp(C.TCP_KEEPIDLE, "TCP_KEEPIDLE"),
+    keepInterval: tcp(C.TCP_KEEPINTVL, "TCP_KEEPINTVL"),
+    keepCount: tcp(C.TCP_KEEPCNT, "TCP_KEEPCNT"),
+  };
+}
+
+/** TCP_QUICKACK as getsockopt reports it: whether the socket is in quick-ack mode right now. */
+export function readQuickAck(fd: number): boolean {
+  return getIntOption(fd, C.IPPROTO_TCP, C.TCP_QUICKACK, "TCP_QUICKACK") !== 0;
+}
+
+export function setNoDelay(fd: number, on: boolean): void {
+  setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, on ? 1 : 0, "TCP_NODELAY");
+}
+
+export { SyscallError };

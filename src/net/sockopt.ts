@@ -1,0 +1,41 @@
+import { libc, ptr } from "./libc.ts";
+import { check } from "./errno.ts";
+import { IPPROTO_TCP, SOL_SOCKET, SO_LINGER, TCP_QUICKACK } from "./constants.ts";
+
+// Scratch buffers reused by every call: option calls run on the JS thread one at a time, and
+// allocating per call would put garbage on the data path (quick-ack is re-armed per read).
+const intBuf = new Int32Array(1);
+const intPtr = ptr(intBuf);
+const lenBuf = new Uint32Array(1);
+const lenPtr = ptr(lenBuf);
+const one = new Int32Array([1]);
+const onePtr = ptr(one);
+const lingerBuf = new Int32Array(2);
+const lingerPtr = ptr(lingerBuf);
+
+export function setIntOption(fd: number, level: number, name: number, value: number, label: string): void {
+  intBuf[0] = value;
+  check(libc.setsockopt(fd, level, name, intPtr, 4), "setsockopt", label);
+}
+
+export function getIntOption(fd: number, level: number, name: number, label: string): number {
+  lenBuf[0] = 4;
+  check(libc.getsockopt(fd, level, name, intPtr, lenPtr), "getsockopt", label);
+  return intBuf[0]!;
+}
+
+/**
+ * Re-arms quick-ack mode. Linux drops out of it by itself after a few segments (tcp(7): "not
+ * permanent"), so it has to be set again after each read whose ACK would otherwise be delayed.
+ * Returns false when the fd is already gone (a race with close), which callers may ignore.
+ */
+export function armQuickAck(fd: number): boolean {
+  return libc.setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, onePtr, 4) === 0;
+}
+
+/** SO_LINGER {on, 0}: the following close() sends RST and drops unsent data (socket(7)). */
+export function setLingerZero(fd: number): void {
+  lingerBuf[0] = 1;
+  lingerBuf[1] = 0;
+  libc.setsockopt(fd, SOL_SOCKET, SO_LINGER, lingerPtr, 8);
+}

@@ -1,0 +1,48 @@
+import type { KeepaliveOptions } from "../net/index.ts";
+import type { Logger } from "../log/logger.ts";
+
+export const QUICKACK_MODES = ["auto", "always", "off"] as const;
+export type QuickAckMode = (typeof QUICKACK_MODES)[number];
+
+/** Why a connection ended; the `reason` field of the close log line. */
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit"] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Idle timeout in seconds; 0 disables it. */
+  readonly timeout: number;
+  /** listen() backlog; null asks for somaxconn (the most the kernel will give). */
+  readonly backlog: number | null;
+  readonly recvBuf: number | null;
+  readonly sendBuf: number | null;
+  readonly quickack: QuickAckMode;
+  readonly nodelay: boolean;
+  readonly keepalive: KeepaliveOptions | null;
+  readonly reusePort: boolean;
+  /** Open connections allowed at once; 0 = unlimited. */
+  readonly maxConnections: number;
+  /** Echo bytes held for one connection before its reading pauses. */
+  readonly maxBuffer: number;
+  /** Seconds a graceful stop waits for peers to close. */
+  readonly shutdownTimeout: number;
+  readonly logger: Logger;
+}
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 9999,
+  timeout: 5.5,
+  backlog: null,
+  recvBuf: null,
+  sendBuf: null,
+  quickack: "auto",
+  nodelay: true,
+  keepalive: null,
+  reusePort: true,
+  maxConnections: 0,
+  maxBuffer: 1024 * 1024,
+  shutdownTimeout: 5,
+} as const satisfies Omit<ServerConfig, "logger">;

@@ -1,0 +1,104 @@
+import type { Socket } from "bun";
+import type { WheelEntry } from "./deadlines.ts";
+import type { CloseReason } from "./config.ts";
+
+/** Where a connection is in its life; each step only moves forward. */
+export enum Phase {
+  /** Echoing. */
+  Open,
+  /** The peer sent FIN: echo what is buffered, then send ours. */
+  PeerEnded,
+  /** We are stopping (shutdown): echo what is buffered, then FIN; new input is discarded. */
+  Flushing,
+  /** Our FIN is out; waiting for the peer to close. Input is discarded. */
+  FinSent,
+  Closed,
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Per-connection state (the socket's `data`). The echo queue holds bytes the kernel did not take
+ * yet; chunks are Bun's own per-read buffers (a fresh one each `data` event), kept by reference.
+ */
+export class Connection implements WheelEntry {
+  wheelDue = 0;
+  wheelNext: WheelEntry | null = null;
+  wheelPrev: WheelEntry | null = null;
+  wheelSlot = -1;
+
+  phase = Phase.Open;
+  reason: CloseReason | null = null;
+  errorText: string | null = null;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Bytes that arrived after we decided to stop echoing (our FIN is out or on its way). */
+  discarded = 0;
+  /** Bytes waiting in the queue. */
+  buffered = 0;
+  paused = false;
+  lastActive: number;
+
+  private queue: Uint8Array[] = [];
+  private qHead = 0;
+  private headOffset = 0;
+
+  constructor(
+    readonly id: number,
+    readonly peer: string,
+    readonly fd: number,
+    readonly openedAt: number,
+    readonly socket: Socket<Connection>,
+  ) {
+    this.lastActive = openedAt;
+  }
+
+  /** Queues `chunk[offset..]` behind whatever is already waiting. */
+  enqueue(chunk: Uint8Array, offset: number): void {
+    this.queue.push(offset === 0 ? chunk : chunk.subarray(offset));
+    this.buffered += chunk.length - offset;
+  }
+
+  /**
+   * Writes queued bytes until the kernel stops taking them. Returns the bytes written; the caller
+   * accounts them (activity time, stats, logs). `onSent` sees each written slice (debug logs).
+   */
+  flush(onSent: ((bytes: Uint8Array) => void) | null): number {
+    let written = 0;
+    const q = this.queue;
+    while (this.qHead < q.length) {
+      const chunk = q[this.qHead]!;
+      const len = chunk.length - this.headOffset;
+      const n = this.socket.write(chunk, this.headOffset, len);
+      if (n <= 0) break;
+      if (onSent) onSent(chunk.subarray(this.headOffset, this.headOffset + n));
+      written += n;
+      if (n < len) {
+        this.headOffset += n;
+        break;
+      }
+      q[this.qHead++] = EMPTY;
+      this.headOffset = 0;
+    }
+    if (this.qHead === q.length) {
+      q.length = 0;
+      this.qHead = 0;
+    } else if (this.qHead > 1024) {
+      q.splice(0, this.qHead);
+      this.qHead = 0;
+    }
+    this.buffered -= written;
+    this.bytesOut += written;
+    return written;
+  }
+
+  /** Drops whatever could not be echoed (hard close, or a FIN that cannot wait any longer). */
+  dropQueue(): number {
+    const dropped = this.buffered;
+    this.queue.length = 0;
+    this.qHead = 0;
+    this.headOffset = 0;
+    this.buffered = 0;
+    return dropped;
+  }
+}

@@ -1,0 +1,313 @@
+import type { Socket, SocketHandler } from "bun";
+import { armQuickAck, readAvailable, readQuickAck, readSocketOptions } from "../net/index.ts";
+import { previewRepr } from "../protocol/repr.ts";
+import type { Logger } from "../log/logger.ts";
+import { Connection, Phase } from "./connection.ts";
+import type { CloseReason, ServerConfig } from "./config.ts";
+import { DeadlineWheel } from "./deadlines.ts";
+import type { ServerStats } from "./stats.ts";
+
+type Sock = Socket<Connection>;
+
+/** Shared state of one server's connections. */
+export interface EchoContext {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly stats: ServerStats;
+  readonly conns: Set<Connection>;
+  /** Called after every close; the server uses it to finish a graceful stop. */
+  onClosed: () => void;
+}
+
+const now = () => performance.now();
+
+/** Seconds past our own deadline at which Bun's coarse socket timeout (4 s steps) may fire. */
+const BACKSTOP_MARGIN_S = 2;
+
+function tag(c: Connection): string {
+  return `[#${c.id} ${c.peer}]`;
+}
+
+/**
+ * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
+ * read; no allocation unless a write falls short or debug logging is on.
+ */
+export class EchoHandlers {
+  readonly wheel: DeadlineWheel<Connection>;
+  private nextId = 0;
+  private readonly timeoutMs: number;
+  private readonly maxBuffer: number;
+  private readonly quickAuto: boolean;
+  private readonly quickAlways: boolean;
+
+  constructor(private readonly ctx: EchoContext) {
+    const cfg = ctx.config;
+    this.timeoutMs = cfg.timeout * 1000;
+    this.maxBuffer = cfg.maxBuffer;
+    this.quickAuto = cfg.quickack === "auto";
+    this.quickAlways = cfg.quickack === "always";
+    this.wheel = new DeadlineWheel<Connection>(now, (c, t) => this.due(c, t));
+  }
+
+  /** The object given to Bun.listen as `socket`. Methods are bound once, not per event. */
+  handlers(): SocketHandler<Connection, "uint8array"> {
+    return {
+      binaryType: "uint8array",
+      open: (s) => this.open(s),
+      data: (s, d) => this.data(s, d),
+      drain: (s) => this.drain(s),
+      end: (s) => this.end(s),
+      close: (s, e) => this.close(s, e),
+      error: (s, e) => this.error(s, e),
+      timeout: (s) => this.backstop(s),
+    };
+  }
+
+  open(socket: Sock): void {
+    const { config, log, stats, conns } = this.ctx;
+    const t = now();
+    // `fd` is not in Bun's types but is there at run time: the FFI module reaches the socket by it.
+    const fd = (socket as unknown as { fd: number }).fd;
+    const c = new Connection(++this.nextId, `${socket.remoteAddress}:${socket.remotePort}`, fd, t, socket);
+    socket.data = c;
+    stats.accepted++;
+    if (config.maxConnections > 0 && stats.open >= config.maxConnections) {
+      c.reason = "limit";
+      stats.open++;
+      conns.add(c);
+      log.warn("limit", `${tag(c)} refused: ${stats.open - 1} connections open, --max-connections is ${config.maxConnections}`, {
+        conn: c.id,
+        peer: c.peer,
+        max_connections: config.maxConnections,
+      });
+      socket.terminate();
+      return;
+    }
+    stats.open++;
+    conns.add(c);
+    // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
+    if (!config.nodelay) socket.setNoDelay(false);
+    if (config.quickack !== "off") armQuickAck(fd);
+    if (this.timeoutMs > 0) this.scheduleIdle(c, t + this.timeoutMs);
+    if (log.infoOn) log.info("open", `${tag(c)} open`, { conn: c.id, peer: c.peer });
+    if (log.debugOn) this.logAccepted(c);
+  }
+
+  data(socket: Sock, chunk: Uint8Array): void {
+    const c = socket.data;
+    const n = chunk.length;
+    c.bytesIn += n;
+    this.ctx.stats.bytesIn += n;
+    c.lastActive = now();
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("recv", `${tag(c)} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
+    if (c.phase !== Phase.Open) {
+      // Our FIN is out or decided on (timeout, shutdown): nothing more can be echoed.
+      c.discarded += n;
+      return;
+    }
+    if (c.buffered === 0) {
+      const w = socket.write(chunk);
+      if (w === n) {
+        this.sent(c, w, chunk);
+        if (this.quickAlways) armQuickAck(c.fd);
+        return;
+      }
+      if (w < 0) return; // closing; the close handler accounts for it
+      if (w > 0) this.sent(c, w, chunk.subarray(0, w));
+      c.enqueue(chunk, w);
+    } else {
+      c.enqueue(chunk, 0);
+    }
+    // Part of this read is not answered now, so no echo carries our ACK: ask for it at once.
+    if (this.quickAuto || this.quickAlways) armQuickAck(c.fd);
+    if (c.buffered >= this.maxBuffer && !c.paused) {
+      socket.pause();
+      c.paused = true;
+      this.ctx.stats.pauses++;
+      if (log.debugOn) log.debug("pause", `${tag(c)} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    }
+  }
+
+  drain(socket: Sock): void {
+    const c = socket.data;
+    if (c.buffered > 0) this.flush(c);
+    if (c.buffered === 0 && (c.phase === Phase.PeerEnded || c.phase === Phase.Flushing)) {
+      this.sendFin(c);
+    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && c.phase === Phase.Open) {
+      socket.resume();
+      c.paused = false;
+      const log = this.ctx.log;
+      if (log.debugOn) log.debug("resume", `${tag(c)} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    }
+  }
+
+  /** The peer's FIN (allowHalfOpen): echo everything it sent, then answer with ours. */
+  end(socket: Sock): void {
+    const c = socket.data;
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("fin", `${tag(c)} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (c.phase === Phase.Open) {
+      c.phase = Phase.PeerEnded;
+      if (c.buffered === 0) this.sendFin(c);
+    }
+    // Flushing: drain() sends our FIN when the queue empties. FinSent: Bun closes on its own.
+  }
+
+  close(socket: Sock, error?: Error): void {
+    const c = socket.data;
+    if (!c || c.phase === Phase.Closed) return;
+    if (error && !c.errorText) this.noteError(c, error);
+    const reason: CloseReason = c.reason ?? "peer-closed";
+    c.phase = Phase.Closed;
+    this.wheel.cancel(c);
+    const { stats, conns, log } = this.ctx;
+    conns.delete(c);
+    stats.open--;
+    stats.closed[reason]++;
+    if (log.infoOn) {
+      const ms = now() - c.openedAt;
+      const lost = c.buffered + c.discarded;
+      log.info(
+        "close",
+        `${tag(c)} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` +
+          (lost > 0 ? `, not echoed ${lost} B` : "") +
+          (c.errorText ? ` (${c.errorText})` : ""),
+        {
+          conn: c.id,
+          peer: c.peer,
+          reason,
+          bytes_in: c.bytesIn,
+          bytes_out: c.bytesOut,
+          not_echoed: lost,
+          duration_ms: Math.round(ms * 1000) / 1000,
+          error: c.errorText,
+        },
+      );
+    }
+    this.ctx.onClosed();
+  }
+
+  error(socket: Sock, error: Error): void {
+    const c = socket.data;
+    if (c) this.noteError(c, error);
+  }
+
+  /** Bun's own timeout: armed past our deadline, so it fires only if ours failed to act. */
+  backstop(socket: Sock): void {
+    const c = socket.data;
+    this.ctx.log.warn("backstop", `${tag(c)} Bun socket timeout fired before our own deadline acted; closing`, { conn: c.id, peer: c.peer });
+    c.reason ??= "idle-timeout";
+    socket.terminate();
+  }
+
+  /**
+   * Graceful stop of one connection: echo what the kernel already received (read it now rather
+   * than on a later loop turn), then FIN. Input after this point is discarded.
+   */
+  beginShutdown(c: Connection): void {
+    if (c.phase === Phase.FinSent || c.phase === Phase.Closed) return;
+    c.reason ??= "shutdown";
+    if (c.phase === Phase.Open && !c.paused) {
+      const pending = readAvailable(c.fd, Math.max(0, this.maxBuffer - c.buffered));
+      if (pending.length > 0) {
+        c.bytesIn += pending.length;
+        this.ctx.stats.bytesIn += pending.length;
+        c.enqueue(pending, 0);
+      }
+    }
+    if (c.phase === Phase.Open) c.phase = Phase.Flushing;
+    if (c.buffered > 0) this.flush(c);
+    if (c.buffered === 0) this.sendFin(c);
+  }
+
+  /** Hard close (RST): for peers that outlive the shutdown grace period. */
+  terminate(c: Connection, reason: CloseReason): void {
+    if (c.phase === Phase.Closed) return;
+    c.reason ??= reason;
+    c.socket.terminate();
+  }
+
+  private sent(c: Connection, n: number, bytes: Uint8Array): void {
+    c.bytesOut += n;
+    this.ctx.stats.bytesOut += n;
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("send", `${tag(c)} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+  }
+
+  private flush(c: Connection): void {
+    const log = this.ctx.log;
+    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${tag(c)} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
+    if (w > 0) {
+      c.lastActive = now();
+      this.ctx.stats.bytesOut += w;
+    }
+  }
+
+  /** shutdown(SHUT_WR): Bun's end() would close the socket at the peer's next byte (measured). */
+  private sendFin(c: Connection): void {
+    c.phase = Phase.FinSent;
+    c.socket.shutdown();
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("fin-sent", `${tag(c)} sent FIN`, { conn: c.id, peer: c.peer });
+  }
+
+  private scheduleIdle(c: Connection, due: number): void {
+    this.wheel.schedule(c, due);
+    c.socket.timeout(Math.ceil((due - now()) / 1000) + BACKSTOP_MARGIN_S);
+  }
+
+  /** The wheel says this connection's deadline may have come. */
+  private due(c: Connection, t: number): void {
+    if (c.phase === Phase.Closed) return;
+    if (c.phase === Phase.FinSent) {
+      // One more --timeout went by after our FIN and the peer is still there.
+      const log = this.ctx.log;
+      if (log.infoOn) log.info("hard-close", `${tag(c)} peer did not close within ${this.ctx.config.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
+      c.socket.terminate();
+      return;
+    }
+    const idleDue = c.lastActive + this.timeoutMs;
+    if (t < idleDue) {
+      this.scheduleIdle(c, idleDue);
+      return;
+    }
+    c.reason ??= "idle-timeout";
+    const log = this.ctx.log;
+    if (log.infoOn)
+      log.info("timeout", `${tag(c)} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.ctx.config.timeout}); sending FIN`, {
+        conn: c.id,
+        peer: c.peer,
+        idle_ms: Math.round(t - c.lastActive),
+        buffered: c.buffered,
+      });
+    if (c.buffered > 0) this.flush(c);
+    c.discarded += c.dropQueue();
+    this.sendFin(c);
+    this.scheduleIdle(c, t + this.timeoutMs);
+  }
+
+  private noteError(c: Connection, error: Error): void {
+    const code = (error as { code?: string }).code;
+    c.errorText = code ? `${code}: ${error.message}` : error.message;
+    if (!c.reason) c.reason = code === "ECONNRESET" || code === "EPIPE" ? "reset" : "error";
+  }
+
+  private chunkFields(c: Connection, bytes: Uint8Array) {
+    return { conn: c.id, peer: c.peer, size: bytes.length, preview: previewRepr(bytes) };
+  }
+
+  private logAccepted(c: Connection): void {
+    try {
+      const o = readSocketOptions(c.fd);
+      const quick = readQuickAck(c.fd);
+      this.ctx.log.debug(
+        "options",
+        `${tag(c)} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, TCP_QUICKACK ${quick ? "on" : "off"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
+        { conn: c.id, peer: c.peer, nodelay: o.nodelay, quickack: quick, recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
+      );
+    } catch (e) {
+      this.ctx.log.debug("options", `${tag(c)} options not readable: ${(e as Error).message}`, { conn: c.id, peer: c.peer });
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { readListenQueue, readSocketOptions, type Ipv4Address, type KernelLimits } from "../net/index.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ServerConfig } from "./config.ts";
+
+type Value = string | number | boolean | null;
+
+/** One socket option as asked for and as the kernel holds it afterwards. */
+export interface OptionReport {
+  readonly option: string;
+  readonly asked: Value;
+  readonly effective: Value;
+  readonly note: string | null;
+}
+
+export interface StartupReport {
+  readonly address: Ipv4Address;
+  readonly options: readonly OptionReport[];
+  readonly kernel: KernelLimits;
+}
+
+const show = (v: Value) => (v === null ? "unknown" : typeof v === "boolean" ? (v ? "on" : "off") : String(v));
+
+/**
+ * Reads every option back from the listening socket (getsockopt, sock_diag) and sets it next to
+ * what was asked. What the kernel changed is explained in the note: it doubles SO_RCVBUF/SO_SNDBUF
+ * for bookkeeping overhead and caps the asked value at rmem_max/wmem_max first (socket(7)), and
+ * caps the backlog at somaxconn (listen(2)).
+ */
+export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig, backlog: number, kernel: KernelLimits): StartupReport {
+  const o = readSocketOptions(fd);
+  const queue = readListenQueue(fd);
+  const bufNote = (asked: number | null, effective: number, max: number | null, maxName: string) => {
+    if (asked === null) return "kernel default";
+    const capped = max !== null && asked > max;
+    return `kernel doubles the asked size${capped ? ` after capping it at ${maxName} ${max}` : ""}`;
+  };
+  const options: OptionReport[] = [
+    {
+      option: "backlog",
+      asked: backlog,
+      effective: queue?.max ?? null,
+      note: cfg.backlog === null ? "somaxconn" : kernel.somaxconn !== null && backlog > kernel.somaxconn ? `capped at somaxconn ${kernel.somaxconn}` : null,
+    },
+    { option: "SO_REUSEADDR", asked: true, effective: o.reuseAddr, note: null },
+    { option: "SO_REUSEPORT", asked: cfg.reusePort, effective: o.reusePort, note: null },
+    { option: "SO_RCVBUF", asked: cfg.recvBuf, effective: o.recvBuf, note: bufNote(cfg.recvBuf, o.recvBuf, kernel.rmemMax, "rmem_max") },
+    { option: "SO_SNDBUF", asked: cfg.sendBuf, effective: o.sendBuf, note: bufNote(cfg.sendBuf, o.sendBuf, kernel.wmemMax, "wmem_max") },
+    { option: "TCP_NODELAY", asked: cfg.nodelay, effective: cfg.nodelay ? true : o.nodelay, note: cfg.nodelay ? "Bun sets it on every accepted socket" : "cleared on every accepted socket" },
+    { option: "TCP_QUICKACK", asked: cfg.quickack, effective: cfg.quickack, note: quickNote(cfg) },
+    { option: "SO_KEEPALIVE", asked: cfg.keepalive !== null, effective: o.keepalive, note: null },
+  ];
+  if (cfg.keepalive) {
+    options.push(
+      { option: "TCP_KEEPIDLE", asked: cfg.keepalive.idle, effective: o.keepIdle, note: "seconds" },
+      { option: "TCP_KEEPINTVL", asked: cfg.keepalive.interval, effective: o.keepInterval, note: cfg.keepalive.interval === null ? "kernel default" : "seconds" },
+      { option: "TCP_KEEPCNT", asked: cfg.keepalive.count, effective: o.keepCount, note: cfg.keepalive.count === null ? "kernel default" : null },
+    );
+  }
+  return { address, options, kernel };
+}
+
+function quickNote(cfg: ServerConfig): string {
+  switch (cfg.quickack) {
+    case "auto":
+      return "set on accept, re-armed after reads not answered at once";
+    case "always":
+      return "set on accept, re-armed after every read";
+    case "off":
+      return "never set";
+  }
+}
+
+export function logReport(log: Logger, r: StartupReport, cfg: ServerConfig): void {
+  if (!log.infoOn) return;
+  const { host, port } = r.address;
+  log.info(
+    "listening",
+    `listening on ${host}:${port} (idle timeout ${cfg.timeout > 0 ? `${cfg.timeout} s` : "off"}, max connections ${cfg.maxConnections || "unlimited"}, max buffer ${cfg.maxBuffer} B, shutdown timeout ${cfg.shutdownTimeout} s)`,
+    { address: host, port, timeout: cfg.timeout, max_connections: cfg.maxConnections, max_buffer: cfg.maxBuffer, shutdown_timeout: cfg.shutdownTimeout },
+  );
+  for (const o of r.options) {
+    log.info(
+      "option",
+      `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
+      { option: o.option, asked: o.asked, effective: o.effective, note: o.note },
+    );
+  }
+  const k = r.kernel;
+  log.info(
+    "kernel",
+    `  kernel limits: accept queue max (somaxconn) ${show(k.somaxconn)}, SYN queue max (tcp_max_syn_backlog) ${show(k.synBacklog)}, ` +
+      `rmem_max ${show(k.rmemMax)}, wmem_max ${show(k.wmemMax)}, tcp_synack_retries ${show(k.synackRetries)} ` +
+      `-> max connect timeout ${k.maxConnectTimeout === null ? "unknown" : `${k.maxConnectTimeout} s`}`,
+    {
+      somaxconn: k.somaxconn,
+      syn_backlog: k.synBacklog,
+      rmem_max: k.rmemMax,
+      wmem_max: k.wmemMax,
+      synack_retries: k.synackRetries,
+      max_connect_timeout: k.maxConnectTimeout,
+    },
+  );
+}

@@ -1,0 +1,105 @@
+import type { TCPSocketListener } from "bun";
+import { closeFd, getSockName, openListenSocket, readKernelLimits, relisten, type Ipv4Address } from "../net/index.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Connection } from "./connection.ts";
+import { EchoHandlers, type EchoContext } from "./echo.ts";
+import { buildReport, logReport, type StartupReport } from "./report.ts";
+import { ServerStats, type StatsSnapshot } from "./stats.ts";
+
+export interface ServerHandle {
+  /** The address the listener is bound to (getsockname: the real port when 0 was asked). */
+  readonly address: Ipv4Address;
+  /** Every option as asked and as the kernel applied it, plus the kernel's limits. */
+  readonly report: StartupReport;
+  stats(): StatsSnapshot;
+  /**
+   * Graceful stop: stop accepting, echo what each peer sent and half-close it, wait up to
+   * --shutdown-timeout for peers to close, reset the rest. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+  /** Resolves when a stop has finished. */
+  readonly stopped: Promise<void>;
+}
+
+/**
+ * Binds, listens and serves. Throws SyscallError when the socket cannot be set up (address in
+ * use, permission denied); nothing is left open then.
+ */
+export function startServer(config: ServerConfig): ServerHandle {
+  const log = config.logger;
+  const kernel = readKernelLimits();
+  // Asking for somaxconn gets the largest queue the kernel allows (listen(2) caps at it anyway).
+  const backlog = config.backlog ?? kernel.somaxconn ?? 4096;
+  const fd = openListenSocket({
+    host: config.host,
+    port: config.port,
+    backlog,
+    reusePort: config.reusePort,
+    recvBuf: config.recvBuf,
+    sendBuf: config.sendBuf,
+    keepalive: config.keepalive,
+    nodelay: config.nodelay,
+  });
+
+  const stats = new ServerStats();
+  const conns = new Set<Connection>();
+  const ctx: EchoContext = { config, log, stats, conns, onClosed: () => {} };
+  const echo = new EchoHandlers(ctx);
+  let listener: TCPSocketListener<Connection>;
+  try {
+    // Bun.listen adopts a listening fd ({ fd }, absent from its types) and keeps our options.
+    listener = (Bun.listen as unknown as (o: object) => TCPSocketListener<Connection>)({
+      fd,
+      allowHalfOpen: true,
+      socket: echo.handlers(),
+    });
+    relisten(fd, backlog);
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  const address = getSockName(fd);
+  const report = buildReport(fd, address, config, backlog, kernel);
+  logReport(log, report, config);
+
+  const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
+  let stopping: Promise<void> | null = null;
+
+  async function drainAndStop(): Promise<void> {
+    log.info("shutdown", `stopping: no new connections; ${conns.size} open, waiting up to ${config.shutdownTimeout} s for them to close`, {
+      open: conns.size,
+      shutdown_timeout: config.shutdownTimeout,
+    });
+    listener.stop(false);
+    for (const c of [...conns]) echo.beginShutdown(c);
+    if (conns.size > 0) {
+      const { promise: allClosed, resolve } = Promise.withResolvers<void>();
+      ctx.onClosed = () => {
+        if (conns.size === 0) resolve();
+      };
+      const timer = setTimeout(resolve, config.shutdownTimeout * 1000);
+      await allClosed;
+      clearTimeout(timer);
+      if (conns.size > 0) {
+        log.warn("shutdown-timeout", `${conns.size} connections still open after ${config.shutdownTimeout} s; resetting them`, { open: conns.size });
+        for (const c of [...conns]) echo.terminate(c, "shutdown");
+      }
+    }
+    echo.wheel.close();
+    const s = stats.snapshot();
+    log.info("stopped", `stopped: ${s.accepted} connections served, ${s.bytesIn} B in, ${s.bytesOut} B out`, {
+      accepted: s.accepted,
+      bytes_in: s.bytesIn,
+      bytes_out: s.bytesOut,
+    });
+    markStopped();
+  }
+
+  return {
+    address,
+    report,
+    stats: () => stats.snapshot(),
+    stop: () => (stopping ??= drainAndStop()),
+    stopped,
+  };
+}
