@@ -6,22 +6,32 @@ import { resolveServeSettings, serveArgs } from "./serve-options.ts";
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-/** First SIGINT/SIGTERM: graceful stop. A second one: exit at once (128 + signal number). */
-function stopOnSignals(handle: ServerHandle, log: Logger): () => void {
+/**
+ * First SIGINT/SIGTERM: graceful stop. A second one: exit at once (128 + signal number). The
+ * handlers go in before the server starts, so a signal that races start-up still stops it cleanly.
+ */
+function stopOnSignals(log: Logger): { attach(handle: ServerHandle): void; release(): void } {
   let received = 0;
+  let handle: ServerHandle | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++received > 1) {
       log.warn("signal", `${signal} again: exiting now`, { signal });
       process.exit(SIGNAL_EXIT[signal] ?? EXIT.failure);
     }
     log.info("signal", `${signal}: stopping gracefully (send it again to exit at once)`, { signal });
-    void handle.stop();
+    void handle?.stop();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  return () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+  return {
+    attach(h) {
+      handle = h;
+      if (received > 0) void h.stop();
+    },
+    release() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
   };
 }
 
@@ -31,10 +41,14 @@ export default defineCommand({
   async run({ args }) {
     const settings = resolveServeSettings(args, process.env);
     const logger = createLogger(settings.log);
-    const handle = startServer({ ...settings, logger });
-    const release = stopOnSignals(handle, logger);
-    await handle.stopped;
-    release();
+    const signals = stopOnSignals(logger);
+    try {
+      const handle = startServer({ ...settings, logger });
+      signals.attach(handle);
+      await handle.stopped;
+    } finally {
+      signals.release();
+    }
     return EXIT.ok;
   },
 });

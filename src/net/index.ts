@@ -4,7 +4,7 @@ export { parseIpv4, getSockName, getPeerName, type Ipv4Address } from "./address
 export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts";
 export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck, setLingerZero } from "./sockopt.ts";
-export { readAvailable } from "./io.ts";
+export { unreadBytes } from "./io.ts";
 export {
   openListenSocket,
   relisten,

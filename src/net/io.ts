@@ -1,20 +1,15 @@
 import { libc, ptr } from "./libc.ts";
 
-const MSG_DONTWAIT = 0x40;
+// ioctl(SIOCINQ) (tcp(7); the same number as FIONREAD): unread bytes in the receive queue.
+const SIOCINQ = 0x541b;
+const inqBuf = new Int32Array(1);
+const inqPtr = ptr(inqBuf);
 
 /**
- * Reads what the kernel already holds for `fd` without waiting (recv(2) with MSG_DONTWAIT), at
- * most `max` bytes. Used once, at shutdown, so that bytes the peer sent before our FIN are echoed
- * rather than lost: Bun would only read them on a later turn of the event loop. Returns the bytes
- * read (possibly none).
+ * Bytes the kernel has received for `fd` that nobody has read yet. At shutdown this says exactly
+ * how much the peer sent before our decision to stop, so all of it is echoed before our FIN.
+ * Returns 0 when the fd is gone.
  */
-export function readAvailable(fd: number, max: number): Uint8Array {
-  const buf = new Uint8Array(max);
-  let got = 0;
-  while (got < max) {
-    const n = Number(libc.recv(fd, ptr(buf, got), max - got, MSG_DONTWAIT));
-    if (n <= 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
+export function unreadBytes(fd: number): number {
+  return libc.ioctl(fd, SIOCINQ, inqPtr) === 0 ? inqBuf[0]! : 0;
 }

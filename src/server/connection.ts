@@ -8,7 +8,7 @@ export enum Phase {
   Open,
   /** The peer sent FIN: echo what is buffered, then send ours. */
   PeerEnded,
-  /** We are stopping (shutdown): echo what is buffered, then FIN; new input is discarded. */
+  /** We are stopping (shutdown): echo up to byte `finAt`, then FIN; later input is discarded. */
   Flushing,
   /** Our FIN is out; waiting for the peer to close. Input is discarded. */
   FinSent,
@@ -34,6 +34,8 @@ export class Connection implements WheelEntry {
   bytesOut = 0;
   /** Bytes that arrived after we decided to stop echoing (our FIN is out or on its way). */
   discarded = 0;
+  /** While Flushing: the stream offset up to which the peer's bytes are echoed before our FIN. */
+  finAt = 0;
   /** Bytes waiting in the queue. */
   buffered = 0;
   paused = false;

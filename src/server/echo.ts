@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
-import { armQuickAck, readAvailable, readQuickAck, readSocketOptions } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { Logger } from "../log/logger.ts";
 import { Connection, Phase } from "./connection.ts";
@@ -101,11 +101,14 @@ export class EchoHandlers {
     c.lastActive = now();
     const log = this.ctx.log;
     if (log.debugOn) log.debug("recv", `${tag(c)} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
-    if (c.phase !== Phase.Open) {
-      // Our FIN is out or decided on (timeout, shutdown): nothing more can be echoed.
-      c.discarded += n;
-      return;
-    }
+    if (c.phase === Phase.Open) this.echo(socket, c, chunk);
+    else if (c.phase === Phase.Flushing) this.echoUntilFin(socket, c, chunk);
+    // Our FIN is out: nothing more can be echoed.
+    else c.discarded += n;
+  }
+
+  private echo(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const n = chunk.length;
     if (c.buffered === 0) {
       const w = socket.write(chunk);
       if (w === n) {
@@ -125,16 +128,26 @@ export class EchoHandlers {
       socket.pause();
       c.paused = true;
       this.ctx.stats.pauses++;
+      const log = this.ctx.log;
       if (log.debugOn) log.debug("pause", `${tag(c)} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     }
+  }
+
+  /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */
+  private echoUntilFin(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const before = c.bytesIn - chunk.length;
+    const keep = Math.max(0, Math.min(chunk.length, c.finAt - before));
+    c.discarded += chunk.length - keep;
+    if (keep > 0) this.echo(socket, c, keep === chunk.length ? chunk : chunk.subarray(0, keep));
+    if (c.buffered === 0 && c.bytesIn >= c.finAt && c.phase === Phase.Flushing) this.sendFin(c);
   }
 
   drain(socket: Sock): void {
     const c = socket.data;
     if (c.buffered > 0) this.flush(c);
-    if (c.buffered === 0 && (c.phase === Phase.PeerEnded || c.phase === Phase.Flushing)) {
+    if (c.buffered === 0 && (c.phase === Phase.PeerEnded || (c.phase === Phase.Flushing && c.bytesIn >= c.finAt))) {
       this.sendFin(c);
-    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && c.phase === Phase.Open) {
+    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && (c.phase === Phase.Open || c.phase === Phase.Flushing)) {
       socket.resume();
       c.paused = false;
       const log = this.ctx.log;
@@ -202,23 +215,18 @@ export class EchoHandlers {
   }
 
   /**
-   * Graceful stop of one connection: echo what the kernel already received (read it now rather
-   * than on a later loop turn), then FIN. Input after this point is discarded.
+   * Graceful stop of one connection: everything the peer sent before this moment is echoed (what
+   * we have read, and what still waits unread in the kernel: SIOCINQ says how much), then FIN.
+   * Bytes that arrive later were sent after the stop and are discarded.
    */
   beginShutdown(c: Connection): void {
-    if (c.phase === Phase.FinSent || c.phase === Phase.Closed) return;
+    // A peer that already sent its FIN gets ours after the flush anyway.
+    if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
-    if (c.phase === Phase.Open && !c.paused) {
-      const pending = readAvailable(c.fd, Math.max(0, this.maxBuffer - c.buffered));
-      if (pending.length > 0) {
-        c.bytesIn += pending.length;
-        this.ctx.stats.bytesIn += pending.length;
-        c.enqueue(pending, 0);
-      }
-    }
-    if (c.phase === Phase.Open) c.phase = Phase.Flushing;
-    if (c.buffered > 0) this.flush(c);
-    if (c.buffered === 0) this.sendFin(c);
+    c.finAt = c.bytesIn + unreadBytes(c.fd);
+    c.phase = Phase.Flushing;
+    if (c.buffered === 0 && c.bytesIn >= c.finAt) this.sendFin(c);
+    // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).
   }
 
   /** Hard close (RST): for peers that outlive the shutdown grace period. */
