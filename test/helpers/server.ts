@@ -1,0 +1,53 @@
+// Starts the real server (the library API) on 127.0.0.1:0 with its JSON log captured, so tests can
+// await log events instead of sleeping.
+import { createLogger, type LogLevel } from "../../src/log/logger.ts";
+import { DEFAULTS, startServer, type ServerConfig, type ServerHandle } from "../../src/server/index.ts";
+
+export type LogEvent = Record<string, unknown> & { event: string; level: string; msg: string };
+
+export class LogCapture {
+  readonly events: LogEvent[] = [];
+  private waiters: { pred: (e: LogEvent) => boolean; resolve: (e: LogEvent) => void }[] = [];
+
+  write = (line: string) => {
+    const e = JSON.parse(line) as LogEvent;
+    this.events.push(e);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(e)) return true;
+      w.resolve(e);
+      return false;
+    });
+  };
+
+  /** The first event (already logged or still to come) that matches; rejects after `ms`. */
+  waitFor(pred: (e: LogEvent) => boolean, ms = 10_000): Promise<LogEvent> {
+    const seen = this.events.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching log event within ${ms} ms`)), ms);
+      this.waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  }
+
+  of(event: string): LogEvent[] {
+    return this.events.filter((e) => e.event === event);
+  }
+}
+
+export interface TestServer extends AsyncDisposable {
+  readonly handle: ServerHandle;
+  readonly port: number;
+  readonly log: LogCapture;
+}
+
+export function serve(overrides: Partial<Omit<ServerConfig, "logger">> = {}, level: LogLevel = "info"): TestServer {
+  const log = new LogCapture();
+  const logger = createLogger({ level, format: "json", write: log.write });
+  const handle = startServer({ ...DEFAULTS, port: 0, shutdownTimeout: 1, ...overrides, logger });
+  return {
+    handle,
+    port: handle.address.port,
+    log,
+    [Symbol.asyncDispose]: () => handle.stop(),
+  };
+}

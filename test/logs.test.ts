@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import { serve } from "./helpers/server.ts";
+import { connect } from "./helpers/client.ts";
+import { bytesRepr, previewRepr } from "../src/protocol/repr.ts";
+import { createLogger } from "../src/log/logger.ts";
+import { python } from "./helpers/python.ts";
+
+describe("connection logs", () => {
+  test("info: open and close carry the id and peer; close has bytes, duration and reason", async () => {
+    await using s = serve();
+    const c = await connect(s.port);
+    await c.writeAll(new TextEncoder().encode("hello\n"));
+    await c.waitBytes(6);
+    const peer = `127.0.0.1:${c.socket.localPort}`;
+    c.socket.end();
+    const close = await s.log.waitFor((e) => e.event === "close");
+    const open = s.log.of("open")[0]!;
+    expect(open).toMatchObject({ level: "info", conn: 1, peer });
+    expect(close).toMatchObject({ level: "info", conn: 1, peer, reason: "peer-closed", bytes_in: 6, bytes_out: 6, not_echoed: 0, error: null });
+    expect(typeof close.duration_ms).toBe("number");
+    expect(close.msg).toBe(`[#1 ${peer}] close peer-closed: in 6 B, out 6 B, ${(close.duration_ms as number).toFixed(1)} ms`);
+    expect(typeof close.time).toBe("string");
+  });
+
+  test("debug: each chunk with its size and an escaped preview that cannot forge a log line", async () => {
+    await using s = serve({}, "debug");
+    const c = await connect(s.port);
+    const evil = new TextEncoder().encode('x\n{"event":"close","forged":true}\r\x1b[2J\'"\\');
+    await c.writeAll(evil);
+    await c.waitBytes(evil.length);
+    const recv = await s.log.waitFor((e) => e.event === "recv");
+    const sent = await s.log.waitFor((e) => e.event === "send");
+    const repr = `b'x\\n{"event":"close","forged":true}\\r\\x1b[2J\\'"\\\\'`;
+    expect(recv).toMatchObject({ size: evil.length, preview: repr });
+    expect(sent).toMatchObject({ size: evil.length, preview: repr });
+    expect(s.log.events.some((e) => "forged" in e)).toBe(false);
+    c.socket.end();
+  });
+
+  test("previews stop at 64 bytes", () => {
+    const big = new Uint8Array(100).fill(0x61);
+    expect(previewRepr(big)).toBe(`b'${"a".repeat(64)}'...`);
+  });
+
+  test("a reset by the peer is logged with reason reset", async () => {
+    await using s = serve();
+    await python(
+      `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"abc"); s.recv(3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # RST
+`,
+      [s.port],
+    );
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "reset", bytes_in: 3 });
+  });
+
+  test("nothing below the level is formatted or written", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "warn", format: "json", write: (l) => lines.push(l) });
+    log.info("open", "x");
+    log.debug("recv", "y");
+    log.warn("limit", "z", { n: 1 });
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([{ level: "warn", event: "limit", msg: "z", n: 1 }]);
+    expect([log.infoOn, log.debugOn, log.warnOn]).toEqual([false, false, true]);
+  });
+
+  test("pretty format: one line per event with time, level and text", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", format: "pretty", write: (l) => lines.push(l), color: false });
+    log.info("open", "[#1 127.0.0.1:5] open");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  \[#1 127\.0\.0\.1:5\] open\n$/);
+  });
+});
+
+describe("bytesRepr matches Python's repr(bytes)", () => {
+  test("against python3 for every byte value and the quote rules", async () => {
+    const samples = [new Uint8Array(Array.from({ length: 256 }, (_, i) => i)), new TextEncoder().encode("it's"), new TextEncoder().encode(`"'`), new TextEncoder().encode(`say "hi"`), new Uint8Array(0)];
+    const hex = samples.map((b) => Buffer.from(b).toString("hex"));
+    const out = await python(`import sys\nfor h in sys.argv[1:]: print(repr(bytes.fromhex(h)))`, hex);
+    expect(samples.map((b) => bytesRepr(b))).toEqual(out.trimEnd().split("\n"));
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, test } from "bun:test";
+import { serve } from "./helpers/server.ts";
+import { connect } from "./helpers/client.ts";
+import { python } from "./helpers/python.ts";
+
+// The server-side deadline must act within 100 ms of its value; what the client sees adds
+// scheduling delay on a loaded 2-core machine, so its bound is looser.
+const SERVER_TOLERANCE_MS = 100;
+const CLIENT_TOLERANCE_MS = 300;
+
+describe("idle timeout", () => {
+  for (const seconds of [0.5, 1.5]) {
+    test(`fires ${seconds} s after the last byte, within ${SERVER_TOLERANCE_MS} ms`, async () => {
+      await using s = serve({ timeout: seconds });
+      const c = await connect(s.port);
+      await c.writeAll(new TextEncoder().encode("ping\n"));
+      await c.waitBytes(5);
+      const lastActivity = performance.now();
+      const endedAt = await c.ended;
+      const timeout = await s.log.waitFor((e) => e.event === "timeout");
+      const idle = timeout.idle_ms as number;
+      expect(idle).toBeGreaterThanOrEqual(seconds * 1000);
+      expect(idle).toBeLessThanOrEqual(seconds * 1000 + SERVER_TOLERANCE_MS);
+      const seen = endedAt - lastActivity;
+      expect(seen).toBeGreaterThanOrEqual(seconds * 1000 - 20);
+      expect(seen).toBeLessThanOrEqual(seconds * 1000 + CLIENT_TOLERANCE_MS);
+      c.socket.end();
+      const close = await s.log.waitFor((e) => e.event === "close");
+      expect(close).toMatchObject({ reason: "idle-timeout", bytes_in: 5, bytes_out: 5 });
+    });
+  }
+
+  test("activity keeps a connection open past the timeout", async () => {
+    await using s = serve({ timeout: 0.5 });
+    const c = await connect(s.port);
+    // 8 pings 200 ms apart: 1.6 s in all, never 0.5 s idle.
+    for (let i = 1; i <= 8; i++) {
+      await c.writeAll(new TextEncoder().encode("x"));
+      await c.waitBytes(i);
+      await Bun.sleep(200);
+    }
+    expect(s.log.of("timeout")).toEqual([]);
+    expect(s.handle.stats().open).toBe(1);
+    await c.ended;
+    expect((await s.log.waitFor((e) => e.event === "timeout")).idle_ms).toBeLessThanOrEqual(500 + SERVER_TOLERANCE_MS);
+  });
+
+  test("a peer that ignores our FIN is reset one more timeout later", async () => {
+    await using s = serve({ timeout: 0.5 });
+    // python reads the FIN but never closes; it then sees the reset when it writes.
+    const out = await python(
+      `
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.time()
+assert s.recv(10) == b""          # our FIN after 0.5 s idle
+fin = time.time() - t0
+time.sleep(1.0)                   # past the second 0.5 s: the server has reset us
+try:
+    s.send(b"late")
+    time.sleep(0.1)
+    s.send(b"late")
+    print(round(fin, 2), "no reset")
+except (ConnectionResetError, BrokenPipeError) as e:
+    print(round(fin, 2), type(e).__name__)
+`,
+      [s.port],
+    );
+    const [fin, outcome] = out.trim().split(" ");
+    expect(Number(fin)).toBeGreaterThanOrEqual(0.48);
+    expect(Number(fin)).toBeLessThan(0.5 + CLIENT_TOLERANCE_MS / 1000);
+    expect(["ConnectionResetError", "BrokenPipeError"]).toContain(outcome!);
+    const hard = await s.log.waitFor((e) => e.event === "hard-close");
+    expect(hard.conn).toBe(1);
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "idle-timeout" });
+  });
+
+  test("--timeout 0 disables it", async () => {
+    await using s = serve({ timeout: 0 });
+    const c = await connect(s.port);
+    await Bun.sleep(1200);
+    expect(s.handle.stats().open).toBe(1);
+    c.socket.end();
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "peer-closed" });
+  });
+
+  test("10,000 connections: one wheel, every deadline on time", async () => {
+    // The wheel alone, without sockets, with as many entries as a loaded server holds.
+    const { DeadlineWheel } = await import("../src/server/deadlines.ts");
+    type E = { wheelDue: number; wheelNext: null; wheelPrev: null; wheelSlot: number; due: number; firedAt: number };
+    const late: number[] = [];
+    let fired = 0;
+    const wheel = new DeadlineWheel<E>(
+      () => performance.now(),
+      (e, now) => {
+        fired++;
+        late.push(now - e.due);
+      },
+    );
+    const start = performance.now();
+    const entries: E[] = Array.from({ length: 10_000 }, (_, i) => ({ wheelDue: 0, wheelNext: null, wheelPrev: null, wheelSlot: -1, due: start + 100 + (i % 900), firedAt: 0 }));
+    for (const e of entries) wheel.schedule(e, e.due);
+    // Half of them are cancelled, as closed connections are.
+    for (let i = 0; i < entries.length; i += 2) wheel.cancel(entries[i]!);
+    while (fired < 5000 && performance.now() - start < 5000) await Bun.sleep(50);
+    expect(fired).toBe(5000);
+    expect(wheel.size).toBe(0);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...late)).toBeLessThan(SERVER_TOLERANCE_MS);
+  });
+});
