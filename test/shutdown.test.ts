@@ -37,7 +37,7 @@ describe("graceful stop", () => {
   });
 
   test("bytes still unread in the kernel when the stop begins are echoed too (even while paused)", async () => {
-    await using s = serve({ maxBuffer: 64 * 1024, sendBuf: 32 * 1024 }, "debug");
+    await using s = serve({ maxBuffer: 64 * 1024, sendBuf: 32 * 1024, shutdownTimeout: 10 }, "debug");
     // python, with a small receive buffer, sends without reading until nothing more fits, then
     // waits for "go" to read everything back.
     const peer = Bun.spawn(
@@ -68,6 +68,7 @@ while True:
     d = s.recv(65536)
     if not d: break
     got += d
+s.close()
 ok = all(got[i] == i % 251 for i in range(len(got)))
 print(len(got), ok, flush=True)
 `,

@@ -1,5 +1,6 @@
 import type { ArgsDef } from "citty";
-import { DEFAULTS, QUICKACK_MODES, type ServerConfig } from "../server/index.ts";
+import { DEFAULTS, QUICKACK_MODES, RECORD_MODES, type RecordConfig, type ServerConfig } from "../server/index.ts";
+import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import type { KeepaliveOptions } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
@@ -33,6 +34,8 @@ export const serveArgs = {
   "max-connections": { type: "string", valueHint: "N", description: "open connections at once; 0 = unlimited [0]" },
   "max-buffer": { type: "string", valueHint: "BYTES", description: "echo bytes held per connection before reading pauses [1m]" },
   "shutdown-timeout": { type: "string", valueHint: "SECONDS", description: "how long a graceful stop waits for peers [5]" },
+  record: { type: "string", valueHint: "FORMAT", description: "decode binary records in a Python struct format, like '! I 2s Q 2h f' [off]" },
+  "record-mode": { type: "string", valueHint: "MODE", description: "interleaved (a line, echoed, then a record, not echoed) or stream (records only, echoed) [interleaved]" },
   ...logArgs,
 } as const satisfies ArgsDef;
 
@@ -89,6 +92,24 @@ function resolveKeepalive(args: CliArgs, env: Env): KeepaliveOptions | null {
   };
 }
 
+function resolveRecord(args: CliArgs, env: Env): RecordConfig | null {
+  const format = givenString(args, env, "record");
+  const mode = givenString(args, env, "record-mode");
+  if (!format) {
+    if (mode) throw new UsageError(`${mode.from} needs --record FORMAT as well`);
+    return null;
+  }
+  let codec;
+  try {
+    codec = compileStruct(format.value);
+  } catch (e) {
+    if (e instanceof StructFormatError) throw new UsageError(`${format.from}: ${e.message}`);
+    throw e;
+  }
+  if (codec.size === 0) throw new UsageError(`${format.from}: ${JSON.stringify(format.value)} describes a record of 0 bytes`);
+  return { codec, mode: map(mode, (f, t) => parseChoice(f, t, RECORD_MODES), "interleaved") };
+}
+
 /** Flags, then TCP_ECHO_* variables, then defaults; every value validated. Throws UsageError. */
 export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
   const int = (min: number, max: number) => (f: string, t: string) => parseInteger(f, t, min, max);
@@ -105,6 +126,7 @@ export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
     maxConnections: map(givenString(args, env, "max-connections"), int(0, 2 ** 31 - 1), DEFAULTS.maxConnections),
     maxBuffer: map(givenString(args, env, "max-buffer"), (f, t) => parseSize(f, t), DEFAULTS.maxBuffer),
     shutdownTimeout: map(givenString(args, env, "shutdown-timeout"), (f, t) => parseSeconds(f, t), DEFAULTS.shutdownTimeout),
+    record: resolveRecord(args, env),
     log: resolveLog(args, env),
   };
 }

@@ -1,5 +1,6 @@
 import type { KeepaliveOptions } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
+import type { StructCodec } from "../protocol/struct/index.ts";
 
 export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
@@ -7,6 +8,16 @@ export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 /** Why a connection ended; the `reason` field of the close log line. */
 export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+export const RECORD_MODES = ["interleaved", "stream"] as const;
+export type RecordMode = (typeof RECORD_MODES)[number];
+
+/** --record: fixed-size binary records described by a Python struct format. */
+export interface RecordConfig {
+  readonly codec: StructCodec;
+  /** interleaved: a line (echoed), then one record (decoded, not echoed), and so on; stream: records only, all echoed. */
+  readonly mode: RecordMode;
+}
 
 /** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
 export interface ServerConfig {
@@ -28,6 +39,8 @@ export interface ServerConfig {
   readonly maxBuffer: number;
   /** Seconds a graceful stop waits for peers to close. */
   readonly shutdownTimeout: number;
+  /** Decode binary records from the inbound stream; null = plain echo. */
+  readonly record: RecordConfig | null;
   readonly logger: Logger;
 }
 
@@ -45,4 +58,5 @@ export const DEFAULTS = {
   maxConnections: 0,
   maxBuffer: 1024 * 1024,
   shutdownTimeout: 5,
+  record: null,
 } as const satisfies Omit<ServerConfig, "logger">;

@@ -1,6 +1,7 @@
 import type { Socket } from "bun";
 import type { WheelEntry } from "./deadlines.ts";
 import type { CloseReason } from "./config.ts";
+import type { RecordState } from "./records.ts";
 
 /** Where a connection is in its life; each step only moves forward. */
 export enum Phase {
@@ -40,6 +41,8 @@ export class Connection implements WheelEntry {
   buffered = 0;
   paused = false;
   lastActive: number;
+  /** --record framing state; null for a plain echo server. */
+  records: RecordState | null = null;
 
   private queue: Uint8Array[] = [];
   private qHead = 0;
@@ -55,10 +58,10 @@ export class Connection implements WheelEntry {
     this.lastActive = openedAt;
   }
 
-  /** Queues `chunk[offset..]` behind whatever is already waiting. */
-  enqueue(chunk: Uint8Array, offset: number): void {
-    this.queue.push(offset === 0 ? chunk : chunk.subarray(offset));
-    this.buffered += chunk.length - offset;
+  /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */
+  enqueue(chunk: Uint8Array, start: number, end: number): void {
+    this.queue.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    this.buffered += end - start;
   }
 
   /**

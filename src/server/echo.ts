@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import { Connection, Phase } from "./connection.ts";
 import type { CloseReason, ServerConfig } from "./config.ts";
 import { DeadlineWheel } from "./deadlines.ts";
+import { RecordFramer, type Echoer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 
 type Sock = Socket<Connection>;
@@ -32,20 +33,25 @@ function tag(c: Connection): string {
  * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
  * read; no allocation unless a write falls short or debug logging is on.
  */
-export class EchoHandlers {
+export class EchoHandlers implements Echoer {
   readonly wheel: DeadlineWheel<Connection>;
   private nextId = 0;
   private readonly timeoutMs: number;
   private readonly maxBuffer: number;
-  private readonly quickAuto: boolean;
+  private readonly quickOn: boolean;
   private readonly quickAlways: boolean;
+  private readonly framer: RecordFramer | null;
+  /** The framing in use, chosen once: plain echo costs nothing for --record. */
+  private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
 
   constructor(private readonly ctx: EchoContext) {
     const cfg = ctx.config;
     this.timeoutMs = cfg.timeout * 1000;
     this.maxBuffer = cfg.maxBuffer;
-    this.quickAuto = cfg.quickack === "auto";
+    this.quickOn = cfg.quickack !== "off";
     this.quickAlways = cfg.quickack === "always";
+    this.framer = cfg.record ? new RecordFramer(cfg.record, ctx.log, ctx.stats) : null;
+    this.consume = (!cfg.record ? this.consumePlain : cfg.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
     this.wheel = new DeadlineWheel<Connection>(now, (c, t) => this.due(c, t));
   }
 
@@ -87,7 +93,8 @@ export class EchoHandlers {
     conns.add(c);
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!config.nodelay) socket.setNoDelay(false);
-    if (config.quickack !== "off") armQuickAck(fd);
+    if (this.framer) c.records = this.framer.newState();
+    if (this.quickOn) armQuickAck(fd);
     if (this.timeoutMs > 0) this.scheduleIdle(c, t + this.timeoutMs);
     if (log.infoOn) log.info("open", `${tag(c)} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
@@ -101,29 +108,56 @@ export class EchoHandlers {
     c.lastActive = now();
     const log = this.ctx.log;
     if (log.debugOn) log.debug("recv", `${tag(c)} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
-    if (c.phase === Phase.Open) this.echo(socket, c, chunk);
-    else if (c.phase === Phase.Flushing) this.echoUntilFin(socket, c, chunk);
+    if (c.phase === Phase.Open) this.consume(socket, c, chunk);
+    else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
     else c.discarded += n;
   }
 
-  private echo(socket: Sock, c: Connection, chunk: Uint8Array): void {
-    const n = chunk.length;
+  /** Plain echo. Quick-ack: the echo carries our ACK when it goes out whole (see README). */
+  private consumePlain(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const whole = this.write(socket, c, chunk, 0, chunk.length);
+    if (whole ? this.quickAlways : this.quickOn) armQuickAck(c.fd);
+  }
+
+  /** --record-mode interleaved: lines echoed, records decoded and not echoed. */
+  private consumeInterleaved(_socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const held = this.framer!.interleaved(this, c, chunk);
+    // A record read gets no echo to carry our ACK: a Nagle peer would wait 40 ms for it.
+    if (held ? this.quickOn : this.quickAlways) armQuickAck(c.fd);
+  }
+
+  /** --record-mode stream: everything echoed, and decoded as records back to back. */
+  private consumeStream(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const whole = this.write(socket, c, chunk, 0, chunk.length);
+    this.framer!.stream(c, chunk);
+    if (whole ? this.quickAlways : this.quickOn) armQuickAck(c.fd);
+  }
+
+  /** Echoer for the record framer. */
+  echoSlice(c: Connection, chunk: Uint8Array, start: number, end: number): boolean {
+    return this.write(c.socket, c, chunk, start, end);
+  }
+
+  /**
+   * Echoes chunk[start, end) behind whatever is queued; keeps what the kernel does not take and
+   * pauses reading at --max-buffer. Returns true when all of it went out at once.
+   */
+  private write(socket: Sock, c: Connection, chunk: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    if (n === 0) return true;
     if (c.buffered === 0) {
-      const w = socket.write(chunk);
+      const w = socket.write(chunk, start, n);
       if (w === n) {
-        this.sent(c, w, chunk);
-        if (this.quickAlways) armQuickAck(c.fd);
-        return;
+        this.sent(c, w, chunk, start);
+        return true;
       }
-      if (w < 0) return; // closing; the close handler accounts for it
-      if (w > 0) this.sent(c, w, chunk.subarray(0, w));
-      c.enqueue(chunk, w);
+      if (w < 0) return true; // closing; the close handler accounts for it
+      if (w > 0) this.sent(c, w, chunk, start);
+      c.enqueue(chunk, start + w, end);
     } else {
-      c.enqueue(chunk, 0);
+      c.enqueue(chunk, start, end);
     }
-    // Part of this read is not answered now, so no echo carries our ACK: ask for it at once.
-    if (this.quickAuto || this.quickAlways) armQuickAck(c.fd);
     if (c.buffered >= this.maxBuffer && !c.paused) {
       socket.pause();
       c.paused = true;
@@ -131,14 +165,15 @@ export class EchoHandlers {
       const log = this.ctx.log;
       if (log.debugOn) log.debug("pause", `${tag(c)} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     }
+    return false;
   }
 
   /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */
-  private echoUntilFin(socket: Sock, c: Connection, chunk: Uint8Array): void {
+  private consumeUntilFin(socket: Sock, c: Connection, chunk: Uint8Array): void {
     const before = c.bytesIn - chunk.length;
     const keep = Math.max(0, Math.min(chunk.length, c.finAt - before));
     c.discarded += chunk.length - keep;
-    if (keep > 0) this.echo(socket, c, keep === chunk.length ? chunk : chunk.subarray(0, keep));
+    if (keep > 0) this.consume(socket, c, keep === chunk.length ? chunk : chunk.subarray(0, keep));
     if (c.buffered === 0 && c.bytesIn >= c.finAt && c.phase === Phase.Flushing) this.sendFin(c);
   }
 
@@ -174,6 +209,7 @@ export class EchoHandlers {
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
     this.wheel.cancel(c);
+    this.framer?.closed(c);
     const { stats, conns, log } = this.ctx;
     conns.delete(c);
     stats.open--;
@@ -236,11 +272,14 @@ export class EchoHandlers {
     c.socket.terminate();
   }
 
-  private sent(c: Connection, n: number, bytes: Uint8Array): void {
+  private sent(c: Connection, n: number, chunk: Uint8Array, start: number): void {
     c.bytesOut += n;
     this.ctx.stats.bytesOut += n;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("send", `${tag(c)} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+    if (log.debugOn) {
+      const bytes = chunk.subarray(start, start + n);
+      log.debug("send", `${tag(c)} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+    }
   }
 
   private flush(c: Connection): void {

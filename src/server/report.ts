@@ -78,6 +78,15 @@ export function logReport(log: Logger, r: StartupReport, cfg: ServerConfig): voi
     `listening on ${host}:${port} (idle timeout ${cfg.timeout > 0 ? `${cfg.timeout} s` : "off"}, max connections ${cfg.maxConnections || "unlimited"}, max buffer ${cfg.maxBuffer} B, shutdown timeout ${cfg.shutdownTimeout} s)`,
     { address: host, port, timeout: cfg.timeout, max_connections: cfg.maxConnections, max_buffer: cfg.maxBuffer, shutdown_timeout: cfg.shutdownTimeout },
   );
+  if (cfg.record) {
+    const { codec, mode } = cfg.record;
+    log.info("record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${codec.fieldCount} fields, ${mode} framing`, {
+      format: codec.format,
+      size: codec.size,
+      fields: codec.fieldCount,
+      mode,
+    });
+  }
   for (const o of r.options) {
     log.info(
       "option",

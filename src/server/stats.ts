@@ -11,6 +11,9 @@ export interface StatsSnapshot {
   readonly bytesOut: number;
   /** Times a connection's reading was paused because --max-buffer bytes waited to be echoed. */
   readonly pauses: number;
+  /** --record: records decoded, and connections that closed inside a record. */
+  readonly records: number;
+  readonly partialRecords: number;
 }
 
 /** Live counters, mutated in place by the connection handlers (plain fields: no hot-path calls). */
@@ -20,6 +23,8 @@ export class ServerStats {
   bytesIn = 0;
   bytesOut = 0;
   pauses = 0;
+  records = 0;
+  partialRecords = 0;
   readonly closed: ClosedCounts = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
 
   snapshot(): StatsSnapshot {
@@ -30,6 +35,8 @@ export class ServerStats {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       pauses: this.pauses,
+      records: this.records,
+      partialRecords: this.partialRecords,
     };
   }
 }
