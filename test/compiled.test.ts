@@ -43,6 +43,16 @@ print(got == b"data\\n" * 1000)
     expect(await p.exited).toBe(0);
   });
 
+  test("--workers 2 runs from the executable too: both workers serve, SIGTERM stops all with exit 0", async () => {
+    await using p = await spawnServer(["--workers", "2"], { cli: [exe] });
+    for (const w of [1, 2]) await p.log.waitFor((e) => e.event === "listening" && e.worker === w);
+    const out = await python(`import socket,sys\ns=socket.create_connection(("127.0.0.1",int(sys.argv[1])))\ns.sendall(b"w")\nprint(s.recv(1))`, [p.port]);
+    expect(out.trim()).toBe("b'w'");
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    expect(p.log.of("worker-exit").map((e) => e.code)).toEqual([0, 0]);
+  });
+
   test("bad input exits 2 with one line; address in use exits 1", async () => {
     const bad = await runCli(["serve", "--timeout", "x"], { cli: [exe] });
     expect(bad.code).toBe(2);

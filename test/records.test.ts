@@ -25,7 +25,7 @@ function framerHarness(mode: "interleaved" | "stream") {
       return true;
     },
   };
-  const conn = { id: 1, peer: "127.0.0.1:1", records: framer.newState() } as unknown as Connection;
+  const conn = { id: 1, peer: "127.0.0.1:1", tag: "[#1 127.0.0.1:1]", records: framer.newState() } as unknown as Connection;
   const feed = (chunk: Uint8Array) => (mode === "interleaved" ? framer.interleaved(echoer, conn, chunk) : framer.stream(conn, chunk));
   return { log, stats, framer, conn, echoed, feed };
 }

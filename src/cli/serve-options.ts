@@ -1,7 +1,10 @@
 import type { ArgsDef } from "citty";
-import { DEFAULTS, QUICKACK_MODES, RECORD_MODES, type RecordConfig, type ServerConfig } from "../server/index.ts";
+import { DEFAULTS, QUICKACK_MODES, RECORD_MODES, type RecordConfig } from "../server/index.ts";
 import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+import { parseCidr, type AccessConfig, type Cidr } from "../server/access.ts";
+import { availableParallelism } from "node:os";
+import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from "../log/logger.ts";
+import type { ServiceOptions } from "../cluster/index.ts";
 import type { KeepaliveOptions } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 import { givenBoolean, givenString, type CliArgs, type Given } from "./flags.ts";
@@ -35,16 +38,17 @@ export const serveArgs = {
   "max-buffer": { type: "string", valueHint: "BYTES", description: "echo bytes held per connection before reading pauses [1m]" },
   "shutdown-timeout": { type: "string", valueHint: "SECONDS", description: "how long a graceful stop waits for peers [5]" },
   record: { type: "string", valueHint: "FORMAT", description: "decode binary records in a Python struct format, like '! I 2s Q 2h f' [off]" },
+  workers: { type: "string", valueHint: "N|auto", description: "worker processes sharing the port through SO_REUSEPORT; auto = one per CPU [1]" },
+  "stats-interval": { type: "string", valueHint: "SECONDS", description: "log a line of counters and rates this often; 0 = off [0]" },
+  metrics: { type: "string", valueHint: "HOST:PORT", description: "serve /metrics (Prometheus), /healthz, /readyz over HTTP [off]" },
+  allow: { type: "string", valueHint: "CIDR,...", description: "accept only these networks [all]" },
+  deny: { type: "string", valueHint: "CIDR,...", description: "refuse these networks (deny wins over allow) [none]" },
+  "max-per-ip": { type: "string", valueHint: "N", description: "open connections from one address; 0 = unlimited [0]" },
   "record-mode": { type: "string", valueHint: "MODE", description: "interleaved (a line, echoed, then a record, not echoed) or stream (records only, echoed) [interleaved]" },
   ...logArgs,
 } as const satisfies ArgsDef;
 
-export interface LogSettings {
-  readonly level: LogLevel;
-  readonly format: LogFormat;
-}
-
-export type ServeSettings = Omit<ServerConfig, "logger"> & { readonly log: LogSettings };
+export type ServeSettings = ServiceOptions;
 
 type Env = Record<string, string | undefined>;
 
@@ -110,10 +114,51 @@ function resolveRecord(args: CliArgs, env: Env): RecordConfig | null {
   return { codec, mode: map(mode, (f, t) => parseChoice(f, t, RECORD_MODES), "interleaved") };
 }
 
+function cidrList(from: string, text: string): Cidr[] {
+  const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  if (parts.length === 0) throw new UsageError(`${from}: ${JSON.stringify(text)} is not a list of IPv4 networks (like 10.0.0.0/8,127.0.0.1)`);
+  return parts.map((p) => {
+    const c = parseCidr(p);
+    if (!c) throw new UsageError(`${from}: ${JSON.stringify(p)} is not an IPv4 network (like 10.0.0.0/8 or 127.0.0.1; host bits must be zero)`);
+    return c;
+  });
+}
+
+function resolveAccess(args: CliArgs, env: Env): AccessConfig | null {
+  const allow = map(givenString(args, env, "allow"), cidrList, null);
+  const deny = map(givenString(args, env, "deny"), cidrList, []);
+  const maxPerIp = map(givenString(args, env, "max-per-ip"), (f, t) => parseInteger(f, t, 0, 2 ** 31 - 1), 0);
+  return allow === null && deny.length === 0 && maxPerIp === 0 ? null : { allow, deny, maxPerIp };
+}
+
+function resolveWorkers(args: CliArgs, env: Env): number {
+  return map(givenString(args, env, "workers"), (f, t) => (t.trim().toLowerCase() === "auto" ? availableParallelism() : parseInteger(f, t, 1, 1024, "a number of processes or auto")), 1);
+}
+
+function resolveMetrics(args: CliArgs, env: Env): { host: string; port: number } | null {
+  const g = givenString(args, env, "metrics");
+  if (!g) return null;
+  const i = g.value.lastIndexOf(":");
+  if (i < 0) throw new UsageError(`${g.from}: ${JSON.stringify(g.value)} is not HOST:PORT (like 127.0.0.1:9464)`);
+  return { host: parseHost(g.from, g.value.slice(0, i)), port: parsePort(g.from, g.value.slice(i + 1)) };
+}
+
+/**
+ * sd_listen_fds(3): systemd passes listening sockets from fd 3 on, with LISTEN_PID naming the
+ * process they are meant for (so a child that inherits the variables does not take them).
+ */
+function resolveListenFd(env: Env): number | null {
+  if (env.LISTEN_PID !== String(process.pid) || !env.LISTEN_FDS) return null;
+  const n = Number(env.LISTEN_FDS);
+  if (!Number.isInteger(n) || n < 1) return null;
+  if (n > 1) throw new UsageError(`LISTEN_FDS=${n}: tcp-echo serves one listening socket; give the .socket unit a single ListenStream=`);
+  return 3;
+}
+
 /** Flags, then TCP_ECHO_* variables, then defaults; every value validated. Throws UsageError. */
 export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
   const int = (min: number, max: number) => (f: string, t: string) => parseInteger(f, t, min, max);
-  return {
+  const settings: ServeSettings = {
     ...resolveAddress(args, env, DEFAULTS),
     timeout: map(givenString(args, env, "timeout"), (f, t) => parseSeconds(f, t), DEFAULTS.timeout),
     backlog: map(givenString(args, env, "backlog"), int(1, 2 ** 31 - 1), DEFAULTS.backlog),
@@ -127,6 +172,16 @@ export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
     maxBuffer: map(givenString(args, env, "max-buffer"), (f, t) => parseSize(f, t), DEFAULTS.maxBuffer),
     shutdownTimeout: map(givenString(args, env, "shutdown-timeout"), (f, t) => parseSeconds(f, t), DEFAULTS.shutdownTimeout),
     record: resolveRecord(args, env),
+    access: resolveAccess(args, env),
+    listenFd: resolveListenFd(env),
+    workers: resolveWorkers(args, env),
+    metrics: resolveMetrics(args, env),
+    statsInterval: map(givenString(args, env, "stats-interval"), (f, t) => parseSeconds(f, t), 0),
+    workerId: env.TCP_ECHO_WORKER_ID ? parseInteger("TCP_ECHO_WORKER_ID", env.TCP_ECHO_WORKER_ID, 1, 1024) : null,
     log: resolveLog(args, env),
   };
+  if (settings.workers > 1 && !settings.reusePort) throw new UsageError(`--workers ${settings.workers} needs SO_REUSEPORT: drop --no-reuse-port`);
+  if (settings.workers > 1 && settings.listenFd !== null)
+    throw new UsageError(`--workers ${settings.workers} with socket activation: systemd passes one socket; run one instance per core (a template unit) instead`);
+  return settings;
 }

@@ -6,6 +6,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["pretty", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** How to log, as the user chose it. */
+export interface LogSettings {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
+
 /** Structured fields of one event; names are the stable JSON field names documented in the README. */
 export type LogFields = Record<string, unknown>;
 
@@ -27,6 +33,8 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
   /** Colour the pretty format; by default only when stderr is a terminal. */
   readonly color?: boolean;
+  /** Fields on every JSON line, and a prefix on every pretty one (a worker's id). */
+  readonly base?: { readonly worker: number };
 }
 
 interface EventLog extends LogObject {
@@ -56,8 +64,8 @@ export class Logger {
     const write = options.write ?? ((line: string) => void process.stderr.write(line));
     const reporter =
       options.format === "json"
-        ? jsonReporter(write)
-        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY));
+        ? jsonReporter(write, options.base)
+        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY), options.base ? `[w${options.base.worker}] ` : "");
     // throttle 0: consola otherwise folds repeated identical lines, and identical payload chunks
     // are exactly what a debug log of an echo server must show one by one.
     this.consola = createConsola({ level: n, reporters: [reporter], throttle: 0 });
@@ -88,10 +96,10 @@ export function createLogger(options: LoggerOptions): Logger {
   return new Logger(options);
 }
 
-function jsonReporter(write: (line: string) => void): ConsolaReporter {
+function jsonReporter(write: (line: string) => void, base: LoggerOptions["base"]): ConsolaReporter {
   return {
     log(obj: EventLog) {
-      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? "") };
+      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? ""), ...base };
       write(JSON.stringify(Object.assign(record, obj.fields)) + "\n");
     },
   };
@@ -99,7 +107,7 @@ function jsonReporter(write: (line: string) => void): ConsolaReporter {
 
 const TAGS: Record<string, string> = { error: "ERROR", warn: "WARN ", info: "INFO ", debug: "DEBUG", trace: "TRACE" };
 
-function prettyReporter(write: (line: string) => void, color: boolean): ConsolaReporter {
+function prettyReporter(write: (line: string) => void, color: boolean, prefix: string): ConsolaReporter {
   const paint: Record<string, (s: string) => string> = color
     ? { error: colors.red, warn: colors.yellow, info: colors.cyan, debug: colors.gray, trace: colors.gray }
     : {};
@@ -108,7 +116,7 @@ function prettyReporter(write: (line: string) => void, color: boolean): ConsolaR
       const tag = TAGS[obj.type] ?? obj.type.toUpperCase();
       const time = obj.date.toISOString();
       const painted = paint[obj.type]?.(tag) ?? tag;
-      write(`${color ? colors.dim(time) : time} ${painted} ${String(obj.args[0] ?? "")}\n`);
+      write(`${color ? colors.dim(time) : time} ${painted} ${prefix}${String(obj.args[0] ?? "")}\n`);
     },
   };
 }

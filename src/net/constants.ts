@@ -12,6 +12,8 @@ export const SO_KEEPALIVE = 9;
 export const SO_LINGER = 13;
 export const SO_REUSEPORT = 15;
 export const SO_ACCEPTCONN = 30;
+export const SO_TYPE = 3;
+export const SO_DOMAIN = 39;
 
 export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;

@@ -7,6 +7,8 @@ export { armQuickAck, setLingerZero } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export {
   openListenSocket,
+  adoptListenSocket,
+  reservePort,
   relisten,
   closeFd,
   readSocketOptions,

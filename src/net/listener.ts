@@ -1,6 +1,6 @@
 import { libc, ptr } from "./libc.ts";
 import { check, SyscallError } from "./errno.ts";
-import { encodeSockaddrIn } from "./address.ts";
+import { encodeSockaddrIn, getSockName } from "./address.ts";
 import { getIntOption, setIntOption } from "./sockopt.ts";
 import * as C from "./constants.ts";
 
@@ -37,18 +37,54 @@ export function openListenSocket(o: ListenSocketOptions): number {
     if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
     if (o.sendBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_SNDBUF, o.sendBuf, "SO_SNDBUF");
     setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, o.nodelay ? 1 : 0, "TCP_NODELAY");
-    if (o.keepalive) {
-      setIntOption(fd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-      setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, o.keepalive.idle, "TCP_KEEPIDLE");
-      if (o.keepalive.interval !== null)
-        setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, o.keepalive.interval, "TCP_KEEPINTVL");
-      if (o.keepalive.count !== null)
-        setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPCNT, o.keepalive.count, "TCP_KEEPCNT");
-    }
+    if (o.keepalive) applyKeepalive(fd, o.keepalive);
     const sa = encodeSockaddrIn(o.host, o.port);
     check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", `${o.host}:${o.port}`);
     check(libc.listen(fd, o.backlog), "listen");
     return fd;
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+}
+
+function applyKeepalive(fd: number, k: KeepaliveOptions): void {
+  setIntOption(fd, C.SOL_SOCKET, C.SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+  setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPIDLE, k.idle, "TCP_KEEPIDLE");
+  if (k.interval !== null) setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPINTVL, k.interval, "TCP_KEEPINTVL");
+  if (k.count !== null) setIntOption(fd, C.IPPROTO_TCP, C.TCP_KEEPCNT, k.count, "TCP_KEEPCNT");
+}
+
+/**
+ * A listening socket inherited from systemd (sd_listen_fds(3)): checks that it is an IPv4 TCP
+ * listener, and applies what can still apply after listen(): keep-alive and buffer sizes are
+ * copied into each accepted socket at accept time. Binding options belong to the .socket unit.
+ */
+export function adoptListenSocket(fd: number, o: Pick<ListenSocketOptions, "recvBuf" | "sendBuf" | "keepalive" | "nodelay">): void {
+  const what = `inherited fd ${fd}`;
+  if (getIntOption(fd, C.SOL_SOCKET, C.SO_DOMAIN, what) !== C.AF_INET) throw new TypeError(`${what} is not an IPv4 socket (ListenStream= must be an IPv4 address:port)`);
+  if (getIntOption(fd, C.SOL_SOCKET, C.SO_TYPE, what) !== C.SOCK_STREAM) throw new TypeError(`${what} is not a stream socket`);
+  if (getIntOption(fd, C.SOL_SOCKET, C.SO_ACCEPTCONN, what) !== 1) throw new TypeError(`${what} is not listening`);
+  if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
+  if (o.sendBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_SNDBUF, o.sendBuf, "SO_SNDBUF");
+  setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, o.nodelay ? 1 : 0, "TCP_NODELAY");
+  if (o.keepalive) applyKeepalive(fd, o.keepalive);
+}
+
+/**
+ * Binds host:port (0 = a free port) with SO_REUSEADDR and SO_REUSEPORT but does not listen: the
+ * port stays ours while worker processes bind their own listeners to it (socket(7): every socket
+ * sharing the port must set SO_REUSEPORT and have the same effective UID). A socket that is not
+ * listening receives no connections, so the kernel spreads them over the workers only.
+ */
+export function reservePort(host: string, port: number): { fd: number; port: number } {
+  const fd = check(libc.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0), "socket");
+  try {
+    setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
+    setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
+    const sa = encodeSockaddrIn(host, port);
+    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", `${host}:${port}`);
+    return { fd, port: getSockName(fd).port };
   } catch (e) {
     libc.close(fd);
     throw e;

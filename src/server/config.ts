@@ -1,12 +1,13 @@
 import type { KeepaliveOptions } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { StructCodec } from "../protocol/struct/index.ts";
+import type { AccessConfig } from "./access.ts";
 
 export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -41,6 +42,12 @@ export interface ServerConfig {
   readonly shutdownTimeout: number;
   /** Decode binary records from the inbound stream; null = plain echo. */
   readonly record: RecordConfig | null;
+  /** --allow / --deny / --max-per-ip; null = everyone, unlimited. */
+  readonly access: AccessConfig | null;
+  /** A listening socket inherited from systemd (sd_listen_fds(3)) to adopt instead of binding. */
+  readonly listenFd: number | null;
+  /** Set in a worker process of --workers: shown in connection tags ("w2#12"). */
+  readonly workerId: number | null;
   readonly logger: Logger;
 }
 
@@ -59,4 +66,7 @@ export const DEFAULTS = {
   maxBuffer: 1024 * 1024,
   shutdownTimeout: 5,
   record: null,
+  access: null,
+  listenFd: null,
+  workerId: null,
 } as const satisfies Omit<ServerConfig, "logger">;

@@ -41,6 +41,8 @@ export class Connection implements WheelEntry {
   buffered = 0;
   paused = false;
   lastActive: number;
+  /** Counted in the per-address table (--max-per-ip), so close must uncount it. */
+  countedIp = false;
   /** --record framing state; null for a plain echo server. */
   records: RecordState | null = null;
 
@@ -48,14 +50,19 @@ export class Connection implements WheelEntry {
   private qHead = 0;
   private headOffset = 0;
 
+  /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
+  readonly tag: string;
+
   constructor(
     readonly id: number,
     readonly peer: string,
+    tagPrefix: string,
     readonly fd: number,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
+    this.tag = `[${tagPrefix}${id} ${peer}]`;
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */

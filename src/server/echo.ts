@@ -6,6 +6,7 @@ import { Connection, Phase } from "./connection.ts";
 import type { CloseReason, ServerConfig } from "./config.ts";
 import { DeadlineWheel } from "./deadlines.ts";
 import { RecordFramer, type Echoer } from "./records.ts";
+import { refusal, type AccessConfig } from "./access.ts";
 import type { ServerStats } from "./stats.ts";
 
 type Sock = Socket<Connection>;
@@ -25,10 +26,6 @@ const now = () => performance.now();
 /** Seconds past our own deadline at which Bun's coarse socket timeout (4 s steps) may fire. */
 const BACKSTOP_MARGIN_S = 2;
 
-function tag(c: Connection): string {
-  return `[#${c.id} ${c.peer}]`;
-}
-
 /**
  * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
  * read; no allocation unless a write falls short or debug logging is on.
@@ -41,6 +38,10 @@ export class EchoHandlers implements Echoer {
   private readonly quickOn: boolean;
   private readonly quickAlways: boolean;
   private readonly framer: RecordFramer | null;
+  private readonly tagPrefix: string;
+  private readonly access: AccessConfig | null;
+  /** Open connections per peer address, for --max-per-ip. */
+  private readonly perIp = new Map<string, number>();
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
 
@@ -50,6 +51,8 @@ export class EchoHandlers implements Echoer {
     this.maxBuffer = cfg.maxBuffer;
     this.quickOn = cfg.quickack !== "off";
     this.quickAlways = cfg.quickack === "always";
+    this.access = cfg.access;
+    this.tagPrefix = cfg.workerId === null ? "#" : `w${cfg.workerId}#`;
     this.framer = cfg.record ? new RecordFramer(cfg.record, ctx.log, ctx.stats) : null;
     this.consume = (!cfg.record ? this.consumePlain : cfg.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
     this.wheel = new DeadlineWheel<Connection>(now, (c, t) => this.due(c, t));
@@ -74,29 +77,32 @@ export class EchoHandlers implements Echoer {
     const t = now();
     // `fd` is not in Bun's types but is there at run time: the FFI module reaches the socket by it.
     const fd = (socket as unknown as { fd: number }).fd;
-    const c = new Connection(++this.nextId, `${socket.remoteAddress}:${socket.remotePort}`, fd, t, socket);
+    const c = new Connection(++this.nextId, `${socket.remoteAddress}:${socket.remotePort}`, this.tagPrefix, fd, t, socket);
     socket.data = c;
     stats.accepted++;
-    if (config.maxConnections > 0 && stats.open >= config.maxConnections) {
-      c.reason = "limit";
-      stats.open++;
-      conns.add(c);
-      log.warn("limit", `${tag(c)} refused: ${stats.open - 1} connections open, --max-connections is ${config.maxConnections}`, {
-        conn: c.id,
-        peer: c.peer,
-        max_connections: config.maxConnections,
-      });
-      socket.terminate();
-      return;
-    }
     stats.open++;
     conns.add(c);
+    if (config.maxConnections > 0 && stats.open > config.maxConnections) {
+      this.refuse(c, "limit", `${stats.open - 1} connections open, --max-connections is ${config.maxConnections}`, { max_connections: config.maxConnections });
+      return;
+    }
+    if (this.access) {
+      const why = refusal(this.access, socket.remoteAddress);
+      if (why) return this.refuse(c, "denied", why, { rule: why });
+      const max = this.access.maxPerIp;
+      if (max > 0) {
+        const n = this.perIp.get(socket.remoteAddress) ?? 0;
+        if (n >= max) return this.refuse(c, "denied", `--max-per-ip ${max}: ${n} open from ${socket.remoteAddress}`, { rule: `--max-per-ip ${max}` });
+        this.perIp.set(socket.remoteAddress, n + 1);
+        c.countedIp = true;
+      }
+    }
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!config.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
     if (this.timeoutMs > 0) this.scheduleIdle(c, t + this.timeoutMs);
-    if (log.infoOn) log.info("open", `${tag(c)} open`, { conn: c.id, peer: c.peer });
+    if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
   }
 
@@ -107,7 +113,7 @@ export class EchoHandlers implements Echoer {
     this.ctx.stats.bytesIn += n;
     c.lastActive = now();
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("recv", `${tag(c)} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
+    if (log.debugOn) log.debug("recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
     if (c.phase === Phase.Open) this.consume(socket, c, chunk);
     else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
@@ -163,7 +169,7 @@ export class EchoHandlers implements Echoer {
       c.paused = true;
       this.ctx.stats.pauses++;
       const log = this.ctx.log;
-      if (log.debugOn) log.debug("pause", `${tag(c)} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+      if (log.debugOn) log.debug("pause", `${c.tag} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     }
     return false;
   }
@@ -186,7 +192,7 @@ export class EchoHandlers implements Echoer {
       socket.resume();
       c.paused = false;
       const log = this.ctx.log;
-      if (log.debugOn) log.debug("resume", `${tag(c)} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+      if (log.debugOn) log.debug("resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     }
   }
 
@@ -194,7 +200,7 @@ export class EchoHandlers implements Echoer {
   end(socket: Sock): void {
     const c = socket.data;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("fin", `${tag(c)} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     if (c.phase === Phase.Open) {
       c.phase = Phase.PeerEnded;
       if (c.buffered === 0) this.sendFin(c);
@@ -202,9 +208,26 @@ export class EchoHandlers implements Echoer {
     // Flushing: drain() sends our FIN when the queue empties. FinSent: Bun closes on its own.
   }
 
+  /** Closed at once, before any byte is echoed: RST, nothing kept. */
+  private refuse(c: Connection, reason: "limit" | "denied", why: string, fields: Record<string, unknown>): void {
+    c.reason = reason;
+    // Anything that still arrives before the close is discarded, never echoed.
+    c.phase = Phase.FinSent;
+    const log = this.ctx.log;
+    if (reason === "limit") log.warn("limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    else if (log.infoOn) log.info("denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    c.socket.terminate();
+  }
+
   close(socket: Sock, error?: Error): void {
     const c = socket.data;
     if (!c || c.phase === Phase.Closed) return;
+    if (c.countedIp) {
+      const ip = c.peer.slice(0, c.peer.lastIndexOf(":"));
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.perIp.set(ip, n);
+      else this.perIp.delete(ip);
+    }
     if (error && !c.errorText) this.noteError(c, error);
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
@@ -214,12 +237,13 @@ export class EchoHandlers implements Echoer {
     conns.delete(c);
     stats.open--;
     stats.closed[reason]++;
+    const ms = now() - c.openedAt;
+    stats.observeDuration(ms / 1000);
     if (log.infoOn) {
-      const ms = now() - c.openedAt;
       const lost = c.buffered + c.discarded;
       log.info(
         "close",
-        `${tag(c)} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` +
+        `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` +
           (lost > 0 ? `, not echoed ${lost} B` : "") +
           (c.errorText ? ` (${c.errorText})` : ""),
         {
@@ -245,7 +269,7 @@ export class EchoHandlers implements Echoer {
   /** Bun's own timeout: armed past our deadline, so it fires only if ours failed to act. */
   backstop(socket: Sock): void {
     const c = socket.data;
-    this.ctx.log.warn("backstop", `${tag(c)} Bun socket timeout fired before our own deadline acted; closing`, { conn: c.id, peer: c.peer });
+    this.ctx.log.warn("backstop", `${c.tag} Bun socket timeout fired before our own deadline acted; closing`, { conn: c.id, peer: c.peer });
     c.reason ??= "idle-timeout";
     socket.terminate();
   }
@@ -278,13 +302,13 @@ export class EchoHandlers implements Echoer {
     const log = this.ctx.log;
     if (log.debugOn) {
       const bytes = chunk.subarray(start, start + n);
-      log.debug("send", `${tag(c)} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+      log.debug("send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
     }
   }
 
   private flush(c: Connection): void {
     const log = this.ctx.log;
-    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${tag(c)} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
+    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
     if (w > 0) {
       c.lastActive = now();
       this.ctx.stats.bytesOut += w;
@@ -296,7 +320,7 @@ export class EchoHandlers implements Echoer {
     c.phase = Phase.FinSent;
     c.socket.shutdown();
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("fin-sent", `${tag(c)} sent FIN`, { conn: c.id, peer: c.peer });
+    if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
 
   private scheduleIdle(c: Connection, due: number): void {
@@ -310,7 +334,7 @@ export class EchoHandlers implements Echoer {
     if (c.phase === Phase.FinSent) {
       // One more --timeout went by after our FIN and the peer is still there.
       const log = this.ctx.log;
-      if (log.infoOn) log.info("hard-close", `${tag(c)} peer did not close within ${this.ctx.config.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
+      if (log.infoOn) log.info("hard-close", `${c.tag} peer did not close within ${this.ctx.config.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
       c.socket.terminate();
       return;
     }
@@ -322,7 +346,7 @@ export class EchoHandlers implements Echoer {
     c.reason ??= "idle-timeout";
     const log = this.ctx.log;
     if (log.infoOn)
-      log.info("timeout", `${tag(c)} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.ctx.config.timeout}); sending FIN`, {
+      log.info("timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.ctx.config.timeout}); sending FIN`, {
         conn: c.id,
         peer: c.peer,
         idle_ms: Math.round(t - c.lastActive),
@@ -350,11 +374,11 @@ export class EchoHandlers implements Echoer {
       const quick = readQuickAck(c.fd);
       this.ctx.log.debug(
         "options",
-        `${tag(c)} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, TCP_QUICKACK ${quick ? "on" : "off"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
+        `${c.tag} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, TCP_QUICKACK ${quick ? "on" : "off"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
         { conn: c.id, peer: c.peer, nodelay: o.nodelay, quickack: quick, recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
       );
     } catch (e) {
-      this.ctx.log.debug("options", `${tag(c)} options not readable: ${(e as Error).message}`, { conn: c.id, peer: c.peer });
+      this.ctx.log.debug("options", `${c.tag} options not readable: ${(e as Error).message}`, { conn: c.id, peer: c.peer });
     }
   }
 }

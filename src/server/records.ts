@@ -97,7 +97,7 @@ export class RecordFramer {
     if (!r || r.have === 0) return;
     this.stats.partialRecords++;
     if (this.log.infoOn)
-      this.log.info("partial-record", `[#${c.id} ${c.peer}] closed inside record #${r.seq + 1}: ${r.have} of ${this.size} B arrived ${bytesRepr(r.buf, 0, r.have)}`, {
+      this.log.info("partial-record", `${c.tag} closed inside record #${r.seq + 1}: ${r.have} of ${this.size} B arrived ${bytesRepr(r.buf, 0, r.have)}`, {
         conn: c.id,
         peer: c.peer,
         seq: r.seq + 1,
@@ -131,7 +131,7 @@ export class RecordFramer {
     if (!this.log.infoOn) return;
     const values = this.codec.decode(bytes, offset);
     const repr = reprValues(values, this.chars);
-    this.log.info("record", `[#${c.id} ${c.peer}] record #${r.seq} ${repr}`, {
+    this.log.info("record", `${c.tag} record #${r.seq} ${repr}`, {
       conn: c.id,
       peer: c.peer,
       seq: r.seq,

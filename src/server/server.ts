@@ -1,5 +1,14 @@
 import type { TCPSocketListener } from "bun";
-import { closeFd, getSockName, openListenSocket, readKernelLimits, relisten, type Ipv4Address } from "../net/index.ts";
+import {
+  adoptListenSocket,
+  closeFd,
+  getSockName,
+  openListenSocket,
+  readKernelLimits,
+  readListenQueue,
+  relisten,
+  type Ipv4Address,
+} from "../net/index.ts";
 import type { ServerConfig } from "./config.ts";
 import type { Connection } from "./connection.ts";
 import { EchoHandlers, type EchoContext } from "./echo.ts";
@@ -12,6 +21,10 @@ export interface ServerHandle {
   /** Every option as asked and as the kernel applied it, plus the kernel's limits. */
   readonly report: StartupReport;
   stats(): StatsSnapshot;
+  /** true until a stop begins (readiness: a load balancer should stop sending first). */
+  accepting(): boolean;
+  /** The listener came from systemd socket activation rather than our own bind. */
+  readonly activated: boolean;
   /**
    * Graceful stop: stop accepting, echo what each peer sent and half-close it, wait up to
    * --shutdown-timeout for peers to close, reset the rest. Safe to call more than once.
@@ -28,18 +41,28 @@ export interface ServerHandle {
 export function startServer(config: ServerConfig): ServerHandle {
   const log = config.logger;
   const kernel = readKernelLimits();
-  // Asking for somaxconn gets the largest queue the kernel allows (listen(2) caps at it anyway).
-  const backlog = config.backlog ?? kernel.somaxconn ?? 4096;
-  const fd = openListenSocket({
-    host: config.host,
-    port: config.port,
-    backlog,
-    reusePort: config.reusePort,
-    recvBuf: config.recvBuf,
-    sendBuf: config.sendBuf,
-    keepalive: config.keepalive,
-    nodelay: config.nodelay,
-  });
+  const activated = config.listenFd !== null;
+  let fd: number;
+  let backlog: number;
+  if (config.listenFd !== null) {
+    fd = config.listenFd;
+    adoptListenSocket(fd, config);
+    // systemd's Backlog= stands unless --backlog overrides it; Bun's re-listen would lose it.
+    backlog = config.backlog ?? readListenQueue(fd)?.max ?? kernel.somaxconn ?? 4096;
+  } else {
+    // Asking for somaxconn gets the largest queue the kernel allows (listen(2) caps at it anyway).
+    backlog = config.backlog ?? kernel.somaxconn ?? 4096;
+    fd = openListenSocket({
+      host: config.host,
+      port: config.port,
+      backlog,
+      reusePort: config.reusePort,
+      recvBuf: config.recvBuf,
+      sendBuf: config.sendBuf,
+      keepalive: config.keepalive,
+      nodelay: config.nodelay,
+    });
+  }
 
   const stats = new ServerStats();
   const conns = new Set<Connection>();
@@ -55,17 +78,20 @@ export function startServer(config: ServerConfig): ServerHandle {
     });
     relisten(fd, backlog);
   } catch (e) {
-    closeFd(fd);
+    if (!activated) closeFd(fd);
     throw e;
   }
   const address = getSockName(fd);
   const report = buildReport(fd, address, config, backlog, kernel);
+  if (activated) log.info("activation", `socket activation: serving the listening socket systemd passed as fd ${fd}`, { fd });
   logReport(log, report, config);
 
   const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
   let stopping: Promise<void> | null = null;
+  let accepting = true;
 
   async function drainAndStop(): Promise<void> {
+    accepting = false;
     log.info("shutdown", `stopping: no new connections; ${conns.size} open, waiting up to ${config.shutdownTimeout} s for them to close`, {
       open: conns.size,
       shutdown_timeout: config.shutdownTimeout,
@@ -99,6 +125,8 @@ export function startServer(config: ServerConfig): ServerHandle {
     address,
     report,
     stats: () => stats.snapshot(),
+    accepting: () => accepting,
+    activated,
     stop: () => (stopping ??= drainAndStop()),
     stopped,
   };

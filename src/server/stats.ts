@@ -2,6 +2,9 @@ import { CLOSE_REASONS, type CloseReason } from "./config.ts";
 
 export type ClosedCounts = Record<CloseReason, number>;
 
+/** Upper bounds (seconds) of the connection-duration histogram buckets; +Inf is implied. */
+export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600] as const;
+
 /** A point-in-time copy of the server's counters. */
 export interface StatsSnapshot {
   readonly accepted: number;
@@ -14,6 +17,9 @@ export interface StatsSnapshot {
   /** --record: records decoded, and connections that closed inside a record. */
   readonly records: number;
   readonly partialRecords: number;
+  /** Connection durations: count per bucket (not cumulative; the last is +Inf), sum in seconds. */
+  readonly durationBuckets: readonly number[];
+  readonly durationSum: number;
 }
 
 /** Live counters, mutated in place by the connection handlers (plain fields: no hot-path calls). */
@@ -26,6 +32,16 @@ export class ServerStats {
   records = 0;
   partialRecords = 0;
   readonly closed: ClosedCounts = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
+  readonly durationBuckets: number[] = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
+  durationSum = 0;
+
+  /** Once per closed connection. */
+  observeDuration(seconds: number): void {
+    let i = 0;
+    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
+    this.durationBuckets[i]!++;
+    this.durationSum += seconds;
+  }
 
   snapshot(): StatsSnapshot {
     return {
@@ -37,6 +53,26 @@ export class ServerStats {
       pauses: this.pauses,
       records: this.records,
       partialRecords: this.partialRecords,
+      durationBuckets: [...this.durationBuckets],
+      durationSum: this.durationSum,
     };
   }
+}
+
+/** Sums snapshots field by field: the view across worker processes. */
+export function mergeSnapshots(list: readonly StatsSnapshot[]): StatsSnapshot {
+  const total = new ServerStats();
+  for (const s of list) {
+    total.accepted += s.accepted;
+    total.open += s.open;
+    total.bytesIn += s.bytesIn;
+    total.bytesOut += s.bytesOut;
+    total.pauses += s.pauses;
+    total.records += s.records;
+    total.partialRecords += s.partialRecords;
+    total.durationSum += s.durationSum;
+    for (const r of CLOSE_REASONS) total.closed[r] += s.closed[r] ?? 0;
+    s.durationBuckets.forEach((n, i) => (total.durationBuckets[i]! += n));
+  }
+  return total.snapshot();
 }

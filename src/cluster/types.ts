@@ -1,0 +1,28 @@
+import type { LogSettings } from "../log/logger.ts";
+import type { ServerConfig } from "../server/index.ts";
+
+/** Everything `serve` needs: the server's config plus how to run it (processes, metrics, stats). */
+export interface ServiceOptions extends Omit<ServerConfig, "logger"> {
+  readonly log: LogSettings;
+  /** Worker processes; 1 = serve in this process. */
+  readonly workers: number;
+  readonly metrics: { readonly host: string; readonly port: number } | null;
+  /** Seconds between stats lines; 0 = off. */
+  readonly statsInterval: number;
+}
+
+/** A running service: one server, or a supervisor with its workers. */
+export interface Service {
+  /** Graceful stop (idempotent). */
+  stop(): Promise<void>;
+  /** Resolves with the exit code once everything has stopped. */
+  readonly done: Promise<number>;
+  /** Ends child processes at once (a second signal); the caller exits right after. */
+  abort?(): void;
+}
+
+/** Messages between the supervisor and its workers (IPC, JSON). */
+export type ToWorker = { type: "stats"; id: number };
+export type FromWorker =
+  | { type: "listening"; port: number }
+  | { type: "stats"; id: number; stats: import("../server/index.ts").StatsSnapshot; process: import("../server/process-metrics.ts").ProcessMetrics };
