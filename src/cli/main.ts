@@ -6,6 +6,7 @@ import { normalizeArgv } from "./flags.ts";
 // Subcommands load lazily: `tcp-echo serve` never pays for the client's or bench's modules.
 const commands: Record<string, () => Promise<CommandDef<any>>> = {
   serve: () => import("./serve.ts").then((m) => m.default),
+  client: () => import("./client.ts").then((m) => m.default),
 };
 
 const root = defineCommand({

@@ -18,3 +18,13 @@ export {
   type KeepaliveOptions,
   type SocketOptionValues,
 } from "./listener.ts";
+export {
+  connectSocket,
+  readClientSocketOptions,
+  setClientNoDelay,
+  ConnectTimeoutError,
+  MAX_SYN_RETRIES,
+  type ConnectOptions,
+  type Connected,
+  type ClientSocketOptions,
+} from "./connect.ts";

@@ -1,8 +1,9 @@
 import { libc, ptr } from "./libc.ts";
+import { scratch } from "./sockopt.ts";
 
 // ioctl(SIOCINQ) (tcp(7); the same number as FIONREAD): unread bytes in the receive queue.
 const SIOCINQ = 0x541b;
-const inqBuf = new Int32Array(1);
+const inqBuf = new Int32Array(scratch(4));
 const inqPtr = ptr(inqBuf);
 
 /**

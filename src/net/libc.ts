@@ -19,6 +19,8 @@ const lib = dlopen("libc.so.6", {
   close: { args: [i32], returns: i32 },
   // Variadic in C; the x86_64 and aarch64 calling conventions pass this pointer like a fixed arg.
   ioctl: { args: [i32, FFIType.u64, pointer], returns: i32 },
+  // The client waits for its non-blocking connect with it (connect(2): "poll(2) for completion").
+  poll: { args: [pointer, FFIType.u64, i32], returns: i32 },
   __errno_location: { args: [], returns: pointer },
   strerror: { args: [i32], returns: cstring },
 });

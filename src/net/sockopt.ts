@@ -3,14 +3,22 @@ import { check } from "./errno.ts";
 import { IPPROTO_TCP, SOL_SOCKET, SO_LINGER, TCP_QUICKACK } from "./constants.ts";
 
 // Scratch buffers reused by every call: option calls run on the JS thread one at a time, and
-// allocating per call would put garbage on the data path (quick-ack is re-armed per read).
-const intBuf = new Int32Array(1);
+// allocating per call would put garbage on the data path (quick-ack is re-armed per read). Each
+// view sits on an explicit ArrayBuffer: a small `new Int32Array(n)` keeps its bytes in the GC heap
+// and JSC moves them once the function using it is optimised, leaving a pointer taken once with
+// ptr() dangling (oven-sh/bun#32054; seen here after a few hundred calls). An ArrayBuffer's own
+// bytes never move.
+export function scratch(bytes: number): ArrayBuffer {
+  return new ArrayBuffer(bytes);
+}
+const intBuf = new Int32Array(scratch(4));
 const intPtr = ptr(intBuf);
-const lenBuf = new Uint32Array(1);
+const lenBuf = new Uint32Array(scratch(4));
 const lenPtr = ptr(lenBuf);
-const one = new Int32Array([1]);
+const one = new Int32Array(scratch(4));
+one[0] = 1;
 const onePtr = ptr(one);
-const lingerBuf = new Int32Array(2);
+const lingerBuf = new Int32Array(scratch(8));
 const lingerPtr = ptr(lingerBuf);
 
 export function setIntOption(fd: number, level: number, name: number, value: number, label: string): void {

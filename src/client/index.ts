@@ -1,0 +1,14 @@
+// The echo client: connect with options set before the SYN, round trips, half-close, summary.
+//   options.ts  ClientOptions, defaults, the message as sent
+//   record.ts   --record/--values packed like CPython's struct.pack
+//   stream.ts   the connected fd adopted by Bun: buffered reads with deadlines, writes with drain
+//   match.ts    an echo told apart from echoed records and stray bytes
+//   rtt.ts      min/avg/max/p99
+//   report.ts   the ping-like output lines
+//   run.ts      runClient: the whole exchange, returning counts and round-trip times
+
+export { runClient, type ClientResult, type Print } from "./run.ts";
+export { CLIENT_DEFAULTS, messageBytes, type ClientOptions } from "./options.ts";
+export { packRecord, recordRepr, type PackedRecord } from "./record.ts";
+export type { RecordsOutcome } from "./match.ts";
+export { summarizeRtts, type RttStats } from "./rtt.ts";

@@ -1,0 +1,50 @@
+import type { PackedRecord } from "./record.ts";
+
+/** Everything runClient needs, already validated: the CLI and tests build it, the client trusts it. */
+export interface ClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The bytes sent each time, newline included (see messageBytes). */
+  readonly message: Uint8Array;
+  /** Sent after each echoed message; null sends none. */
+  readonly record: PackedRecord | null;
+  /** Seconds the whole connect may take, SYN retries included. */
+  readonly connectTimeout: number;
+  /** TCP_SYNCNT, 1..127; null keeps the kernel's tcp_syn_retries. */
+  readonly synRetries: number | null;
+  /** Seconds to wait for each echo, and for the server's FIN after ours. */
+  readonly timeout: number;
+  /** TCP_NODELAY. Off by default: Nagle's algorithm on, as in many real clients. */
+  readonly nodelay: boolean;
+  readonly recvBuf: number | null;
+  readonly sendBuf: number | null;
+  /** Messages to send, one per round trip. */
+  readonly count: number;
+  /** Seconds between one echo and the next message. */
+  readonly interval: number;
+  /** Aborting stops after the current round trip; the half-close and the summary still happen. */
+  readonly signal?: AbortSignal;
+}
+
+export const CLIENT_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 9999,
+  message: "hello",
+  record: null,
+  connectTimeout: 10,
+  synRetries: null,
+  timeout: 5,
+  nodelay: false,
+  recvBuf: null,
+  sendBuf: null,
+  count: 1,
+  interval: 1,
+} as const;
+
+/**
+ * A message as sent: UTF-8, ending in exactly the newline the user gave or one added, because a
+ * message is one line to tcp-echo's record framing (a line, then a binary record).
+ */
+export function messageBytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`);
+}

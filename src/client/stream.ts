@@ -1,0 +1,156 @@
+// The connected fd handed to Bun, with what the client needs on top: everything received kept in
+// order until taken, and waits that end on enough bytes, on the server's FIN, or on a deadline.
+import type { Socket } from "bun";
+
+/** How a wait ended: with enough bytes, the server's FIN (or a close) first, or the deadline. */
+export type WaitOutcome = "ok" | "closed" | "timeout";
+
+interface Waiter {
+  readonly done: () => boolean;
+  readonly finish: (outcome: WaitOutcome) => void;
+}
+
+// Bun.connect adopts a connected fd ({ fd }: FdSocketOptions in bun-types, absent from connect's
+// overloads). It must already be connected: Bun calls `open` and `drain` at once on an fd whose
+// connect is still in progress, and a refused connect then ends with a close carrying no errno.
+type AdoptFd = (o: object) => Promise<Socket<undefined>>;
+
+export class EchoStream {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private waiters: Waiter[] = [];
+  private drainWaiter: (() => void) | null = null;
+  private socket: Socket<undefined> | null = null;
+  /** Set once the server's FIN arrived, or the connection closed. */
+  finAt: number | null = null;
+  closed = false;
+  /** Why the connection closed, when it was an error (ECONNRESET and the like). */
+  error: Error | null = null;
+
+  private constructor() {}
+
+  /** Hands a connected fd to Bun; Bun owns and closes it from then on. */
+  static async adopt(fd: number): Promise<EchoStream> {
+    const s = new EchoStream();
+    s.socket = await (Bun.connect as unknown as AdoptFd)({
+      fd,
+      // We send our FIN ourselves, after the last message; the server's FIN must not end ours.
+      allowHalfOpen: true,
+      socket: {
+        binaryType: "uint8array",
+        data: (_sock: unknown, d: Uint8Array) => s.onData(d),
+        drain: () => s.drainWaiter?.(),
+        end: () => s.onEnd(null),
+        close: (_sock: unknown, err?: Error) => s.onEnd(err ?? null, true),
+        error: (_sock: unknown, err: Error) => {
+          s.error ??= err;
+        },
+      },
+    });
+    return s;
+  }
+
+  /** Bytes received and not yet taken. */
+  get available(): number {
+    return this.buffered;
+  }
+
+  private onData(d: Uint8Array): void {
+    this.chunks.push(d);
+    this.buffered += d.length;
+    this.settle();
+  }
+
+  private onEnd(err: Error | null, closed = false): void {
+    this.finAt ??= performance.now();
+    if (err) this.error ??= err;
+    if (closed) this.closed = true;
+    this.drainWaiter?.();
+    this.settle();
+  }
+
+  private settle(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (w.done()) w.finish("ok");
+      else if (this.finAt !== null) w.finish("closed");
+      else return true;
+      return false;
+    });
+  }
+
+  private wait(done: () => boolean, ms: number): Promise<{ outcome: WaitOutcome; at: number }> {
+    if (done()) return Promise.resolve({ outcome: "ok", at: performance.now() });
+    if (this.finAt !== null) return Promise.resolve({ outcome: "closed", at: performance.now() });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve({ outcome: "timeout", at: performance.now() });
+      }, ms);
+      // The time is taken in the data callback itself, before any promise machinery runs, so a
+      // round-trip time is the network's and not the event loop's.
+      const waiter: Waiter = {
+        done,
+        finish: (outcome) => {
+          const at = performance.now();
+          clearTimeout(timer);
+          resolve({ outcome, at });
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Waits until at least `n` bytes are buffered; `at` is when that happened. */
+  waitBytes(n: number, ms: number): Promise<{ outcome: WaitOutcome; at: number }> {
+    return this.wait(() => this.buffered >= n, ms);
+  }
+
+  /** Waits for the server's FIN (or a close); "ok" when it came. */
+  async waitFin(ms: number): Promise<WaitOutcome> {
+    const { outcome } = await this.wait(() => this.finAt !== null, ms);
+    return outcome === "closed" ? "ok" : outcome;
+  }
+
+  /** The first `n` buffered bytes (all of them when n is larger), without taking them. */
+  peek(n = this.buffered): Uint8Array {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = all.length > 0 ? [all] : [];
+    return all.subarray(0, Math.min(n, all.length));
+  }
+
+  /** Removes and returns the first `n` buffered bytes (all of them when n is larger). */
+  take(n = this.buffered): Uint8Array {
+    const head = this.peek(n).slice();
+    const all = this.chunks[0];
+    this.chunks = all && all.length > head.length ? [all.subarray(head.length)] : [];
+    this.buffered -= head.length;
+    return head;
+  }
+
+  /** Writes all of `data`, waiting on drain when the kernel takes only part; false once closed. */
+  async writeAll(data: Uint8Array): Promise<boolean> {
+    const sock = this.socket;
+    if (!sock) return false;
+    for (let off = 0; off < data.length; ) {
+      if (this.closed) return false;
+      const n = sock.write(data, off, data.length - off);
+      if (n < 0) return false;
+      off += n;
+      if (off < data.length) await new Promise<void>((r) => (this.drainWaiter = r));
+    }
+    return true;
+  }
+
+  /** shutdown(SHUT_WR): our FIN; the server may still send. */
+  halfClose(): void {
+    if (!this.closed) this.socket?.shutdown();
+  }
+
+  /** Closes the socket; when the server never sent its FIN this resets the connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.finAt !== null) this.socket?.end();
+    else this.socket?.terminate();
+  }
+}

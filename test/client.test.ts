@@ -1,0 +1,190 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { CLIENT_DEFAULTS, messageBytes, packRecord, runClient, type ClientOptions } from "../src/client/index.ts";
+import { closeFd, connectSocket, ConnectTimeoutError, readClientSocketOptions, setClientNoDelay, SyscallError } from "../src/net/index.ts";
+import { serve } from "./helpers/server.ts";
+import { pythonPeer } from "./helpers/client-peers.ts";
+
+function options(port: number, o: Partial<ClientOptions> = {}): ClientOptions {
+  return { ...CLIENT_DEFAULTS, port, message: messageBytes("hello"), interval: 0, ...o };
+}
+
+async function run(o: ClientOptions) {
+  const lines: string[] = [];
+  const result = await runClient(o, (l) => lines.push(l));
+  return { result, lines };
+}
+
+const RECORD = packRecord("! I 2s Q 2h f", "1,ab,2,3,3,2.5");
+
+describe("client against tcp-echo", () => {
+  test("three round trips: every echo matches byte for byte, with RTTs and a ping-like summary", async () => {
+    await using s = serve();
+    const { result, lines } = await run(options(s.port, { count: 3 }));
+    expect(result).toMatchObject({ ok: true, sent: 3, echoed: 3, mismatched: 0, timedOut: 0, fin: true, records: null, interrupted: false });
+    expect(result.tail).toHaveLength(0);
+    expect(result.rtts).toHaveLength(3);
+    expect(result.stats!.min).toBeLessThanOrEqual(result.stats!.avg);
+    expect(result.stats!.avg).toBeLessThanOrEqual(result.stats!.max);
+    expect(result.stats!.p99).toBe(result.stats!.max);
+    const p = s.port;
+    expect(lines[0]).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${p} in \\d+\\.\\d\\d ms \\(local 127\\.0\\.0\\.1:${result.local.port}\\)$`));
+    expect(lines[1]).toMatch(/^socket: TCP_NODELAY off, TCP_SYNCNT \d+ \(kernel default\), SO_RCVBUF \d+, SO_SNDBUF \d+$/);
+    for (const seq of [1, 2, 3]) expect(lines[1 + seq]).toMatch(new RegExp(`^seq=${seq} 6 B from 127\\.0\\.0\\.1:${p} time=\\d+\\.\\d{3} ms b'hello\\\\n'$`));
+    expect(lines.slice(5)).toEqual([
+      "half-close: FIN sent; 0 B came back before the server's FIN",
+      `--- 127.0.0.1:${p} tcp-echo client statistics ---`,
+      expect.stringMatching(/^3 sent, 3 echoed, 0 mismatched, 0 timed out; rtt min\/avg\/max\/p99 = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/),
+    ]);
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ reason: "peer-closed", bytes_in: 18, bytes_out: 18 });
+  });
+
+  test("records go out after each echo; a server that echoes everything sends them back", async () => {
+    await using s = serve();
+    const { result, lines } = await run(options(s.port, { count: 3, record: RECORD }));
+    expect(result).toMatchObject({ ok: true, sent: 3, echoed: 3, mismatched: 0, recordsSent: 3, records: "echoed" });
+    // The first two came back before the next message's echo; the last one after our FIN.
+    expect(Buffer.from(result.tail).equals(Buffer.from(RECORD.bytes))).toBe(true);
+    expect(lines).toContain("seq=2 record 22 B sent (1, b'ab', 2, 3, 3, 2.5)");
+    expect(lines).toContain("records: 3 sent, echoed back (a plain echo server, or tcp-echo with stream framing)");
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ bytes_in: 3 * (6 + 22), bytes_out: 3 * (6 + 22) });
+  });
+
+  test("socket options are set before connect and read back after Bun adopts the socket", async () => {
+    await using s = serve();
+    const asked = await run(options(s.port, { synRetries: 3, recvBuf: 64 * 1024, sendBuf: 64 * 1024 }));
+    // Bun turns TCP_NODELAY on when it adopts a socket; the client turns it back off (Nagle on).
+    expect(asked.result.socket).toEqual({ nodelay: false, synRetries: 3, recvBuf: 2 * 64 * 1024, sendBuf: 2 * 64 * 1024 });
+    expect(asked.lines[1]).toBe("socket: TCP_NODELAY off, TCP_SYNCNT 3, SO_RCVBUF 131072 (asked 65536), SO_SNDBUF 131072 (asked 65536)");
+    const defaults = await run(options(s.port, { nodelay: true }));
+    const kernelSynRetries = Number(readFileSync("/proc/sys/net/ipv4/tcp_syn_retries", "utf8").trim());
+    expect(defaults.result.socket).toMatchObject({ nodelay: true, synRetries: kernelSynRetries });
+  });
+
+  test("option writes and reads stay true once hot (a ptr() to a small typed array goes stale at JIT tier-up)", async () => {
+    await using s = serve();
+    const { fd } = await connectSocket({ host: "127.0.0.1", port: s.port, synRetries: 2, recvBuf: null, sendBuf: null, timeout: 5 });
+    try {
+      let wrong = 0;
+      for (let i = 0; i < 20_000; i++) {
+        setClientNoDelay(fd, i % 2 === 0);
+        const o = readClientSocketOptions(fd);
+        if (o.nodelay !== (i % 2 === 0) || o.synRetries !== 2) wrong++;
+      }
+      expect(wrong).toBe(0);
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
+
+describe("client against python3 peers", () => {
+  test("a plain python3 echo server: echoes match, records come back inline and after the FIN", async () => {
+    await using peer = await pythonPeer("echo");
+    const { result } = await run(options(peer.port, { count: 3, record: RECORD }));
+    expect(result).toMatchObject({ ok: true, sent: 3, echoed: 3, mismatched: 0, timedOut: 0, records: "echoed", fin: true });
+  });
+
+  test("records reach CPython exactly as struct.pack makes them, and are not echoed in interleaved framing", async () => {
+    await using peer = await pythonPeer("recorder", "! I 2s Q 2h f");
+    const { result, lines } = await run(options(peer.port, { count: 2, record: RECORD }));
+    expect(result).toMatchObject({ ok: true, sent: 2, echoed: 2, mismatched: 0, records: "not-echoed", fin: true });
+    expect(result.tail).toHaveLength(0);
+    expect(lines).toContain("records: 2 sent, none echoed (tcp-echo with interleaved framing decodes them)");
+    const seen = JSON.parse(await peer.output()) as { hex: string; repr: string }[];
+    const record = { hex: "000000016162000000000000000200030003" + "40200000", repr: "(1, b'ab', 2, 3, 3, 2.5)" };
+    expect(seen).toEqual([record, record]);
+  });
+
+  test("a server that changes one byte: the reply is reported as a mismatch", async () => {
+    await using peer = await pythonPeer("corrupt");
+    const { result, lines } = await run(options(peer.port, { count: 2 }));
+    expect(result).toMatchObject({ ok: false, sent: 2, echoed: 2, mismatched: 1, timedOut: 0 });
+    expect(lines.find((l) => l.startsWith("seq=1 "))).toMatch(/ b'Hello\\n' MISMATCH: sent 6 B b'hello\\n'$/);
+    expect(lines.find((l) => l.startsWith("seq=2 "))).not.toContain("MISMATCH");
+  });
+
+  test("a server that sends more than it got: the extra bytes make a mismatch", async () => {
+    await using peer = await pythonPeer("extra");
+    const { result, lines } = await run(options(peer.port));
+    expect(result).toMatchObject({ ok: false, echoed: 1, mismatched: 1 });
+    expect(lines.find((l) => l.startsWith("seq=1 "))).toMatch(/^seq=1 7 B .* b'hello\\n!' MISMATCH/);
+  });
+
+  test("a server that never echoes: the wait ends at --timeout and says what timed out", async () => {
+    await using peer = await pythonPeer("silent");
+    const started = performance.now();
+    const { result, lines } = await run(options(peer.port, { count: 3, timeout: 0.3 }));
+    expect(performance.now() - started).toBeLessThan(5000);
+    // The stream is out of step after a lost echo, so the run stops there.
+    expect(result).toMatchObject({ ok: false, sent: 1, echoed: 0, timedOut: 1, fin: true, stats: null });
+    expect(lines).toContain("seq=1 timed out after 0.3 s waiting for the echo: 0 of 6 B back");
+    expect(lines.at(-1)).toBe("1 sent, 0 echoed, 0 mismatched, 1 timed out");
+  });
+
+  test("a server that closes instead of echoing: one line saying so", async () => {
+    await using peer = await pythonPeer("close");
+    const { result, lines } = await run(options(peer.port, { count: 2 }));
+    expect(result).toMatchObject({ ok: false, sent: 1, echoed: 0, fin: true });
+    expect(lines).toContain(`seq=1 connection closed by 127.0.0.1:${peer.port} while waiting for the echo`);
+  });
+
+  test("a server that resets the connection: the error is named and no FIN is claimed", async () => {
+    await using peer = await pythonPeer("reset");
+    const { result, lines } = await run(options(peer.port));
+    expect(result).toMatchObject({ ok: false, sent: 1, echoed: 0, fin: false });
+    expect(lines).toContainEqual(expect.stringMatching(/^seq=1 connection failed \(ECONNRESET\b.*\) while waiting for the echo$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^half-close: not sent, the connection was already closed \(ECONNRESET\b.*\); 0 B came back$/));
+  });
+
+  test("a server that never answers our FIN: the wait for it ends at --timeout, and the run fails", async () => {
+    await using peer = await pythonPeer("hold");
+    const { result, lines } = await run(options(peer.port, { timeout: 0.3 }));
+    expect(result).toMatchObject({ ok: false, sent: 1, echoed: 1, mismatched: 0, timedOut: 0, fin: false });
+    expect(lines).toContain("half-close: FIN sent; timed out after 0.3 s waiting for the server's FIN (0 B came back)");
+  });
+
+  test("a refused connection throws ECONNREFUSED with the address", async () => {
+    await using peer = await pythonPeer("refuse");
+    const err = await runClient(options(peer.port), () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SyscallError);
+    expect((err as SyscallError).message).toBe(`connect to 127.0.0.1:${peer.port} failed: ECONNREFUSED: Connection refused`);
+  });
+
+  test("--connect-timeout bounds a connect whose SYNs go unanswered", async () => {
+    await using peer = await pythonPeer("blackhole");
+    const started = performance.now();
+    const err = await runClient(options(peer.port, { connectTimeout: 0.3 }), () => {}).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(err).toBeInstanceOf(ConnectTimeoutError);
+    expect((err as Error).message).toBe(`connect to 127.0.0.1:${peer.port} timed out after 0.3 s`);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2500);
+  });
+
+  test("--syn-retries 1: the kernel gives up after one SYN retransmit (1 s + 2 s)", async () => {
+    await using peer = await pythonPeer("blackhole");
+    const started = performance.now();
+    const err = await runClient(options(peer.port, { synRetries: 1, connectTimeout: 30 }), () => {}).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect((err as SyscallError).code).toBe("ETIMEDOUT");
+    expect((err as Error).message).toBe(`connect to 127.0.0.1:${peer.port} failed: ETIMEDOUT: Connection timed out`);
+    // RTO 1 s, doubled once: about 3 s, far below the default 6 retries (127 s).
+    expect(elapsed).toBeGreaterThan(2000);
+    expect(elapsed).toBeLessThan(10_000);
+  }, 20_000);
+
+  test("aborting stops after the current round trip; the half-close and summary still happen", async () => {
+    await using s = serve();
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const result = await runClient(options(s.port, { count: 1000, interval: 0.05, signal: controller.signal }), (l) => {
+      lines.push(l);
+      if (l.startsWith("seq=2 ")) controller.abort();
+    });
+    expect(result).toMatchObject({ ok: true, sent: 2, echoed: 2, interrupted: true, fin: true });
+    expect(lines.at(-1)).toMatch(/^2 sent, 2 echoed, 0 mismatched, 0 timed out; rtt /);
+  });
+});
