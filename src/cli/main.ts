@@ -7,6 +7,7 @@ import { normalizeArgv } from "./flags.ts";
 const commands: Record<string, () => Promise<CommandDef<any>>> = {
   serve: () => import("./serve.ts").then((m) => m.default),
   client: () => import("./client.ts").then((m) => m.default),
+  bench: () => import("./bench.ts").then((m) => m.default),
 };
 
 const root = defineCommand({

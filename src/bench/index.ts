@@ -1,0 +1,14 @@
+// The load generator behind `tcp-echo bench`, usable against any echo server.
+//   options.ts      what a run is asked (BenchOptions, defaults) and what it reports (BenchResult)
+//   run.ts          runBench: phases (warmup, measuring, idle hold), counters, stop, result
+//   connections.ts  the connection slots: opening, failure and reconnect, timers, socket events
+//   traffic.ts      what each mode sends and checks
+//   conn.ts         one connection slot's state
+//   timers.ts       per-connection timers on one heap and one runtime timer
+//   pattern.ts      the bytes sent, generated once, and the check of the echo
+//   latency.ts      round-trip times: HDR histogram plus exact max and mean
+//   report.ts       loadgen-compatible JSON, the human report, the progress line
+export { BENCH_DEFAULTS, BENCH_MODES, checkOptions, defaultSize } from "./options.ts";
+export type { BenchMode, BenchOptions, BenchProgress, BenchResult, LatencySummary } from "./options.ts";
+export { runBench, type BenchHooks } from "./run.ts";
+export { formatProgress, formatReport, toLoadgenJson, type LoadgenJson } from "./report.ts";

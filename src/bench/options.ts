@@ -1,0 +1,101 @@
+// What a benchmark run is asked to do, and what it reports. The defaults and the meaning of every
+// field follow bench/loadgen/loadgen.c, so the two load generators can be compared side by side.
+
+export const BENCH_MODES = ["pingpong", "stream", "connect", "idle"] as const;
+export type BenchMode = (typeof BENCH_MODES)[number];
+
+export interface BenchOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: BenchMode;
+  /** Connections at once (connect mode: concurrent connect/exchange/close loops). */
+  readonly connections: number;
+  /** Bytes per message; in stream mode, bytes per write. 0 only in idle mode (connect, no exchange). */
+  readonly size: number;
+  /** Measured seconds (idle: how long the connections are held); null = until `count` is reached. */
+  readonly duration: number | null;
+  /** Seconds run before measuring starts (not used in idle mode). */
+  readonly warmup: number;
+  /** Messages per second over all connections, open loop (pingpong and connect only); null = closed loop. */
+  readonly rate: number | null;
+  /** Stop after this many measured messages (stream: `count` × `size` bytes); null = by duration. */
+  readonly count: number | null;
+}
+
+export const BENCH_DEFAULTS = {
+  host: "127.0.0.1",
+  connections: 10,
+  duration: 5,
+  warmup: 1,
+} as const;
+
+/** loadgen's default message size: 64 B, or 16 KiB writes in stream mode. */
+export function defaultSize(mode: BenchMode): number {
+  return mode === "stream" ? 16384 : 64;
+}
+
+export interface LatencySummary {
+  /** Microseconds. Percentiles are the highest value of their histogram bucket, capped at `max`. */
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  /** Exact. */
+  readonly max: number;
+  /** Exact. */
+  readonly mean: number;
+}
+
+export interface BenchResult {
+  readonly mode: BenchMode;
+  readonly connections: number;
+  readonly size: number;
+  /** Seconds measured (idle: held); 0 when the run stopped before measuring began. */
+  readonly durationS: number;
+  /** Measured messages (stream: verified bytes / size; idle: completed exchanges). */
+  readonly messages: number;
+  readonly msgsPerS: number | null;
+  /** 1e6 bytes of payload echoed back (and verified) per second. */
+  readonly mbPerS: number | null;
+  /** Connect mode only. */
+  readonly connsPerS: number | null;
+  /** Pingpong and connect only, null without samples. */
+  readonly latencyUs: LatencySummary | null;
+  /** Connect failures, resets, unexpected EOFs, timeouts: over the whole run, warmup included. */
+  readonly errors: number;
+  /** Echoed bytes that differ from what was sent, or more bytes than were sent. */
+  readonly mismatches: number;
+  /** Idle mode only: connections still open when the hold ended. */
+  readonly openAtEnd: number | null;
+  /** Stopped by the caller's AbortSignal before the duration or count was reached. */
+  readonly stoppedEarly: boolean;
+  /** The first connection error's message, for the human report (not in the JSON). */
+  readonly firstError: string | null;
+}
+
+/** A snapshot about once a second, for a live display. Rates are over the last interval. */
+export interface BenchProgress {
+  readonly elapsedS: number;
+  readonly phase: "warmup" | "measuring" | "opening" | "holding";
+  readonly msgsPerS: number;
+  readonly mbPerS: number;
+  readonly errors: number;
+  readonly mismatches: number;
+  /** Connections open right now. */
+  readonly open: number;
+}
+
+/** Throws RangeError on options the CLI would have refused: the library does not guess. */
+export function checkOptions(o: BenchOptions): void {
+  const fail = (what: string) => {
+    throw new RangeError(`bench: ${what}`);
+  };
+  if (!(BENCH_MODES as readonly string[]).includes(o.mode)) fail(`unknown mode ${JSON.stringify(o.mode)}`);
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) fail(`port ${o.port} out of 1..65535`);
+  if (!Number.isInteger(o.connections) || o.connections < 1) fail("connections must be >= 1");
+  if (!Number.isInteger(o.size) || o.size < 0 || (o.size === 0 && o.mode !== "idle")) fail("size must be >= 1 (0 only in idle mode)");
+  if (o.duration === null ? o.count === null : !(o.duration > 0)) fail("duration must be > 0 (null only with a count)");
+  if (!(o.warmup >= 0)) fail("warmup must be >= 0");
+  if (o.rate !== null && (!(o.rate > 0) || (o.mode !== "pingpong" && o.mode !== "connect"))) fail("rate must be > 0, in pingpong or connect mode");
+  if (o.count !== null && (!Number.isInteger(o.count) || o.count < 1 || o.mode === "idle")) fail("count must be >= 1, not in idle mode");
+}

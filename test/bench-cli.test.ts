@@ -1,0 +1,152 @@
+// `tcp-echo bench` as a process against our server: output, exit codes, signals, bad input.
+import { describe, expect, test } from "bun:test";
+import { parseJsonReport, expectClean, expectSchema } from "./helpers/bench-report.ts";
+import { runCli, SOURCE_CLI } from "./helpers/process.ts";
+import { serve } from "./helpers/server.ts";
+
+const bench = (port: number, args: string[], timeoutMs = 15_000) => runCli(["bench", "--port", String(port), ...args], { timeoutMs });
+
+describe("output", () => {
+  test("--json: one object with loadgen's schema, nothing else on stdout, nothing on stderr", async () => {
+    await using server = serve({}, "warn");
+    const r = await bench(server.port, ["--mode", "pingpong", "--connections", "5", "--duration", "0.5", "--warmup", "0.1", "--json"]);
+    expect(r.code).toBe(0);
+    expectClean(parseJsonReport(r.stdout), "pingpong", 5);
+    expect(r.stderr).toBe("");
+  });
+
+  test("without --json: a readable report; no progress line when not on a terminal", async () => {
+    await using server = serve({}, "warn");
+    const r = await bench(server.port, ["--mode", "pingpong", "--duration", "0.4", "--warmup", "0.1"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).not.toContain("\r");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe(`pingpong 127.0.0.1:${server.port}: 10 connections, 64 B messages`);
+    expect(lines.slice(1).map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(["time", "messages", "round trip", "errors", "mismatches"]);
+    expect(r.stdout).toMatch(/^ {2}round trip +p50 [\d.,]+ {2}p90 [\d.,]+ {2}p99 [\d.,]+ {2}p99\.9 [\d.,]+ {2}max [\d.,]+ {2}mean [\d.,]+ \(us\)$/m);
+    expect(r.stdout).toMatch(/^ {2}errors +0$/m);
+    expect(r.stdout).toMatch(/^ {2}mismatches +0$/m);
+  });
+
+  test("--count N: exactly N messages, the run ends by itself", async () => {
+    await using server = serve({}, "warn");
+    const r = await bench(server.port, ["--mode", "pingpong", "--count", "2000", "--warmup", "0.1", "--json"]);
+    expect(r.code).toBe(0);
+    const report = parseJsonReport(r.stdout);
+    expect(report.messages).toBe(2000);
+    expect(report.latency_us).not.toBeNull();
+  });
+
+  test("connection errors: counted, reported with the first reason, exit 1", async () => {
+    const port = await (async () => {
+      await using s = serve({}, "warn");
+      return s.port;
+    })();
+    const human = await bench(port, ["--mode", "pingpong", "--connections", "2", "--duration", "0.2", "--warmup", "0"]);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(new RegExp(`^ {2}errors +[1-9]\\d* \\(first: connect 127\\.0\\.0\\.1:${port} failed: ECONNREFUSED\\)$`, "m"));
+    const json = await bench(port, ["--mode", "pingpong", "--connections", "2", "--duration", "0.2", "--warmup", "0", "--json"]);
+    expect(json.code).toBe(1);
+    const report = parseJsonReport(json.stdout);
+    expectSchema(report, "pingpong", 2);
+    expect(report.errors).toBeGreaterThan(0);
+    expect(report.mismatches).toBe(0);
+  });
+});
+
+describe("idle mode against our server's idle timeout", () => {
+  test("--timeout 0.5, held 1.5 s: the server closed them all, open_at_end 0", async () => {
+    await using server = serve({ timeout: 0.5 }, "warn");
+    const r = await bench(server.port, ["--mode", "idle", "--connections", "20", "--duration", "1.5", "--json"]);
+    expect(r.code).toBe(0);
+    const report = parseJsonReport(r.stdout);
+    expectSchema(report, "idle", 20);
+    expect({ open: report.open_at_end, messages: report.messages, errors: report.errors }).toEqual({ open: 0, messages: 20, errors: 0 });
+  });
+
+  test("the default timeout (5.5 s), held 1.5 s: all still open", async () => {
+    await using server = serve({}, "warn");
+    const r = await bench(server.port, ["--mode", "idle", "--connections", "20", "--duration", "1.5", "--json"]);
+    expect(r.code).toBe(0);
+    expectClean(parseJsonReport(r.stdout), "idle", 20);
+    expect(r.stderr).toBe("IDLE_READY 20\n");
+  });
+});
+
+describe("signals", () => {
+  test("SIGINT stops early and still prints the report", async () => {
+    await using server = serve({}, "warn");
+    const proc = Bun.spawn([...SOURCE_CLI, "bench", "--port", String(server.port), "--mode", "stream", "--connections", "2", "--duration", "30", "--warmup", "0", "--json"], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+    try {
+      // Measuring starts at once (--warmup 0): wait until the server has echoed a few MB.
+      for (let i = 0; i < 500 && server.handle.stats().bytesOut < 4 << 20; i++) await Bun.sleep(10);
+      expect(server.handle.stats().bytesOut).toBeGreaterThanOrEqual(4 << 20);
+      proc.kill("SIGINT");
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      const report = parseJsonReport(stdout);
+      expectSchema(report, "stream", 2);
+      expect({ errors: report.errors, mismatches: report.mismatches }).toEqual({ errors: 0, mismatches: 0 });
+      expect(report.messages).toBeGreaterThan(0);
+      expect(report.duration_s).toBeGreaterThan(0);
+      expect(report.duration_s).toBeLessThan(10);
+    } finally {
+      clearTimeout(killer);
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  });
+});
+
+describe("bad input: one line naming the option, exit 2", () => {
+  const cases: [string[], RegExp][] = [
+    [[], /--mode is required \(pingpong, stream, connect, idle\)/],
+    [["--mode", "nope"], /--mode: "nope" is not one of pingpong, stream, connect, idle/],
+    [["--mode", "pingpong", "--connections", "0"], /--connections: "0" is not a whole number in 1\.\.1000000/],
+    [["--mode", "pingpong", "--size", "0"], /--size: 0 bytes is only for idle mode/],
+    [["--mode", "pingpong", "--size", "lots"], /--size: "lots" is not a size in bytes/],
+    [["--mode", "pingpong", "--size", "2g"], /--size: "2g" is not a size in 0\.\.1073741824 bytes/],
+    [["--mode", "pingpong", "--duration", "0"], /--duration: "0" is not a number of seconds in \(0\.\.1000000\]/],
+    [["--mode", "pingpong", "--duration", "soon"], /--duration: "soon" is not a number of seconds/],
+    [["--mode", "pingpong", "--warmup", "-1"], /--warmup: "-1" is not a number of seconds/],
+    [["--mode", "stream", "--rate", "5"], /--rate is only for pingpong and connect modes, not stream/],
+    [["--mode", "idle", "--rate", "5"], /--rate is only for pingpong and connect modes, not idle/],
+    [["--mode", "pingpong", "--rate", "0"], /--rate: "0" is not a rate in messages per second > 0/],
+    [["--mode", "pingpong", "--rate", "fast"], /--rate: "fast" is not a rate/],
+    [["--mode", "idle", "--count", "3"], /--count is not for idle mode/],
+    [["--mode", "pingpong", "--count", "1.5"], /--count: "1.5" is not a whole number/],
+    [["--mode", "pingpong", "--port", "0"], /--port: "0" is not a port to connect to/],
+    [["--mode", "pingpong", "--port", "70000"], /--port: "70000" is not a port in 0\.\.65535/],
+    [["--mode", "pingpong", "--host", "::1"], /--host: "::1" is not an IPv4 address/],
+    [["--mode", "pingpong", "--bogus", "1"], /unknown option --bogus/],
+    [["--mode", "pingpong", "--json=1"], /--json takes no value/],
+    [["--mode", "pingpong", "extra"], /unexpected argument "extra"/],
+  ];
+  for (const [argv, message] of cases) {
+    test(`bench ${argv.join(" ")}`, async () => {
+      const r = await runCli(["bench", ...argv]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+
+  test("a bad TCP_ECHO_* variable is named as the variable", async () => {
+    const r = await runCli(["bench", "--mode", "pingpong"], { env: { TCP_ECHO_CONNECTIONS: "many" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^tcp-echo: TCP_ECHO_CONNECTIONS: "many" is not a whole number/);
+  });
+
+  test("--help lists the options, exit 0", async () => {
+    const r = await runCli(["bench", "--help"]);
+    expect(r.code).toBe(0);
+    for (const option of ["--mode", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--json"]) expect(r.stdout).toContain(option);
+  });
+});

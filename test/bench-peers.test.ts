@@ -1,0 +1,79 @@
+// `tcp-echo bench --json` against echo servers that are not ours: the C baseline, a python3 echo
+// server, and one that corrupts the echo on purpose (it must be caught).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { BenchMode } from "../src/bench/index.ts";
+import { expectClean, expectSchema, parseJsonReport } from "./helpers/bench-report.ts";
+import { buildCEcho, spawnCEcho, spawnCorruptEcho, spawnPythonEcho, type Peer } from "./helpers/peers.ts";
+import { runCli } from "./helpers/process.ts";
+
+const SHORT = ["--duration", "0.5", "--warmup", "0.2"];
+
+function bench(port: number, mode: BenchMode, connections: number, extra: string[] = []) {
+  return runCli(["bench", "--port", String(port), "--mode", mode, "--connections", String(connections), "--json", ...SHORT, ...extra], { timeoutMs: 15_000 });
+}
+
+const SUITE: [BenchMode, number, string[]][] = [
+  ["pingpong", 20, ["--size", "64"]],
+  ["stream", 4, []],
+  ["connect", 8, ["--size", "128"]],
+  ["idle", 50, ["--size", "32"]],
+];
+
+function suite(name: string, start: () => Promise<Peer>) {
+  describe(`against ${name}`, () => {
+    let peer: Peer;
+    beforeAll(async () => {
+      peer = await start();
+    });
+    afterAll(async () => {
+      await peer?.[Symbol.asyncDispose]();
+    });
+    for (const [mode, conns, extra] of SUITE) {
+      test(`${mode}: clean report, exit 0`, async () => {
+        const r = await bench(peer.port, mode, conns, extra);
+        expect(r.code).toBe(0);
+        expectClean(parseJsonReport(r.stdout), mode, conns);
+        if (mode === "idle") expect(r.stderr).toContain(`IDLE_READY ${conns}\n`);
+      });
+    }
+  });
+}
+
+let cEcho: Awaited<ReturnType<typeof buildCEcho>>;
+beforeAll(async () => {
+  cEcho = await buildCEcho();
+});
+afterAll(() => cEcho?.cleanup());
+
+suite("the C baseline (bench/baseline/echo.c)", () => spawnCEcho(cEcho.path));
+suite("a python3 echo server (socketserver)", spawnPythonEcho);
+
+describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", () => {
+  let peer: Peer;
+  beforeAll(async () => {
+    peer = await spawnCorruptEcho(["--every", "50"]);
+  });
+  afterAll(async () => {
+    await peer?.[Symbol.asyncDispose]();
+  });
+  const cases: [BenchMode, number, string[]][] = [
+    ["pingpong", 10, ["--size", "256"]],
+    ["stream", 4, []],
+    ["connect", 4, ["--size", "512"]],
+  ];
+  for (const [mode, conns, extra] of cases) {
+    test(mode, async () => {
+      const r = await bench(peer.port, mode, conns, extra);
+      const report = parseJsonReport(r.stdout);
+      expectSchema(report, mode, conns);
+      expect(report.mismatches).toBeGreaterThan(0);
+      expect(r.code).toBe(1);
+    });
+  }
+
+  test("the human report says so too", async () => {
+    const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...SHORT], { timeoutMs: 15_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}mismatches +[1-9]\d* \(echoed bytes differ from what was sent\)$/m);
+  });
+});
