@@ -2,25 +2,10 @@ import { defineCommand } from "citty";
 import { formatProgress, formatReport, runBench, toLoadgenJson } from "../bench/index.ts";
 import { EXIT } from "./errors.ts";
 import { benchArgs, resolveBenchSettings } from "./bench-options.ts";
+import { stopOnSignals } from "./signals.ts";
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /** Erases the progress line: back to column 0, clear to the end of the line. */
 const CLEAR_LINE = "\r\x1b[K";
-
-/** First SIGINT/SIGTERM: stop the run early (the report still comes). A second one: exit at once. */
-function stopOnSignals(stop: AbortController): () => void {
-  let received = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++received > 1) process.exit(SIGNAL_EXIT[signal] ?? EXIT.failure);
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  };
-}
 
 export default defineCommand({
   meta: { name: "bench", description: "Load generator for any echo server: pingpong, stream, connect or idle" },
@@ -30,8 +15,8 @@ export default defineCommand({
     // The live line goes to stderr, and only when a person watches both streams: a redirected
     // stream would collect every carriage-return update.
     const live = Boolean(process.stdout.isTTY && process.stderr.isTTY);
-    const stop = new AbortController();
-    const release = stopOnSignals(stop);
+    // The first signal stops the run early; the report still comes.
+    const stop = stopOnSignals();
     try {
       const result = await runBench(options, {
         signal: stop.signal,
@@ -48,7 +33,7 @@ export default defineCommand({
       // As loadgen: a connection error fails the run too, not only a mismatch.
       return result.errors > 0 || result.mismatches > 0 ? EXIT.failure : EXIT.ok;
     } finally {
-      release();
+      stop.release();
     }
   },
 });
