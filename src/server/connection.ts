@@ -46,28 +46,40 @@ export class Connection implements WheelEntry {
   /** --record framing state; null for a plain echo server. */
   records: RecordState | null = null;
 
-  private queue: Uint8Array[] = [];
+  // Allocated on the first short write: most connections never need one, and an idle
+  // connection's footprint is part of what the benchmark holds us to (1.5 KiB).
+  private queue: Uint8Array[] | null = null;
   private qHead = 0;
   private headOffset = 0;
-
-  /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
-  readonly tag: string;
+  // Built on first use (logging): at warn level they would be two strings per connection for nothing.
+  private peerText: string | null = null;
+  private tagText: string | null = null;
 
   constructor(
     readonly id: number,
-    readonly peer: string,
-    tagPrefix: string,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    private readonly tagPrefix: string,
     readonly fd: number,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
-    this.tag = `[${tagPrefix}${id} ${peer}]`;
+  }
+
+  /** "127.0.0.1:5555" */
+  get peer(): string {
+    return (this.peerText ??= `${this.remoteAddress}:${this.remotePort}`);
+  }
+
+  /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
+  get tag(): string {
+    return (this.tagText ??= `[${this.tagPrefix}${this.id} ${this.peer}]`);
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */
   enqueue(chunk: Uint8Array, start: number, end: number): void {
-    this.queue.push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    (this.queue ??= []).push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
     this.buffered += end - start;
   }
 
@@ -78,6 +90,7 @@ export class Connection implements WheelEntry {
   flush(onSent: ((bytes: Uint8Array) => void) | null): number {
     let written = 0;
     const q = this.queue;
+    if (!q) return 0;
     while (this.qHead < q.length) {
       const chunk = q[this.qHead]!;
       const len = chunk.length - this.headOffset;
@@ -107,7 +120,7 @@ export class Connection implements WheelEntry {
   /** Drops whatever could not be echoed (hard close, or a FIN that cannot wait any longer). */
   dropQueue(): number {
     const dropped = this.buffered;
-    this.queue.length = 0;
+    this.queue = null;
     this.qHead = 0;
     this.headOffset = 0;
     this.buffered = 0;

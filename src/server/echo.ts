@@ -77,7 +77,7 @@ export class EchoHandlers implements Echoer {
     const t = now();
     // `fd` is not in Bun's types but is there at run time: the FFI module reaches the socket by it.
     const fd = (socket as unknown as { fd: number }).fd;
-    const c = new Connection(++this.nextId, `${socket.remoteAddress}:${socket.remotePort}`, this.tagPrefix, fd, t, socket);
+    const c = new Connection(++this.nextId, socket.remoteAddress, socket.remotePort, this.tagPrefix, fd, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
@@ -223,7 +223,7 @@ export class EchoHandlers implements Echoer {
     const c = socket.data;
     if (!c || c.phase === Phase.Closed) return;
     if (c.countedIp) {
-      const ip = c.peer.slice(0, c.peer.lastIndexOf(":"));
+      const ip = c.remoteAddress;
       const n = (this.perIp.get(ip) ?? 1) - 1;
       if (n > 0) this.perIp.set(ip, n);
       else this.perIp.delete(ip);
