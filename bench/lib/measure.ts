@@ -1,0 +1,307 @@
+// One measurement: a server pinned to CPU 0, a client pinned to CPU 1, CPU use of both sampled inside
+// the client's measured phase, server RSS for the idle scenario, everything stopped afterwards.
+import { readFileSync, rmSync, statSync } from "node:fs";
+import { allowedCpus, coreTimes, cpuTicks, CLK_TCK, listeningPort, pinned, rssKiB, sleep, within, type Processes } from "./proc.ts";
+import { checkReport, type Scenario } from "./scenarios.ts";
+import type { Paths, ServerSpec } from "./servers.ts";
+import { disturbance, DISTURBED_PCT, type Client, type CpuUse, type Group, type RunRecord } from "./types.ts";
+
+// CPU 0 and CPU 1 on a plain 2-core machine; the first two CPUs this process may use otherwise.
+const CPUS = allowedCpus();
+export const SERVER_CPU = CPUS[0] ?? 0;
+export const CLIENT_CPU = CPUS[1] ?? 1;
+const START_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 8_000;
+const KEEP_LOG_BYTES = 1 << 20;
+
+export interface Context {
+  readonly procs: Processes;
+  readonly paths: Paths;
+  readonly logDir: string;
+  readonly nice: number;
+}
+
+export interface RunningServer {
+  readonly spec: ServerSpec;
+  readonly argv: string[];
+  readonly pid: number;
+  readonly port: number;
+  readonly errPath: string;
+  readonly proc: ReturnType<Processes["spawn"]>;
+}
+
+function tail(path: string, max = 600): string {
+  try {
+    const t = readFileSync(path, "utf8").trim();
+    return t.length > max ? `...${t.slice(-max)}` : t;
+  } catch {
+    return "";
+  }
+}
+
+/** Starts a server and waits until it listens; throws with its stderr if it does not. */
+export async function startServer(
+  ctx: Context,
+  spec: ServerSpec,
+  sc: Scenario,
+  options: Readonly<Record<string, string>>,
+  tag: string,
+): Promise<RunningServer> {
+  const argv = spec.argv(ctx.paths, sc, options);
+  const errPath = `${ctx.logDir}/${tag}.stderr`;
+  const proc = ctx.procs.spawn(pinned(argv, { cpu: SERVER_CPU, nice: ctx.nice }), {
+    cwd: ctx.paths.root,
+    stdout: `${ctx.logDir}/${tag}.stdout`,
+    stderr: errPath,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${spec.id} exited at start-up (code ${proc.exitCode ?? proc.signalCode}): ${tail(errPath)}`);
+    }
+    const port = listeningPort(proc.pid);
+    if (port !== null) return { spec, argv, pid: proc.pid, port, errPath, proc };
+    await sleep(20);
+  }
+  await ctx.procs.stop(proc, 1000);
+  throw new Error(`${spec.id} did not listen within ${START_TIMEOUT_MS / 1000} s: ${tail(errPath)}`);
+}
+
+export interface StopResult {
+  readonly exit: number | null;
+  readonly problems: string[];
+  readonly stderrBytes: number;
+  readonly stderrHead: string[];
+}
+
+/** SIGTERM (SIGKILL after a grace period); a clean server exits 0. */
+export async function stopServer(ctx: Context, s: RunningServer): Promise<StopResult> {
+  const problems: string[] = [];
+  const wasDead = s.proc.exitCode !== null || s.proc.signalCode !== null;
+  const { code, killed } = await ctx.procs.stop(s.proc, STOP_GRACE_MS);
+  if (wasDead) problems.push(`server died during the run (exit ${code ?? s.proc.signalCode})`);
+  else if (killed) problems.push(`server ignored SIGTERM for ${STOP_GRACE_MS / 1000} s and was killed`);
+  else if (code !== 0) problems.push(`server exited with code ${code} on SIGTERM`);
+  let bytes = 0;
+  let head: string[] = [];
+  try {
+    bytes = statSync(s.errPath).size;
+    if (bytes > 0) {
+      const fd = Bun.file(s.errPath).slice(0, 4096);
+      head = (await fd.text()).split("\n").filter(Boolean).slice(0, 3).map((l) => l.slice(0, 300));
+    }
+  } catch {
+    // no stderr file
+  }
+  if (problems.length && bytes > 0 && head.length) problems.push(`server stderr: ${head.join(" | ")}`);
+  // The log variants write tens of MB per run; a clean run's log is measured, then not kept.
+  if (problems.length === 0 && bytes > KEEP_LOG_BYTES) rmSync(s.errPath, { force: true });
+  return { exit: code, problems, stderrBytes: bytes, stderrHead: head };
+}
+
+export interface ClientRequest {
+  readonly round: number;
+  readonly group: Group;
+  readonly scenario: Scenario;
+  readonly variant: string | null;
+  readonly client: Client;
+  readonly duration: number;
+  readonly warmup: number;
+  readonly idleHold: number;
+}
+
+function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
+  const sc = req.scenario;
+  const common = ["--host", "127.0.0.1", "--port", String(port), "--mode", sc.mode,
+    "--connections", String(sc.connections), "--size", String(sc.size)];
+  const timing = sc.mode === "idle"
+    ? ["--duration", String(req.idleHold)]
+    : ["--duration", String(req.duration), "--warmup", String(req.warmup)];
+  if (req.client === "loadgen") return [ctx.paths.loadgen, ...common, ...timing];
+  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, "--json"];
+}
+
+interface Snapshot {
+  readonly t: number;
+  readonly server: { user: number; sys: number } | null;
+  readonly client: { user: number; sys: number } | null;
+  readonly cores: ReturnType<typeof coreTimes>;
+}
+
+function snapshot(serverPid: number, clientPid: number): Snapshot {
+  return { t: performance.now(), server: cpuTicks(serverPid), client: cpuTicks(clientPid), cores: coreTimes() };
+}
+
+function cpuBetween(a: Snapshot, b: Snapshot): CpuUse {
+  const wall = (b.t - a.t) / 1000;
+  type Ticks = { user: number; sys: number } | null;
+  const pct = (x: Ticks, y: Ticks, part: (t: { user: number; sys: number }) => number = (t) => t.user + t.sys) =>
+    x === null || y === null ? null : Math.round(((part(y) - part(x)) / CLK_TCK / wall) * 1000) / 10;
+  const core = (i: number) => {
+    const x = a.cores.get(i);
+    const y = b.cores.get(i);
+    if (!x || !y || y.total === x.total) return null;
+    return Math.round(((y.busy - x.busy) / (y.total - x.total)) * 1000) / 10;
+  };
+  const server = pct(a.server, b.server);
+  const client = pct(a.client, b.client);
+  const c0 = core(SERVER_CPU);
+  const c1 = core(CLIENT_CPU);
+  const other = (busy: number | null, own: number | null) =>
+    busy === null || own === null ? null : Math.round(Math.max(0, busy - own) * 10) / 10;
+  return {
+    window_s: Math.round(wall * 1000) / 1000,
+    server_pct: server,
+    client_pct: client,
+    client_user_pct: pct(a.client, b.client, (t) => t.user),
+    client_sys_pct: pct(a.client, b.client, (t) => t.sys),
+    core0_busy_pct: c0,
+    core1_busy_pct: c1,
+    core0_other_pct: other(c0, server),
+    core1_other_pct: other(c1, client),
+  };
+}
+
+/** Reads a stream line by line (for IDLE_READY) and returns all of it. */
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<string> {
+  const dec = new TextDecoder();
+  let all = "";
+  let pending = "";
+  for await (const chunk of stream) {
+    const text = dec.decode(chunk, { stream: true });
+    all += text;
+    pending += text;
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      onLine(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending) onLine(pending);
+  return all;
+}
+
+/** Runs one client against a running server; the record is complete except for the server's exit. */
+export async function runClient(ctx: Context, server: RunningServer, req: ClientRequest): Promise<RunRecord> {
+  const sc = req.scenario;
+  const argv = clientArgv(ctx, req, server.port);
+  const rec: RunRecord = {
+    round: req.round,
+    group: req.group,
+    scenario: sc.id,
+    server: server.spec.id,
+    variant: req.variant,
+    client: req.client,
+    started_at: new Date().toISOString(),
+    duration_s: sc.mode === "idle" ? req.idleHold : req.duration,
+    warmup_s: sc.mode === "idle" ? 0 : req.warmup,
+    server_argv: server.argv,
+    client_argv: argv,
+    ok: false,
+    problems: [],
+    disturbed: false,
+    superseded: false,
+    attempt: 1,
+    report: null,
+    cpu: null,
+    idle: null,
+    server_exit: null,
+    server_stderr_bytes: 0,
+    server_stderr_head: [],
+    wall_s: 0,
+  };
+  let rssBefore: number | null = null;
+  if (sc.mode === "idle") {
+    await sleep(200); // let start-up settle
+    rssBefore = rssKiB(server.pid);
+  }
+
+  const t0 = performance.now();
+  const proc = ctx.procs.spawn(pinned(argv, { cpu: CLIENT_CPU, nice: ctx.nice }), {
+    cwd: ctx.paths.root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let exited = false;
+  const exitP = proc.exited.then((c) => ((exited = true), c));
+  let ready: (open: number) => void = () => {};
+  const readyP = new Promise<number>((r) => (ready = r));
+  const stdoutP = new Response(proc.stdout as ReadableStream<Uint8Array>).text();
+  const stderrP = readLines(proc.stderr as ReadableStream<Uint8Array>, (line) => {
+    const m = /^IDLE_READY (\d+)/.exec(line);
+    if (m) ready(Number(m[1]));
+  });
+
+  const limitS = sc.mode === "idle" ? req.idleHold + 120 : req.warmup + req.duration + 30;
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGINT"); // the load generator still prints its report
+    setTimeout(() => proc.kill("SIGKILL"), 3000);
+  }, limitS * 1000);
+
+  const until = async (ms: number) => {
+    const wait = t0 + ms - performance.now();
+    if (wait > 0) await within(exitP, wait);
+  };
+  const sampling = (async () => {
+    if (sc.mode === "idle") {
+      const open = await Promise.race([readyP, exitP.then(() => null)]);
+      if (open === null) return;
+      const readyS = (performance.now() - t0) / 1000;
+      await until(readyS * 1000 + (req.idleHold * 1000) / 2);
+      const held = rssKiB(server.pid);
+      if (exited || held === null || rssBefore === null || open === 0) return;
+      rec.idle = {
+        rss_before_kib: rssBefore,
+        rss_held_kib: held,
+        open,
+        kib_per_conn: Math.round(((held - rssBefore) / open) * 1000) / 1000,
+        ready_s: Math.round(readyS * 1000) / 1000,
+      };
+      return;
+    }
+    // inside the measured phase: after warm-up (and the client's own start-up), before its end
+    const total = req.warmup + req.duration;
+    let from = req.warmup + 0.15;
+    let to = total - 0.1;
+    if (to - from < 0.3) [from, to] = [0.1, total - 0.05];
+    await until(from * 1000);
+    if (exited) return;
+    const a = snapshot(server.pid, proc.pid);
+    await until(to * 1000);
+    if (exited) return;
+    rec.cpu = cpuBetween(a, snapshot(server.pid, proc.pid));
+  })();
+
+  const code = await exitP;
+  clearTimeout(watchdog);
+  await sampling;
+  const [stdout, stderr] = await Promise.all([stdoutP, stderrP]);
+  rec.wall_s = Math.round(performance.now() - t0) / 1000;
+
+  const { report, problems } = checkReport(stdout, sc);
+  rec.report = report;
+  rec.problems.push(...problems);
+  if (timedOut) rec.problems.push(`client ran over ${limitS} s and was interrupted`);
+  if (code !== 0) {
+    const why = stderr.split("\n").filter((l) => l && !l.startsWith("IDLE_READY")).slice(-3).join(" | ");
+    rec.problems.push(`client exited with code ${code}${why ? `: ${why.slice(0, 400)}` : ""}`);
+  }
+  if (sc.mode === "idle" && rec.idle === null) rec.problems.push("no RSS sample while the connections were held");
+  rec.disturbed = disturbance(rec) > DISTURBED_PCT;
+  rec.ok = rec.problems.length === 0;
+  return rec;
+}
+
+/** Attaches the server's fate to the records measured against it. */
+export function settle(records: RunRecord[], stop: StopResult): void {
+  for (const r of records) {
+    r.server_exit = stop.exit;
+    r.server_stderr_bytes = stop.stderrBytes;
+    r.server_stderr_head = stop.stderrHead;
+    r.problems.push(...stop.problems);
+    r.ok = r.problems.length === 0;
+  }
+}

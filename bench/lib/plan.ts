@@ -1,0 +1,180 @@
+// The order of a benchmark run: rounds of scenarios, each server right after the C baseline, then
+// the option variants and the client comparison; executing one step; a line of progress per run.
+import {
+  CLIENT_CPU,
+  runClient,
+  SERVER_CPU,
+  settle,
+  startServer,
+  stopServer,
+  type ClientRequest,
+  type Context,
+} from "./measure.ts";
+import { METRICS, scenarios as allScenarios, type Scenario } from "./scenarios.ts";
+import { C_BASELINE, SERVERS, type ServerSpec, type Variant } from "./servers.ts";
+import type { RunRecord } from "./types.ts";
+
+export interface PlanSettings {
+  readonly rounds: number;
+  readonly duration: number;
+  readonly warmup: number;
+  readonly shortDuration: number;
+  readonly shortWarmup: number;
+  readonly idleHold: number;
+  readonly idleConnections: number;
+  /** The C baseline first. */
+  readonly servers: readonly ServerSpec[];
+  readonly scenarios: readonly Scenario[];
+}
+
+/** A planned measurement: one server process, one or more clients against it. */
+export interface Step {
+  readonly round: number;
+  readonly server: ServerSpec;
+  readonly scenario: Scenario;
+  readonly options: Readonly<Record<string, string>>;
+  readonly clients: ClientRequest[];
+  readonly tag: string;
+}
+
+function rotate<T>(xs: readonly T[], n: number): T[] {
+  if (xs.length === 0) return [];
+  const k = n % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+export function plan(cli: PlanSettings, variants: readonly Variant[], compare: boolean): Step[] {
+  const steps: Step[] = [];
+  const tcpEcho = SERVERS.find((s) => s.id === "tcp-echo")!;
+  const byId = (id: string) => allScenarios(cli.idleConnections).find((s) => s.id === id)!;
+  for (let round = 1; round <= cli.rounds; round++) {
+    const req = (sc: Scenario, group: ClientRequest["group"], variant: string | null, short = false): ClientRequest => ({
+      round,
+      group,
+      scenario: sc,
+      variant,
+      client: "loadgen",
+      duration: short ? cli.shortDuration : cli.duration,
+      warmup: short ? cli.shortWarmup : cli.warmup,
+      idleHold: cli.idleHold,
+    });
+    for (const sc of cli.scenarios) {
+      const [c, ...others] = cli.servers;
+      for (const server of [c!, ...rotate(others, round - 1)]) {
+        steps.push({ round, server, scenario: sc, options: {}, clients: [req(sc, "main", null)], tag: `r${round}-${sc.id}-${server.id}` });
+      }
+    }
+    // option variants: each group starts with a default run, the variants follow in rotating order
+    for (const short of [false, true]) {
+      const scIds = [...new Set(variants.filter((v) => !!v.short === short).flatMap((v) => v.scenarios))];
+      for (const scId of scIds) {
+        const sc = byId(scId);
+        const members = variants.filter((v) => !!v.short === short && v.scenarios.includes(scId));
+        const ref = short ? "default-short" : "default";
+        const all: { id: string; options: Readonly<Record<string, string>> }[] = [
+          { id: ref, options: {} },
+          ...rotate(members, round - 1),
+        ];
+        for (const v of all) {
+          steps.push({
+            round,
+            server: tcpEcho,
+            scenario: sc,
+            options: v.options,
+            clients: [req(sc, "variant", v.id, short)],
+            tag: `r${round}-variant-${sc.id}-${v.id}`,
+          });
+        }
+      }
+    }
+    if (compare) {
+      const sc = byId("pp100");
+      for (const server of [SERVERS.find((s) => s.id === C_BASELINE)!, tcpEcho]) {
+        const lg = req(sc, "compare", null);
+        steps.push({
+          round,
+          server,
+          scenario: sc,
+          options: {},
+          clients: [lg, { ...lg, client: "tcp-echo-bench" }],
+          tag: `r${round}-compare-${server.id}`,
+        });
+      }
+    }
+  }
+  return steps;
+}
+
+function failedRecord(step: Step, req: ClientRequest, problem: string): RunRecord {
+  return {
+    round: step.round,
+    group: req.group,
+    scenario: step.scenario.id,
+    server: step.server.id,
+    variant: req.variant,
+    client: req.client,
+    started_at: new Date().toISOString(),
+    duration_s: req.duration,
+    warmup_s: req.warmup,
+    server_argv: [],
+    client_argv: [],
+    ok: false,
+    problems: [problem],
+    disturbed: false,
+    superseded: false,
+    attempt: 1,
+    report: null,
+    cpu: null,
+    idle: null,
+    server_exit: null,
+    server_stderr_bytes: 0,
+    server_stderr_head: [],
+    wall_s: 0,
+  };
+}
+
+export async function execute(ctx: Context, step: Step): Promise<RunRecord[]> {
+  let server;
+  try {
+    server = await startServer(ctx, step.server, step.scenario, step.options, step.tag);
+  } catch (e) {
+    return step.clients.map((req) => failedRecord(step, req, (e as Error).message));
+  }
+  const records: RunRecord[] = [];
+  try {
+    for (const req of step.clients) records.push(await runClient(ctx, server, req));
+  } finally {
+    settle(records, await stopServer(ctx, server));
+  }
+  return records;
+}
+
+export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scenario): string {
+  const what =
+    `${r.scenario} ${r.server}${r.variant ? ` [${r.variant}]` : ""}` +
+    `${r.client === "tcp-echo-bench" ? " <- tcp-echo bench" : ""}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ""}`;
+  if (!r.ok) return `${what}: FAILED: ${r.problems.join("; ")}`;
+  const m = METRICS[sc.primary];
+  const v = m.get(r);
+  // The pair it is compared with: main, the C baseline; variant, default tcp-echo; compare, the C load generator.
+  const isReference =
+    (r.group === "main" && r.server === C_BASELINE) ||
+    (r.group === "variant" && r.variant?.startsWith("default") === true) ||
+    (r.group === "compare" && r.client === "loadgen");
+  const ref = isReference
+    ? undefined
+    : runs.findLast((x) => {
+        if (x.round !== r.round || x.group !== r.group || x.scenario !== r.scenario || !x.ok || x.superseded) return false;
+        if (r.group === "main") return x.server === C_BASELINE;
+        if (r.group === "variant") return x.variant?.startsWith("default") === true && x.duration_s === r.duration_s;
+        return x.server === r.server && x.client === "loadgen";
+      });
+  const name = r.group === "main" ? "C" : r.group === "variant" ? "default" : "C loadgen";
+  const rv = ref ? m.get(ref) : null;
+  const vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
+  const cpu = r.cpu ? `  cpu server ${r.cpu.server_pct ?? "?"}% client ${r.cpu.client_pct ?? "?"}%` : "";
+  const noisy = r.disturbed
+    ? `  [disturbed: other work ${r.cpu?.core0_other_pct}% of CPU ${SERVER_CPU}, ${r.cpu?.core1_other_pct}% of CPU ${CLIENT_CPU}]`
+    : "";
+  return `${what}: ${v === null ? "?" : v.toFixed(m.digits)} ${m.label}${vs}${cpu}${noisy}`;
+}

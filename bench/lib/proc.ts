@@ -1,0 +1,191 @@
+// Processes of one benchmark run: spawning with CPU pinning, stopping by pid, and what /proc says
+// about them (CPU ticks, RSS, the port a process listens on). Linux only.
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import type { Subprocess } from "bun";
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every Linux we know of). */
+export const CLK_TCK = (() => {
+  const r = Bun.spawnSync(["getconf", "CLK_TCK"]);
+  const n = Number(r.stdout.toString().trim());
+  return r.exitCode === 0 && n > 0 ? n : 100;
+})();
+
+/** utime and stime of a process (all threads), in clock ticks; null once it is gone. */
+export function cpuTicks(pid: number): { user: number; sys: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": rest[0] is field 3 (state), so field n is rest[n - 3].
+    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(rest[11]), sys: Number(rest[12]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves true if `p` settles within `ms`, false otherwise; leaves no timer behind. */
+export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** VmRSS of a process in KiB; null once it is gone. */
+export function rssKiB(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total jiffies per CPU from /proc/stat (busy includes irq and softirq). */
+export function coreTimes(): Map<number, { busy: number; total: number }> {
+  const out = new Map<number, { busy: number; total: number }>();
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    // user nice system idle iowait irq softirq steal (guest times are already inside user)
+    const v = m[2]!.trim().split(/\s+/).slice(0, 8).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    out.set(Number(m[1]), { busy: total - v[3]! - v[4]!, total });
+  }
+  return out;
+}
+
+/** The TCP port a process listens on (its socket inodes matched against /proc/<pid>/net/tcp). */
+export function listeningPort(pid: number): number | null {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // the fd closed while we looked
+      }
+    }
+    if (inodes.size === 0) return null;
+    const lines = readFileSync(`/proc/${pid}/net/tcp`, "utf8").split("\n").slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === "0A" && inodes.has(f[9] ?? "")) return parseInt(f[1]!.split(":")[1]!, 16);
+    }
+  } catch {
+    // the process is gone
+  }
+  return null;
+}
+
+/** CPUs this process may run on (Cpus_allowed_list: "0-1", "0,2-3"), in order. */
+export function allowedCpus(): number[] {
+  const m = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+  if (!m) return [];
+  return m[1]!.split(",").flatMap((part) => {
+    const [a, b] = part.split("-").map(Number);
+    if (a === undefined || Number.isNaN(a)) return [];
+    const hi = b === undefined || Number.isNaN(b) ? a : b;
+    return Array.from({ length: hi - a + 1 }, (_, i) => a + i);
+  });
+}
+
+/** Soft/hard RLIMIT_NOFILE of this process. */
+function nofileLimits(): { soft: number; hard: number } {
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+  const num = (s: string | undefined) => (s === undefined || s === "unlimited" ? 1 << 20 : Number(s));
+  return { soft: num(m?.[1]), hard: num(m?.[2]) };
+}
+
+function which(name: string): boolean {
+  return Bun.spawnSync(["sh", "-c", `command -v ${name}`]).exitCode === 0;
+}
+
+export const HAVE = { taskset: which("taskset"), prlimit: which("prlimit"), node: which("node"), cc: which("cc") };
+
+/**
+ * File-descriptor limit given to servers and the load generator: 65536 where the hard limit may be
+ * raised (CAP_SYS_RESOURCE), else the current hard limit.
+ */
+export const NOFILE = (() => {
+  const { hard } = nofileLimits();
+  const want = 65536;
+  if (hard >= want || !HAVE.prlimit) return Math.min(hard, 1 << 20);
+  const raised = Bun.spawnSync(["prlimit", `--nofile=${want}:${want}`, "true"], { stderr: "ignore" });
+  return raised.exitCode === 0 ? want : hard;
+})();
+
+export interface PinOptions {
+  readonly cpu: number;
+  /** nice level; 0 = leave alone. */
+  readonly nice: number;
+}
+
+/** argv wrapped so that the process runs on one CPU with a raised fd limit (each wrapper execs). */
+export function pinned(cmd: readonly string[], pin: PinOptions): string[] {
+  const out: string[] = [];
+  if (HAVE.prlimit) out.push("prlimit", `--nofile=${NOFILE}:${NOFILE}`);
+  if (pin.nice !== 0) out.push("nice", "-n", String(pin.nice));
+  out.push("taskset", "-c", String(pin.cpu));
+  return [...out, ...cmd];
+}
+
+/**
+ * Every process the benchmark starts, so that all of them can be stopped on any exit path,
+ * SIGINT included. Only these pids are ever signalled.
+ */
+export class Processes {
+  private readonly live = new Set<Subprocess>();
+
+  /** stdout/stderr go to files (or "pipe"); a file path is truncated first. */
+  spawn(
+    cmd: readonly string[],
+    opts: { cwd: string; stdout: string | "pipe"; stderr: string | "pipe"; env?: Record<string, string | undefined> },
+  ): Subprocess<"ignore", "pipe" | number, "pipe" | number> {
+    const fds: number[] = [];
+    const io = (target: string): "pipe" | number => {
+      if (target === "pipe") return "pipe";
+      const fd = openSync(target, "w");
+      fds.push(fd);
+      return fd;
+    };
+    try {
+      const proc = Bun.spawn([...cmd], {
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdin: "ignore",
+        stdout: io(opts.stdout),
+        stderr: io(opts.stderr),
+      });
+      this.live.add(proc);
+      void proc.exited.then(() => this.live.delete(proc));
+      return proc;
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs; resolves with the exit code (null if it had to be killed). */
+  async stop(proc: Subprocess, graceMs: number): Promise<{ code: number | null; killed: boolean }> {
+    if (proc.exitCode !== null || proc.signalCode !== null) return { code: proc.exitCode, killed: false };
+    proc.kill("SIGTERM");
+    if (await within(proc.exited, graceMs)) return { code: proc.exitCode, killed: false };
+    proc.kill("SIGKILL");
+    await proc.exited;
+    return { code: null, killed: true };
+  }
+
+  async stopAll(graceMs: number): Promise<void> {
+    await Promise.all([...this.live].map((p) => this.stop(p, graceMs)));
+  }
+
+  /** Last resort from process "exit": no awaiting possible, so SIGKILL whatever is left. */
+  killAllNow(): void {
+    for (const p of this.live) p.kill("SIGKILL");
+  }
+}

@@ -1,0 +1,380 @@
+// The results: summaries per scenario, variant and client comparison, rendered as markdown and JSON.
+import { METRICS, metricLabel, type MetricKey, type Scenario } from "./scenarios.ts";
+import { BARE_BUN, C_BASELINE, type ServerSpec, type Variant } from "./servers.ts";
+import { medianOf, pairedRatio, summarize, type ScenarioSummary } from "./stats.ts";
+import type { RunRecord } from "./types.ts";
+
+export interface Machine {
+  readonly cpus: number;
+  readonly model: string;
+  readonly kernel: string;
+  readonly bun: string;
+  readonly node: string | null;
+  readonly cc: string;
+  readonly loadavg_at_start: number[];
+}
+
+export interface Settings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly duration: number;
+  readonly warmup: number;
+  readonly idleConnections: number;
+  readonly idleHold: number;
+  readonly shortDuration: number;
+  readonly shortWarmup: number;
+  readonly nice: number;
+  readonly retries: number;
+  readonly serverCpu: number;
+  readonly clientCpu: number;
+}
+
+export interface VariantSummary {
+  readonly variant: string;
+  readonly label: string;
+  readonly scenario: string;
+  readonly reference: string;
+  readonly metric: MetricKey;
+  readonly duration_s: number;
+  readonly figure: number | null;
+  readonly reference_figure: number | null;
+  readonly ratio_to_default: number | null;
+  readonly ratio_rounds: number[];
+  readonly server_cpu_pct: number | null;
+  readonly reference_server_cpu_pct: number | null;
+  readonly stderr_bytes_per_run: number | null;
+  readonly ok_runs: number;
+  readonly runs: number;
+}
+
+export interface CompareSummary {
+  readonly target: string;
+  readonly client: string;
+  readonly msgs_per_s: number | null;
+  readonly p50: number | null;
+  readonly p99: number | null;
+  readonly client_cpu_pct: number | null;
+  readonly server_cpu_pct: number | null;
+  readonly ratio_to_loadgen: number | null;
+  readonly ok_runs: number;
+  readonly runs: number;
+}
+
+export interface Results {
+  readonly date: string;
+  readonly command: string;
+  readonly elapsed_s: number;
+  readonly machine: Machine;
+  readonly settings: Settings;
+  readonly notes: string[];
+  readonly failures: string[];
+  readonly summary: {
+    readonly scenarios: ScenarioSummary[];
+    readonly variants: VariantSummary[];
+    readonly compare: CompareSummary[];
+  };
+  readonly runs: RunRecord[];
+}
+
+export function summarizeAll(
+  runs: readonly RunRecord[],
+  scenarios: readonly Scenario[],
+  servers: readonly ServerSpec[],
+  variants: readonly Variant[],
+): Results["summary"] {
+  const main = runs.filter((r) => r.group === "main");
+  const scenarioSummaries = scenarios.map((sc) => {
+    const recs = main.filter((r) => r.scenario === sc.id);
+    return {
+      scenario: sc.id,
+      title: sc.title,
+      primary: sc.primary,
+      higher_is_better: METRICS[sc.primary].higherIsBetter,
+      servers: summarize(
+        sc,
+        recs,
+        servers,
+        recs.filter((r) => r.server === C_BASELINE),
+        recs.filter((r) => r.server === BARE_BUN),
+      ),
+    };
+  });
+
+  const vr = runs.filter((r) => r.group === "variant");
+  const variantSummaries: VariantSummary[] = [];
+  for (const v of variants) {
+    for (const scId of v.scenarios) {
+      const sc = scenarios.find((s) => s.id === scId);
+      const mine = vr.filter((r) => r.variant === v.id && r.scenario === scId);
+      if (!sc || mine.length === 0) continue;
+      const refId = v.short ? "default-short" : "default";
+      const ref = vr.filter((r) => r.variant === refId && r.scenario === scId);
+      const get = METRICS[sc.primary].get;
+      const ok = mine.filter((r) => r.ok);
+      const ratio = pairedRatio(mine, ref, sc.primary);
+      variantSummaries.push({
+        variant: v.id,
+        label: v.label,
+        scenario: scId,
+        reference: refId,
+        metric: sc.primary,
+        duration_s: mine[0]!.duration_s,
+        figure: medianOf(ok, get),
+        reference_figure: medianOf(ref.filter((r) => r.ok), get),
+        ratio_to_default: ratio.median,
+        ratio_rounds: ratio.rounds,
+        server_cpu_pct: medianOf(ok, (r) => r.cpu?.server_pct),
+        reference_server_cpu_pct: medianOf(ref.filter((r) => r.ok), (r) => r.cpu?.server_pct),
+        stderr_bytes_per_run: medianOf(ok, (r) => r.server_stderr_bytes),
+        ok_runs: ok.length,
+        runs: mine.length,
+      });
+    }
+  }
+
+  const cr = runs.filter((r) => r.group === "compare");
+  const compare: CompareSummary[] = [];
+  for (const target of [...new Set(cr.map((r) => r.server))]) {
+    const lg = cr.filter((r) => r.server === target && r.client === "loadgen");
+    for (const client of ["loadgen", "tcp-echo-bench"] as const) {
+      const mine = cr.filter((r) => r.server === target && r.client === client);
+      const ok = mine.filter((r) => r.ok);
+      if (mine.length === 0) continue;
+      compare.push({
+        target,
+        client,
+        msgs_per_s: medianOf(ok, METRICS.msgs_per_s.get),
+        p50: medianOf(ok, METRICS.p50.get),
+        p99: medianOf(ok, METRICS.p99.get),
+        client_cpu_pct: medianOf(ok, (r) => r.cpu?.client_pct),
+        server_cpu_pct: medianOf(ok, (r) => r.cpu?.server_pct),
+        ratio_to_loadgen: pairedRatio(mine, lg, "msgs_per_s").median,
+        ok_runs: ok.length,
+        runs: mine.length,
+      });
+    }
+  }
+  return { scenarios: scenarioSummaries, variants: variantSummaries, compare };
+}
+
+// ---------------------------------------------------------------------------------------------
+// markdown
+
+/** Load generator CPU (% of its core) from which it counts as the limit. */
+const LOADGEN_SATURATED = 90;
+
+function num(x: number | null | undefined, digits: number): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  return x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+const ratio = (x: number | null) => (x === null ? "–" : `${num(x, 2)}×`);
+const pct = (x: number | null) => (x === null ? "–" : `${num(x, 0)} %`);
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const align = head.map((_, i) => (i === 0 ? "---" : "---:"));
+  return [line(head), line(align), ...rows.map(line)].join("\n");
+}
+
+function label(servers: readonly ServerSpec[], id: string): string {
+  return servers.find((s) => s.id === id)?.label ?? id;
+}
+
+export function renderMarkdown(res: Results, servers: readonly ServerSpec[], scenarios: readonly Scenario[]): string {
+  const s = res.settings;
+  const m = res.machine;
+  const out: string[] = [];
+  out.push(`# tcp-echo benchmark${s.quick ? " (quick mode: proves the benchmark runs; the figures mean little)" : ""}`);
+  out.push("");
+  out.push(`- Date: ${res.date} (took ${Math.round(res.elapsed_s)} s)`);
+  out.push(`- Command: \`${res.command}\``);
+  out.push(
+    `- Machine: ${m.cpus} CPUs (${m.model}), Linux ${m.kernel}, Bun ${m.bun}, Node ${m.node ?? "absent"}, ${m.cc}; ` +
+      `load average at start ${m.loadavg_at_start.map((x) => x.toFixed(2)).join(" ")}`,
+  );
+  out.push(
+    `- Servers pinned to CPU ${s.serverCpu} (\`taskset -c ${s.serverCpu}\`), load generator to CPU ${s.clientCpu} ` +
+      `(\`taskset -c ${s.clientCpu}\`)` +
+      `${s.nice ? `, both at nice ${s.nice}` : ""}. ${s.rounds} round(s); each run ${s.warmup} s warm-up + ${s.duration} s measured` +
+      ` (idle: ${s.idleConnections.toLocaleString("en-US")} connections held ${s.idleHold} s); a run disturbed by other` +
+      ` work on its cores is repeated up to ${s.retries} time(s).`,
+  );
+  out.push(
+    "- Each round runs every scenario against the C baseline first and then every other server, back to back " +
+      "(a fresh server process per run, seconds apart; the order of the others rotates per round). " +
+      "A ratio is taken within a round (server ÷ C baseline on the scenario's main figure) and the table shows the median " +
+      "of those ratios; figures are medians over the rounds. For throughput a ratio above 1 is better; for latency and " +
+      "memory it is worse.",
+  );
+  out.push("");
+
+  // summary
+  out.push("## Summary: ratio to the C baseline (main figure of each scenario)");
+  out.push("");
+  const scs = res.summary.scenarios;
+  out.push(
+    table(
+      ["server", ...scs.map((x) => `${x.scenario} (${METRICS[x.primary].label})`)],
+      servers.map((sv) => [
+        sv.label,
+        ...scs.map((x) => {
+          const row = x.servers.find((r) => r.server === sv.id);
+          return sv.id === C_BASELINE ? num(row?.figures[x.primary] ?? null, METRICS[x.primary].digits) : ratio(row?.ratio_to_c ?? null);
+        }),
+      ]),
+    ),
+  );
+  out.push("");
+  out.push("(The C baseline's row shows its own figure.)");
+  out.push("");
+
+  for (const x of scs) {
+    const sc = scenarios.find((y) => y.id === x.scenario)!;
+    out.push(`## ${x.title}`);
+    out.push("");
+    const c = x.servers.find((r) => r.server === C_BASELINE);
+    if (c?.client_cpu_pct != null && c.client_cpu_pct >= LOADGEN_SATURATED) {
+      out.push(
+        `> The load generator's core was saturated (${pct(c.client_cpu_pct)} CPU) while driving the C baseline: here the ` +
+          `load generator sets the pace, so throughput ratios near 1 only say "at least as fast as the load generator"; ` +
+          `server CPU per ${sc.unit ?? "unit"} is the comparison that counts.`,
+      );
+      out.push("");
+    }
+    const main = METRICS[x.primary].label;
+    const head = [
+      "server",
+      ...sc.metrics.map((k) => metricLabel(sc, k)),
+      `${main} ÷ C`,
+      `${main} ÷ bare Bun`,
+      ...(sc.unit ? ["server CPU", metricLabel(sc, "server_cpu_us"), "÷ C", "loadgen CPU"] : []),
+      "ok runs",
+    ];
+    const rows = x.servers.map((r) => [
+      r.label,
+      ...sc.metrics.map((k) => num(r.figures[k] ?? null, METRICS[k].digits)),
+      ratio(r.ratio_to_c),
+      ratio(r.ratio_to_bun),
+      ...(sc.unit
+        ? [pct(r.server_cpu_pct), num(r.server_cpu_us, 2), ratio(r.server_cpu_us_ratio_to_c), pct(r.client_cpu_pct)]
+        : []),
+      `${r.ok_runs}/${r.runs}${r.disturbed_runs ? ` (${r.disturbed_runs} disturbed)` : ""}`,
+    ]);
+    out.push(table(head, rows));
+    out.push("");
+  }
+
+  // the load generator is not the bottleneck
+  out.push("## Is the load generator the bottleneck?");
+  out.push("");
+  out.push(
+    "CPU use is sampled from `/proc` inside each run's measured phase (user + system time of the process, % of one core). " +
+      "The load generator is one thread: near 100 % it is the limit (on loopback its system time includes the kernel's " +
+      "receive path for what it sends). Where the C baseline's figure is ahead of every other server's, the load generator " +
+      "drives more than any server under test needs.",
+  );
+  out.push("");
+  const bottleneckRows: string[][] = [];
+  for (const x of scs) {
+    if (x.scenario === "idle") continue;
+    const c = x.servers.find((r) => r.server === C_BASELINE);
+    const others = x.servers.filter((r) => r.server !== C_BASELINE && r.figures[x.primary] != null);
+    const digits = METRICS[x.primary].digits;
+    const cFig = c?.figures[x.primary] ?? null;
+    const better = (a: number, b: number) => (x.higher_is_better ? a > b : a < b);
+    const best = others.reduce<(typeof others)[number] | null>(
+      (acc, r) => (acc === null || better(r.figures[x.primary]!, acc.figures[x.primary]!) ? r : acc),
+      null,
+    );
+    const bestFig = best?.figures[x.primary] ?? null;
+    const lgBusy = c?.client_cpu_pct != null && c.client_cpu_pct >= LOADGEN_SATURATED;
+    const srvBusy = c?.server_cpu_pct != null && c.server_cpu_pct >= LOADGEN_SATURATED;
+    bottleneckRows.push([
+      `${x.scenario} (${METRICS[x.primary].label})`,
+      num(cFig, digits),
+      best ? `${num(bestFig, digits)} (${best.server})` : "–",
+      cFig !== null && bestFig !== null ? (better(cFig, bestFig) ? "yes" : "**no**") : "–",
+      `${pct(c?.client_cpu_pct ?? null)} (${pct(c?.client_user_pct ?? null)} user)`,
+      pct(c?.server_cpu_pct ?? null),
+      lgBusy ? (srvBusy ? "both" : "**load generator**") : srvBusy ? "server" : "neither (latency-bound)",
+    ]);
+  }
+  out.push(
+    table(
+      ["scenario", "C baseline", "best other server", "C ahead", "loadgen CPU vs C", "C server CPU", "limit"],
+      bottleneckRows,
+    ),
+  );
+  out.push("");
+
+  // variants
+  out.push("## Cost of tcp-echo's options");
+  out.push("");
+  if (res.summary.variants.length === 0) {
+    out.push("Not measured in this run (`--variants`).");
+  } else {
+    out.push(
+      "tcp-echo from source (`bun run src/index.ts serve`) with one option changed from the benchmark defaults " +
+        "(`--log-level warn --log-format json`, `--quickack auto`), each run paired with a default run in the same round; " +
+        "ratio = variant ÷ default (median of per-round ratios). Logs go to a file.",
+    );
+    out.push("");
+    out.push(
+      table(
+        ["option", "scenario", "figure", "default", "ratio", "server CPU (default)", "log bytes/run", "ok runs"],
+        res.summary.variants.map((v) => [
+          `\`${v.label}\``,
+          `${v.scenario}${v.reference === "default-short" ? ` (${v.duration_s} s runs)` : ""}`,
+          `${num(v.figure, METRICS[v.metric].digits)} ${METRICS[v.metric].label}`,
+          num(v.reference_figure, METRICS[v.metric].digits),
+          ratio(v.ratio_to_default),
+          `${pct(v.server_cpu_pct)} (${pct(v.reference_server_cpu_pct)})`,
+          num(v.stderr_bytes_per_run, 0),
+          `${v.ok_runs}/${v.runs}`,
+        ]),
+      ),
+    );
+  }
+  out.push("");
+
+  // tcp-echo bench vs loadgen
+  out.push("## `tcp-echo bench` compared with the C load generator");
+  out.push("");
+  if (res.summary.compare.length === 0) {
+    out.push("Not measured in this run (see notes).");
+  } else {
+    out.push(
+      `pingpong, 100 connections, 64 B; both clients pinned to CPU ${s.clientCpu}, against the same server process one after the ` +
+        "other; ratio = `tcp-echo bench` ÷ C load generator within a round.",
+    );
+    out.push("");
+    out.push(
+      table(
+        ["server", "client", "msg/s", "p50 µs", "p99 µs", "client CPU", "server CPU", "ratio", "ok runs"],
+        res.summary.compare.map((c) => [
+          label(servers, c.target),
+          c.client === "loadgen" ? "C loadgen" : "`tcp-echo bench`",
+          num(c.msgs_per_s, 0),
+          num(c.p50, 1),
+          num(c.p99, 1),
+          pct(c.client_cpu_pct),
+          pct(c.server_cpu_pct),
+          c.client === "loadgen" ? "1.00×" : ratio(c.ratio_to_loadgen),
+          `${c.ok_runs}/${c.runs}`,
+        ]),
+      ),
+    );
+  }
+  out.push("");
+
+  out.push("## Notes");
+  out.push("");
+  for (const n of res.notes) out.push(`- ${n}`);
+  if (res.failures.length === 0) out.push("- Every run completed with zero errors and zero mismatches.");
+  else {
+    out.push(`- **${res.failures.length} failure(s):**`);
+    for (const f of res.failures) out.push(`  - ${f}`);
+  }
+  out.push("");
+  return out.join("\n");
+}

@@ -1,0 +1,112 @@
+// The servers under test and the tcp-echo option variants. Every server listens on 127.0.0.1 port 0;
+// the harness finds the port in /proc (tcp-echo prints nothing at `warn`).
+import type { Scenario } from "./scenarios.ts";
+
+export interface Paths {
+  readonly root: string;
+  readonly bun: string;
+  readonly echoC: string;
+  readonly loadgen: string;
+  /** The compiled tcp-echo executable actually used (bench/build/tcp-echo, or a fallback). */
+  exe: string;
+}
+
+export interface ServerSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly tcpEcho: boolean;
+  /** argv to start it; `options` are tcp-echo serve flags (ignored by the baselines). */
+  argv(paths: Paths, sc: Scenario, options: Readonly<Record<string, string>>): string[];
+}
+
+/** The reference every ratio is taken against; always measured first within a round. */
+export const C_BASELINE = "c";
+export const BARE_BUN = "bun";
+
+/** tcp-echo flags for a benchmark: quiet logs, and idle connections must outlive the hold. */
+export function tcpEchoArgs(sc: Scenario, options: Readonly<Record<string, string>>): string[] {
+  const merged: Record<string, string> = {
+    host: "127.0.0.1",
+    port: "0",
+    "log-level": "warn",
+    "log-format": "json",
+    ...(sc.mode === "idle" ? { timeout: "60" } : {}),
+    ...options,
+  };
+  return ["serve", ...Object.entries(merged).flatMap(([k, v]) => [`--${k}`, v])];
+}
+
+export const SERVERS: readonly ServerSpec[] = [
+  {
+    id: C_BASELINE,
+    label: "C epoll (echo.c, cc -O2)",
+    tcpEcho: false,
+    argv: (p) => [p.echoC, "--host", "127.0.0.1", "--port", "0"],
+  },
+  {
+    id: BARE_BUN,
+    label: "bare Bun.listen (bun-echo.ts)",
+    tcpEcho: false,
+    argv: (p) => [p.bun, `${p.root}/bench/baseline/bun-echo.ts`, "--host", "127.0.0.1", "--port", "0"],
+  },
+  {
+    id: "node",
+    label: "Node net (node-echo.mjs)",
+    tcpEcho: false,
+    argv: (p) => ["node", `${p.root}/bench/baseline/node-echo.mjs`, "--host", "127.0.0.1", "--port", "0"],
+  },
+  {
+    id: "tcp-echo",
+    label: "tcp-echo (bun run src/index.ts)",
+    tcpEcho: true,
+    argv: (p, sc, o) => [p.bun, "run", `${p.root}/src/index.ts`, ...tcpEchoArgs(sc, o)],
+  },
+  {
+    id: "tcp-echo-exe",
+    label: "tcp-echo (compiled executable)",
+    tcpEcho: true,
+    argv: (p, sc, o) => [p.exe, ...tcpEchoArgs(sc, o)],
+  },
+];
+
+export interface Variant {
+  readonly id: string;
+  readonly label: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly scenarios: readonly string[];
+  /** Run with a short duration (the option writes a lot, e.g. a log line per read). */
+  readonly short?: boolean;
+  /** serve flags that must appear in `serve --help`, or the variant is skipped. */
+  readonly needsFlags?: readonly string[];
+}
+
+export const VARIANTS: readonly Variant[] = [
+  { id: "quickack-always", label: "--quickack always", options: { quickack: "always" }, scenarios: ["pp100"] },
+  { id: "quickack-off", label: "--quickack off", options: { quickack: "off" }, scenarios: ["pp100"] },
+  {
+    id: "log-info-pretty",
+    label: "--log-level info --log-format pretty",
+    options: { "log-level": "info", "log-format": "pretty" },
+    scenarios: ["pp100", "connect16"],
+  },
+  {
+    id: "log-info-json",
+    label: "--log-level info --log-format json",
+    options: { "log-level": "info" },
+    scenarios: ["pp100", "connect16"],
+  },
+  {
+    id: "log-debug",
+    label: "--log-level debug --log-format pretty",
+    options: { "log-level": "debug", "log-format": "pretty" },
+    scenarios: ["pp100"],
+    short: true,
+  },
+  {
+    id: "record",
+    label: "--record '! I 2s Q 2h f' --record-mode stream",
+    options: { record: "! I 2s Q 2h f", "record-mode": "stream" },
+    scenarios: ["pp100", "connect16"],
+    needsFlags: ["--record", "--record-mode"],
+  },
+];

@@ -1,0 +1,70 @@
+// The record of one measurement, as written to the JSON results.
+import type { LoadReport } from "./scenarios.ts";
+
+export type Group = "main" | "variant" | "compare";
+export type Client = "loadgen" | "tcp-echo-bench";
+
+export interface CpuUse {
+  /** Measured window (inside the client's measured phase), seconds. */
+  readonly window_s: number;
+  /** Process CPU (user + system, all threads) as % of one core. */
+  readonly server_pct: number | null;
+  readonly client_pct: number | null;
+  /** The client's user and system shares (system includes the loopback receive path it drives). */
+  readonly client_user_pct: number | null;
+  readonly client_sys_pct: number | null;
+  /** Whole-core busy % including irq/softirq and anything else running there. */
+  readonly core0_busy_pct: number | null;
+  readonly core1_busy_pct: number | null;
+  /** Core busy minus the pinned process on it: other work sharing the core (noise). */
+  readonly core0_other_pct: number | null;
+  readonly core1_other_pct: number | null;
+}
+
+export interface IdleUse {
+  readonly rss_before_kib: number;
+  readonly rss_held_kib: number;
+  readonly open: number;
+  readonly kib_per_conn: number;
+  /** Seconds from starting the client until all connections were open and had exchanged. */
+  readonly ready_s: number;
+}
+
+export interface RunRecord {
+  readonly round: number;
+  readonly group: Group;
+  readonly scenario: string;
+  readonly server: string;
+  /** Variant id (group "variant"); "default" for the reference run. */
+  readonly variant: string | null;
+  readonly client: Client;
+  readonly started_at: string;
+  readonly duration_s: number;
+  readonly warmup_s: number;
+  readonly server_argv: readonly string[];
+  readonly client_argv: readonly string[];
+  ok: boolean;
+  problems: string[];
+  /** Other work took more than DISTURBED_PCT of the server's or the client's core during the window. */
+  disturbed: boolean;
+  /** Repeated because it (or a run measured with it) was disturbed; a later attempt counts instead. */
+  superseded: boolean;
+  /** 1 for the first attempt of a measurement, 2 for its first repetition, ... */
+  attempt: number;
+  report: LoadReport | null;
+  cpu: CpuUse | null;
+  idle: IdleUse | null;
+  server_exit: number | null;
+  /** Bytes the server wrote to stderr, and its first lines (at `warn` anything there is news). */
+  server_stderr_bytes: number;
+  server_stderr_head: string[];
+  wall_s: number;
+}
+
+/** % of a pinned core busy with something other than the process pinned there: the run was disturbed. */
+export const DISTURBED_PCT = 15;
+
+/** How disturbed a run was: the larger share of a pinned core taken by other work. */
+export function disturbance(r: RunRecord): number {
+  return Math.max(r.cpu?.core0_other_pct ?? 0, r.cpu?.core1_other_pct ?? 0);
+}

@@ -1,0 +1,304 @@
+// `bun run bench`: tcp-echo against a C epoll baseline, bare Bun.listen and Node, side by side, with
+// the server pinned to CPU 0 and the C load generator to CPU 1. See bench/lib/ for the parts:
+//   tools.ts     cc -O2 builds and the tcp-echo executable in bench/build/, feature probes
+//   servers.ts   servers under test, tcp-echo option variants
+//   scenarios.ts scenarios, figures, the load generator's JSON report
+//   plan.ts      the order of the runs (rounds, pairs), executing one step
+//   measure.ts   one run: start, pin, sample /proc, stop;  proc.ts  processes and /proc
+//   stats.ts     medians and per-round ratios;  report.ts  markdown and JSON
+import { cpus, loadavg, release } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CLIENT_CPU, SERVER_CPU, type Context } from "./lib/measure.ts";
+import { execute, plan, progressLine } from "./lib/plan.ts";
+import { allowedCpus, HAVE, Processes } from "./lib/proc.ts";
+import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
+import { scenarios as allScenarios, type Scenario } from "./lib/scenarios.ts";
+import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
+import { prepare, probeFeatures } from "./lib/tools.ts";
+import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const BUILD = `${ROOT}/bench/build`;
+
+const USAGE = `usage: bun run bench [options]
+  --quick               1 round, 1 s runs + 0.3 s warm-up, idle with 1,000 connections, no variants
+                        (under a minute; for CI); results in bench/build/quick.{md,json}
+  --rounds N            rounds (default 5; quick 1)
+  --duration S          measured seconds per run (default 3; quick 1)
+  --warmup S            warm-up seconds per run (default 1; quick 0.3)
+  --servers a,b         servers besides the C baseline, which always runs
+                        (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}
+  --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
+  --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
+  --no-compare          skip \`tcp-echo bench\` against the C load generator
+  --retries N           repeat a run disturbed by other work on a pinned core up to N times,
+                        keeping the least disturbed attempt (default 2; quick 0)
+  --nice N              run servers and load generator at this nice level (root for N < 0)
+  --out PREFIX          write PREFIX.md and PREFIX.json (default bench/results/latest)
+Exit status: 0 when every run produced a valid report with no errors and no mismatches.`;
+
+class UsageError extends Error {}
+
+interface Cli extends Settings {
+  readonly servers: ServerSpec[];
+  readonly scenarios: Scenario[];
+  readonly variants: boolean;
+  readonly compare: boolean;
+  readonly retries: number;
+  readonly out: string;
+}
+
+function parseCli(argv: string[]): Cli {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowNegative: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      servers: { type: "string" },
+      scenarios: { type: "string" },
+      "idle-connections": { type: "string" },
+      variants: { type: "boolean" },
+      compare: { type: "boolean", default: true },
+      nice: { type: "string" },
+      retries: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const number = (name: string, v: string | undefined, fallback: number, min: number, max: number, int = false) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n))) {
+      throw new UsageError(`--${name} ${JSON.stringify(v)}: want ${int ? "an integer" : "a number"} in ${min}..${max}`);
+    }
+    return n;
+  };
+  const list = <T extends { id: string }>(name: string, v: string | undefined, all: T[]): T[] => {
+    if (v === undefined) return all;
+    const ids = v.split(",").map((x) => x.trim()).filter(Boolean);
+    const bad = ids.filter((id) => !all.some((x) => x.id === id));
+    if (bad.length) throw new UsageError(`--${name}: unknown ${bad.join(", ")} (known: ${all.map((x) => x.id).join(", ")})`);
+    return all.filter((x) => ids.includes(x.id));
+  };
+  const idleConnections = number("idle-connections", values["idle-connections"], quick ? 1000 : 10000, 1, 60000, true);
+  const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
+  const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
+  const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
+  return {
+    quick,
+    rounds: number("rounds", values.rounds, quick ? 1 : 5, 1, 100, true),
+    duration,
+    warmup,
+    idleConnections,
+    idleHold: quick ? 0.5 : 2,
+    shortDuration: Math.min(duration, 1),
+    shortWarmup: Math.min(warmup, 0.3),
+    nice: number("nice", values.nice, 0, -20, 19, true),
+    retries: number("retries", values.retries, quick ? 0 : 2, 0, 10, true),
+    serverCpu: SERVER_CPU,
+    clientCpu: CLIENT_CPU,
+    servers: [SERVERS.find((s) => s.id === C_BASELINE)!, ...picked],
+    scenarios: list("scenarios", values.scenarios, allScenarios(idleConnections)),
+    variants: values.variants ?? !quick,
+    compare: values.compare,
+    out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
+  };
+}
+
+function machine(): Machine {
+  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
+  const first = (cmd: string[]) => {
+    const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "ignore" });
+    return r.exitCode === 0 ? (r.stdout.toString().split("\n")[0] ?? "").trim() : null;
+  };
+  return {
+    cpus: cpus().length,
+    model,
+    kernel: release(),
+    bun: Bun.version,
+    node: HAVE.node ? first(["node", "--version"]) : null,
+    cc: first(["cc", "--version"]) ?? "cc",
+    loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+async function main(): Promise<number> {
+  const t0 = performance.now();
+  const host = machine();
+  let cli: Cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!HAVE.taskset || !HAVE.cc) {
+    console.error("bench: needs taskset (util-linux) and cc");
+    return 1;
+  }
+  if (allowedCpus().length < 2) {
+    console.error("bench: needs 2 CPUs (one for the server, one for the load generator)");
+    return 1;
+  }
+  const procs = new Processes();
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      procs.killAllNow();
+      process.exit(130);
+    }
+    stopping = true;
+    console.error(`bench: ${signal}: stopping every process it started`);
+    void procs.stopAll(2000).then(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", () => procs.killAllNow());
+
+  mkdirSync(BUILD, { recursive: true });
+  const logDir = `${BUILD}/logs`;
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+
+  console.error("bench: building C baseline and load generator (cc -O2), tcp-echo executable if stale");
+  const prep = await prepare(ROOT, BUILD);
+  const notes = [...prep.notes];
+  const failures = [...prep.failures];
+  if (failures.some((f) => f.startsWith("cc "))) {
+    for (const f of failures) console.error(`bench: ${f}`);
+    return 1;
+  }
+  const features = await probeFeatures(prep.paths);
+
+  let servers = cli.servers;
+  if (!prep.exeAvailable) servers = servers.filter((s) => s.id !== "tcp-echo-exe");
+  if (!HAVE.node && servers.some((s) => s.id === "node")) {
+    servers = servers.filter((s) => s.id !== "node");
+    notes.push("`node` is not installed: the Node.js server was skipped.");
+  }
+  const variants = cli.variants
+    ? VARIANTS.filter((v) => {
+        const missing = (v.needsFlags ?? []).filter((f) => !features.serveFlags.has(f));
+        if (missing.length) notes.push(`Variant \`${v.label}\` skipped: \`serve --help\` has no ${missing.join(", ")} yet.`);
+        return missing.length === 0;
+      })
+    : [];
+  const compare = cli.compare && features.benchCommand;
+  if (cli.compare && !features.benchCommand) {
+    notes.push(`\`tcp-echo bench\` comparison skipped: \`tcp-echo bench --help\` fails (${features.benchProbe || "no output"}).`);
+  }
+  notes.push(
+    "tcp-echo runs with `--log-level warn --log-format json` (nothing is logged per connection); in the idle scenario also " +
+      "with `--timeout 60`, since the default 5.5 s idle timeout would close connections held longer. The compiled " +
+      `executable is ${prep.paths.exe.replace(`${ROOT}/`, "")}, built by \`bun run build.ts\` when src/ is newer.`,
+  );
+  notes.push(
+    "Idle: KiB per connection = (server VmRSS while the connections are held − VmRSS before they open) ÷ connections open; " +
+      "kernel socket buffers are not part of RSS.",
+  );
+
+  const ctx: Context = { procs, paths: prep.paths, logDir, nice: cli.nice };
+  const steps = plan({ ...cli, servers }, variants, compare);
+  const runs: RunRecord[] = [];
+  console.error(`bench: ${steps.length} server runs in ${cli.rounds} round(s); logs in ${logDir.replace(`${ROOT}/`, "")}`);
+  const worst = (rs: readonly RunRecord[]) => Math.max(0, ...rs.map(disturbance));
+  for (const [i, step] of steps.entries()) {
+    if (stopping) break;
+    const show = (recs: RunRecord[]) => {
+      for (const r of recs) {
+        console.error(`[r${step.round}/${cli.rounds} ${i + 1}/${steps.length}] ${progressLine(r, runs, step.scenario)}`);
+      }
+    };
+    let recs = await execute(ctx, step);
+    runs.push(...recs);
+    show(recs);
+    // Other work on a pinned core: measure again right away (still seconds from its pair) and keep
+    // the least disturbed attempt. A failed attempt is never hidden: it stays and counts.
+    for (let attempt = 2; attempt <= cli.retries + 1 && !stopping; attempt++) {
+      if (!recs.some((r) => r.disturbed) || recs.some((r) => !r.ok)) break;
+      const again = await execute(ctx, step);
+      for (const r of again) r.attempt = attempt;
+      runs.push(...again);
+      show(again);
+      const [keep, drop] = again.some((r) => !r.ok) || worst(again) < worst(recs) ? [again, recs] : [recs, again];
+      for (const r of drop) r.superseded = true;
+      recs = keep;
+    }
+  }
+  if (stopping) return 130;
+
+  for (const r of runs.filter((x) => !x.ok)) {
+    failures.push(
+      `round ${r.round}, ${r.group}, ${r.scenario}, ${r.server}${r.variant ? ` (${r.variant})` : ""}, ${r.client}: ${r.problems.join("; ")}`,
+    );
+  }
+  // Anything a server says at `warn` (or a baseline says at all) is worth reading.
+  for (const r of runs) {
+    const expected = r.variant !== null && r.variant.startsWith("log-");
+    if (r.server_stderr_bytes > 0 && !expected) {
+      notes.push(
+        `${r.server} wrote ${r.server_stderr_bytes} B to stderr (round ${r.round}, ${r.scenario}${r.variant ? `, ${r.variant}` : ""}): ` +
+          `\`${r.server_stderr_head.join(" | ").slice(0, 300)}\``,
+      );
+    }
+  }
+
+  const measured = runs.filter((r) => r.cpu !== null && !r.superseded);
+  const disturbed = measured.filter((r) => r.disturbed);
+  const repeated = runs.filter((r) => r.superseded).length;
+  notes.push(
+    `A run is disturbed when other work takes more than ${DISTURBED_PCT} % of the server's or the load generator's core ` +
+      `(core busy time from /proc/stat minus the pinned process); such a run is repeated up to ${cli.retries} time(s) ` +
+      `and the least disturbed attempt counts. ${repeated} attempt(s) were set aside this way; ` +
+      `${disturbed.length} of ${measured.length} counted runs are still disturbed (\`disturbed\` in the JSON) ` +
+      "and are kept: the medians over rounds absorb a few.",
+  );
+
+  const settings: Settings = {
+    quick: cli.quick,
+    rounds: cli.rounds,
+    duration: cli.duration,
+    warmup: cli.warmup,
+    idleConnections: cli.idleConnections,
+    idleHold: cli.idleHold,
+    shortDuration: cli.shortDuration,
+    shortWarmup: cli.shortWarmup,
+    nice: cli.nice,
+    retries: cli.retries,
+    serverCpu: SERVER_CPU,
+    clientCpu: CLIENT_CPU,
+  };
+  const results: Results = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    command: ["bun run bench", ...process.argv.slice(2)].join(" "),
+    elapsed_s: Math.round((performance.now() - t0) / 100) / 10,
+    machine: host,
+    settings,
+    notes,
+    failures,
+    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants),
+    runs,
+  };
+  const md = renderMarkdown(results, servers, cli.scenarios);
+  mkdirSync(cli.out.replace(/\/[^/]*$/, ""), { recursive: true });
+  writeFileSync(`${cli.out}.md`, md);
+  writeFileSync(`${cli.out}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(md);
+  console.error(
+    `bench: ${runs.length} runs, ${failures.length} failure(s), ${results.elapsed_s} s; wrote ${cli.out.replace(`${ROOT}/`, "")}.{md,json}`,
+  );
+  return failures.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
