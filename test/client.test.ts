@@ -52,6 +52,18 @@ describe("client against tcp-echo", () => {
     expect(close).toMatchObject({ bytes_in: 3 * (6 + 22), bytes_out: 3 * (6 + 22) });
   });
 
+  test("against tcp-echo --record (interleaved): lines echoed, each record decoded in the server's log, none echoed", async () => {
+    const { compileStruct } = await import("../src/protocol/struct/index.ts");
+    await using s = serve({ record: { codec: compileStruct("! I 2s Q 2h f"), mode: "interleaved" } });
+    // Nagle stays on (the client's default) and quick-ack auto keeps the exchange from stalling.
+    const { result, lines } = await run(options(s.port, { count: 5, record: RECORD }));
+    expect(result).toMatchObject({ ok: true, sent: 5, echoed: 5, mismatched: 0, recordsSent: 5, records: "not-echoed" });
+    expect(lines).toContain("records: 5 sent, none echoed (tcp-echo with interleaved framing decodes them)");
+    await s.log.waitFor((e) => e.event === "record" && e.seq === 5);
+    expect(s.log.of("record").map((e) => e.repr)).toEqual(Array(5).fill("(1, b'ab', 2, 3, 3, 2.5)"));
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ bytes_in: 5 * (6 + 22), bytes_out: 5 * 6 });
+  });
+
   test("socket options are set before connect and read back after Bun adopts the socket", async () => {
     await using s = serve();
     const asked = await run(options(s.port, { synRetries: 3, recvBuf: 64 * 1024, sendBuf: 64 * 1024 }));
