@@ -40,11 +40,15 @@
  *             per connection (counted as an error).
  *
  * Verification: each connection (and each re-opened connection, and each
- *   connect-mode cycle) sends a deterministic xorshift64* byte stream seeded
- *   from (connection index, cycle counter) and checks the echoed bytes against
- *   the same stream. Any echoed byte that differs, or more bytes than were
+ *   connect-mode cycle) sends a deterministic pseudo-random byte stream and
+ *   checks the echoed bytes against the same stream. The streams are cut from
+ *   one precomputed 1 MiB xorshift64* pattern (fixed seed), read cyclically
+ *   from a starting offset derived from (connection index, cycle counter), so
+ *   bytes are sent straight from the pattern and each read() is checked with
+ *   one memcmp(). Any echoed byte that differs, or more bytes than were
  *   sent, counts as one mismatch; that connection is then closed and a fresh
- *   one is opened (new seed) since the stream can't be trusted any more.
+ *   one is opened (new starting offset) since the stream can't be trusted
+ *   any more.
  *   Connection errors (connect failure, reset, unexpected EOF, timeout) count
  *   as errors; pingpong/stream reconnect after 10 ms, connect mode starts
  *   its next cycle after 10 ms. Errors and mismatches are counted over the
@@ -127,13 +131,22 @@ static inline int64_t now_ns(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* deterministic byte stream: xorshift64*                                    */
+/* deterministic byte stream: a precomputed pseudo-random pattern            */
 
-struct gen {
-    uint64_t s;
-    uint64_t w;   /* current word */
-    unsigned pos; /* bytes of w already consumed (8 = none left) */
-};
+/*
+ * pattern[0 .. PAT_LEN) holds xorshift64* bytes from a fixed seed; it is
+ * followed by pat_tail more bytes that repeat it from the start
+ * (pattern[i] == pattern[i % PAT_LEN]). A connection's byte stream is the
+ * pattern read cyclically from its starting offset, so the bytes at stream
+ * position pos are pattern + ((base + pos) % PAT_LEN), contiguous for up to
+ * pat_tail bytes. Generating is then free (send() straight from the pattern)
+ * and verifying is one memcmp() per read().
+ */
+#define PAT_LEN (1u << 20)               /* period of every stream; power of 2 */
+#define PAT_TAIL_MAX (16u * 1024 * 1024) /* longer sends are split */
+
+static uint8_t *pattern;
+static size_t pat_tail; /* >= SCRATCH_SIZE: any read() can be verified in one go */
 
 static inline uint64_t splitmix64(uint64_t x) {
     x += 0x9E3779B97F4A7C15ULL;
@@ -151,68 +164,49 @@ static inline uint64_t xs_next(uint64_t *s) {
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-static void gen_init(struct gen *g, uint64_t idx, uint64_t cycle) {
-    g->s = splitmix64((idx << 32) ^ cycle ^ 0x5EEDC0DE00000000ULL) | 1;
-    g->w = 0;
-    g->pos = 8;
+/* tail = longest contiguous window needed (message/chunk size, at least one read) */
+static int pattern_init(size_t tail) {
+    if (tail < SCRATCH_SIZE)
+        tail = SCRATCH_SIZE;
+    if (tail > PAT_TAIL_MAX)
+        tail = PAT_TAIL_MAX;
+    pat_tail = tail;
+    size_t total = PAT_LEN + tail;
+    pattern = malloc(total);
+    if (!pattern)
+        return -1;
+    uint64_t s = splitmix64(0x5EEDC0DE00000000ULL) | 1;
+    for (size_t i = 0; i < PAT_LEN; i += 8) {
+        uint64_t w = xs_next(&s);
+        for (int b = 0; b < 8; b++)
+            pattern[i + (size_t)b] = (uint8_t)(w >> (8 * b));
+    }
+    for (size_t off = PAT_LEN; off < total; off += PAT_LEN) {
+        size_t n = total - off < PAT_LEN ? total - off : PAT_LEN;
+        memcpy(pattern + off, pattern, n);
+    }
+    return 0;
 }
 
-static inline void put_le64(uint8_t *p, uint64_t w) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(w >> (8 * i));
+/* starting offset of the stream of connection idx, (re)opened for the cycle-th time */
+static inline uint32_t stream_base(uint64_t idx, uint64_t cycle) {
+    return (uint32_t)(splitmix64((idx << 32) ^ cycle ^ 0x5EEDC0DE00000000ULL) & (PAT_LEN - 1));
 }
 
-static inline uint64_t get_le64(const uint8_t *p) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
+static inline const uint8_t *pat_at(uint32_t base, uint64_t pos) {
+    return pattern + ((base + pos) & (PAT_LEN - 1));
 }
 
-static void gen_fill(struct gen *g, uint8_t *p, size_t n) {
-    while (n && g->pos < 8) {
-        *p++ = (uint8_t)(g->w >> (8 * g->pos++));
-        n--;
-    }
-    while (n >= 8) {
-        put_le64(p, xs_next(&g->s));
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        g->w = xs_next(&g->s);
-        g->pos = 0;
-        while (n) {
-            *p++ = (uint8_t)(g->w >> (8 * g->pos++));
-            n--;
-        }
-    }
+/* returns 1 if p[0..n) equals the stream bytes at pos .. pos+n (n <= pat_tail) */
+static inline int pat_verify(uint32_t base, uint64_t pos, const uint8_t *p, size_t n) {
+    return memcmp(p, pat_at(base, pos), n) == 0;
 }
 
-/* returns 1 if p[0..n) equals the next n bytes of the stream */
-static int gen_verify(struct gen *g, const uint8_t *p, size_t n) {
-    int ok = 1;
-    while (n && g->pos < 8) {
-        ok &= *p++ == (uint8_t)(g->w >> (8 * g->pos++));
-        n--;
-    }
-    uint64_t diff = 0;
-    while (n >= 8) {
-        diff |= get_le64(p) ^ xs_next(&g->s);
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
-        g->w = xs_next(&g->s);
-        g->pos = 0;
-        while (n) {
-            ok &= *p++ == (uint8_t)(g->w >> (8 * g->pos++));
-            n--;
-        }
-    }
-    return ok && diff == 0;
+/* send up to len stream bytes starting at stream position pos */
+static inline ssize_t pat_send(int fd, uint32_t base, uint64_t pos, size_t len) {
+    if (len > pat_tail)
+        len = pat_tail;
+    return send(fd, pat_at(base, pos), len, MSG_NOSIGNAL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -353,10 +347,10 @@ struct conn {
     int msg_active;
     uint32_t interest;
     uint64_t cycle;
-    struct gen tx, rx;
-    uint8_t *sbuf;
-    size_t slen, soff, rgot;
-    uint64_t gen_total, tx_total, rx_total; /* stream */
+    uint32_t base; /* stream starting offset in the pattern (from idx, cycle) */
+    size_t slen, soff, rgot; /* current message / stream chunk */
+    uint64_t gen_total;      /* stream bytes handed out to messages/chunks */
+    uint64_t tx_total, rx_total; /* stream mode: bytes sent / verified */
     int64_t t_start;
     double next_intended; /* rate mode (ns) */
 };
@@ -488,10 +482,11 @@ static void conn_open(struct conn *c) {
         set_timer(c, now_ns() + IDLE_OPEN_TIMEOUT_NS, T_TIMEOUT);
 }
 
-/* message-oriented modes: write the rest of sbuf */
+/* message-oriented modes: write the rest of the current message, i.e.
+ * stream bytes [gen_total - slen + soff, gen_total) */
 static void msg_write(struct conn *c) {
     while (c->soff < c->slen) {
-        ssize_t n = send(c->fd, c->sbuf + c->soff, c->slen - c->soff, MSG_NOSIGNAL);
+        ssize_t n = pat_send(c->fd, c->base, c->gen_total - c->slen + c->soff, c->slen - c->soff);
         if (n > 0) {
             c->soff += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
@@ -509,7 +504,7 @@ static void msg_write(struct conn *c) {
 
 static void msg_start(struct conn *c, int64_t t_start) {
     c->t_start = t_start;
-    gen_fill(&c->tx, c->sbuf, (size_t)cfg.size);
+    c->gen_total += (uint64_t)cfg.size;
     c->slen = (size_t)cfg.size;
     c->soff = 0;
     c->rgot = 0;
@@ -528,12 +523,12 @@ static void stream_write(struct conn *c) {
             size_t len = (size_t)cfg.size;
             if (len > stream_window - inflight)
                 len = (size_t)(stream_window - inflight);
-            gen_fill(&c->tx, c->sbuf, len);
             c->slen = len;
             c->soff = 0;
             c->gen_total += len;
         }
-        ssize_t n = send(c->fd, c->sbuf + c->soff, c->slen - c->soff, MSG_NOSIGNAL);
+        /* tx_total == gen_total - slen + soff: next unsent stream byte */
+        ssize_t n = pat_send(c->fd, c->base, c->tx_total, c->slen - c->soff);
         if (n > 0) {
             c->soff += (size_t)n;
             c->tx_total += (uint64_t)n;
@@ -569,8 +564,7 @@ static void connect_cycle_start(struct conn *c) {
 
 static void on_connected(struct conn *c) {
     c->state = CS_ACTIVE;
-    gen_init(&c->tx, c->idx, c->cycle);
-    gen_init(&c->rx, c->idx, c->cycle);
+    c->base = stream_base(c->idx, c->cycle);
     c->slen = c->soff = c->rgot = 0;
     c->gen_total = c->tx_total = c->rx_total = 0;
     switch (cfg.mode) {
@@ -674,7 +668,8 @@ static int on_readable(struct conn *c, int err_flag) {
         return -1;
     }
     if (cfg.mode == M_STREAM) {
-        if (c->rx_total + (uint64_t)n > c->tx_total || !gen_verify(&c->rx, scratch, (size_t)n)) {
+        if (c->rx_total + (uint64_t)n > c->tx_total ||
+            !pat_verify(c->base, c->rx_total, scratch, (size_t)n)) {
             conn_fail(c, F_MISMATCH);
             return -1;
         }
@@ -692,7 +687,7 @@ static int on_readable(struct conn *c, int err_flag) {
     }
     /* message modes */
     if (!c->msg_active || c->rgot + (size_t)n > c->slen ||
-        !gen_verify(&c->rx, scratch, (size_t)n)) {
+        !pat_verify(c->base, c->gen_total - c->slen + c->rgot, scratch, (size_t)n)) {
         conn_fail(c, F_MISMATCH);
         return -1;
     }
@@ -1030,6 +1025,10 @@ int main(int argc, char **argv) {
     if ((size_t)cfg.size > stream_window)
         stream_window = (size_t)cfg.size;
 
+    if (pattern_init((size_t)cfg.size) < 0) {
+        perror("malloc");
+        return 1;
+    }
     conns = calloc((size_t)cfg.conns, sizeof *conns);
     if (!conns) {
         perror("calloc");
@@ -1043,13 +1042,6 @@ int main(int argc, char **argv) {
         c->fd = -1;
         c->idx = (uint32_t)i;
         c->state = CS_NONE;
-        if (cfg.size > 0) {
-            c->sbuf = malloc((size_t)cfg.size);
-            if (!c->sbuf) {
-                perror("malloc");
-                return 1;
-            }
-        }
         if (cfg.rate > 0)
             c->next_intended = (double)t0 + interval_ns * (double)i / (double)cfg.conns;
     }
