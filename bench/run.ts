@@ -1,5 +1,6 @@
 // `bun run bench`: tcp-echo against a C epoll baseline, bare Bun.listen and Node, side by side, with
-// the server pinned to CPU 0 and the C load generator to CPU 1. See bench/lib/ for the parts:
+// the server pinned to CPU 0 and the C load generator to CPU 1; and tcp-echo `--workers 2` against
+// `--workers 1` with nothing pinned (the workers group). See bench/lib/ for the parts:
 //   tools.ts     cc -O2 builds and the tcp-echo executable in bench/build/, feature probes
 //   servers.ts   servers under test, tcp-echo option variants
 //   scenarios.ts scenarios, figures, the load generator's JSON report
@@ -11,30 +12,39 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CLIENT_CPU, SERVER_CPU, type Context } from "./lib/measure.ts";
 import { execute, plan, progressLine } from "./lib/plan.ts";
-import { allowedCpus, HAVE, Processes } from "./lib/proc.ts";
+import { allowedCpus, busyPct, HAVE, Processes, sleep } from "./lib/proc.ts";
 import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
-import { scenarios as allScenarios, type Scenario } from "./lib/scenarios.ts";
+import { scenarios as allScenarios, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** --wait-quiet: the machine counts as quiet after this long under DISTURBED_PCT, sampled this many times. */
+const QUIET_WINDOW_MS = 2000;
+const QUIET_SAMPLES = 4;
 const BUILD = `${ROOT}/bench/build`;
 
 const USAGE = `usage: bun run bench [options]
-  --quick               1 round, 1 s runs + 0.3 s warm-up, idle with 1,000 connections, no variants
-                        (under a minute; for CI); results in bench/build/quick.{md,json}
+  --quick               1 round, 1 s runs + 0.3 s warm-up, idle with 1,000 connections, no variants,
+                        no workers group (under a minute; for CI); results in bench/build/quick.{md,json}
   --rounds N            rounds (default 5; quick 1)
   --duration S          measured seconds per run (default 3; quick 1)
   --warmup S            warm-up seconds per run (default 1; quick 0.3)
   --servers a,b         servers besides the C baseline, which always runs
                         (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
-  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${WORKERS_GROUP}
+                        (default: all; --quick: all but ${WORKERS_GROUP}). ${WORKERS_GROUP}: tcp-echo --workers 2 vs 1,
+                        nothing pinned, ${workersScenarios().map((s) => s.id).join(" and ")}, with the C baseline as a reference
+                        line. Variants and the client comparison run only on selected scenarios (pp100, connect16).
   --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
   --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
   --no-compare          skip \`tcp-echo bench\` against the C load generator
   --retries N           repeat a run disturbed by other work on a pinned core up to N times,
                         keeping the least disturbed attempt (default 2; quick 0)
+  --wait-quiet S        before each run wait up to S seconds until other work on the machine (nothing of
+                        the benchmark runs then) has stayed under ${DISTURBED_PCT} % of a core for ${QUIET_WINDOW_MS / 1000} s; for a
+                        shared machine (default 0: off)
   --nice N              run servers and load generator at this nice level (root for N < 0)
   --out PREFIX          write PREFIX.md and PREFIX.json (default bench/results/latest)
 Exit status: 0 when every run produced a valid report with no errors and no mismatches.`;
@@ -44,9 +54,13 @@ class UsageError extends Error {}
 interface Cli extends Settings {
   readonly servers: ServerSpec[];
   readonly scenarios: Scenario[];
+  /** --scenarios names a main scenario (so the variants and the comparison only run on those named). */
+  readonly scenariosGiven: boolean;
+  readonly workers: Scenario[];
   readonly variants: boolean;
   readonly compare: boolean;
   readonly retries: number;
+  readonly waitQuiet: number;
   readonly out: string;
 }
 
@@ -67,6 +81,7 @@ function parseCli(argv: string[]): Cli {
       compare: { type: "boolean", default: true },
       nice: { type: "string" },
       retries: { type: "string" },
+      "wait-quiet": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -95,6 +110,12 @@ function parseCli(argv: string[]): Cli {
   const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
   const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
   const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
+  const groups = [...allScenarios(idleConnections), { id: WORKERS_GROUP }];
+  const chosen =
+    values.scenarios === undefined && quick
+      ? groups.filter((g) => g.id !== WORKERS_GROUP)
+      : list("scenarios", values.scenarios, groups);
+  const mainScenarios = allScenarios(idleConnections).filter((sc) => chosen.some((g) => g.id === sc.id));
   return {
     quick,
     rounds: number("rounds", values.rounds, quick ? 1 : 5, 1, 100, true),
@@ -106,10 +127,14 @@ function parseCli(argv: string[]): Cli {
     shortWarmup: Math.min(warmup, 0.3),
     nice: number("nice", values.nice, 0, -20, 19, true),
     retries: number("retries", values.retries, quick ? 0 : 2, 0, 10, true),
+    waitQuiet: number("wait-quiet", values["wait-quiet"], 0, 0, 3600),
     serverCpu: SERVER_CPU,
     clientCpu: CLIENT_CPU,
+    workersScenarios: [],
     servers: [SERVERS.find((s) => s.id === C_BASELINE)!, ...picked],
-    scenarios: list("scenarios", values.scenarios, allScenarios(idleConnections)),
+    scenarios: mainScenarios,
+    scenariosGiven: values.scenarios !== undefined,
+    workers: chosen.some((g) => g.id === WORKERS_GROUP) ? workersScenarios() : [],
     variants: values.variants ?? !quick,
     compare: values.compare,
     out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
@@ -187,14 +212,17 @@ async function main(): Promise<number> {
     servers = servers.filter((s) => s.id !== "node");
     notes.push("`node` is not installed: the Node.js server was skipped.");
   }
+  // With --scenarios, the variants and the comparison run only on the scenarios named.
+  const chosen = (id: string) => !cli.scenariosGiven || cli.scenarios.some((sc) => sc.id === id);
   const variants = cli.variants
-    ? VARIANTS.filter((v) => {
+    ? VARIANTS.flatMap((v) => {
         const missing = (v.needsFlags ?? []).filter((f) => !features.serveFlags.has(f));
         if (missing.length) notes.push(`Variant \`${v.label}\` skipped: \`serve --help\` has no ${missing.join(", ")} yet.`);
-        return missing.length === 0;
+        const scs = v.scenarios.filter(chosen);
+        return missing.length === 0 && scs.length > 0 ? [{ ...v, scenarios: scs }] : [];
       })
     : [];
-  const compare = cli.compare && features.benchCommand;
+  const compare = cli.compare && features.benchCommand && chosen("pp100");
   if (cli.compare && !features.benchCommand) {
     notes.push(`\`tcp-echo bench\` comparison skipped: \`tcp-echo bench --help\` fails (${features.benchProbe || "no output"}).`);
   }
@@ -203,18 +231,66 @@ async function main(): Promise<number> {
       "with `--timeout 60`, since the default 5.5 s idle timeout would close connections held longer. The compiled " +
       `executable is ${prep.paths.exe.replace(`${ROOT}/`, "")}, built by \`bun run build.ts\` when src/ is newer.`,
   );
+  let workers = cli.workers;
+  if (workers.length > 0 && !features.serveFlags.has("--workers")) {
+    notes.push("Workers group skipped: `serve --help` has no --workers.");
+    workers = [];
+  } else if (workers.length > 0 && !servers.some((s) => s.id === "tcp-echo" || s.id === "tcp-echo-exe")) {
+    notes.push("Workers group skipped: neither tcp-echo build is among --servers.");
+    workers = [];
+  }
+  if (workers.length > 0) {
+    notes.push(
+      "Workers group: tcp-echo `--workers 2` is found ready when both workers (children of the supervisor, found " +
+        "through /proc/<pid>/task/*/children) listen on the supervisor's port, so that the load generator's " +
+        "connections are spread over both from the start; a worker that died during the measured window fails the run.",
+    );
+  }
   notes.push(
     "Idle: KiB per connection = (server VmRSS while the connections are held − VmRSS before they open) ÷ connections open; " +
       "kernel socket buffers are not part of RSS.",
   );
 
   const ctx: Context = { procs, paths: prep.paths, logDir, nice: cli.nice };
-  const steps = plan({ ...cli, servers }, variants, compare);
+  const steps = plan({ ...cli, servers, workersScenarios: workers }, variants, compare);
   const runs: RunRecord[] = [];
   console.error(`bench: ${steps.length} server runs in ${cli.rounds} round(s); logs in ${logDir.replace(`${ROOT}/`, "")}`);
   const worst = (rs: readonly RunRecord[]) => Math.max(0, ...rs.map(disturbance));
+  // --wait-quiet: between runs nothing of the benchmark runs, so whatever keeps the CPUs busy is other work.
+  let quietWaits = 0;
+  let quietWaited = 0;
+  let quietGaveUp = 0;
+  const waitQuiet = async () => {
+    if (cli.waitQuiet <= 0) return;
+    // Quiet = QUIET_SAMPLES samples in a row (QUIET_WINDOW_MS) under the threshold: other work that runs
+    // in bursts (someone else's benchmark) often pauses for a moment between two runs.
+    const cpus = allowedCpus();
+    const t = performance.now();
+    const quietFor = async () => {
+      let worst = 0;
+      for (let i = 0; i < QUIET_SAMPLES; i++) {
+        worst = Math.max(worst, await busyPct(cpus, QUIET_WINDOW_MS / QUIET_SAMPLES));
+        if (worst >= DISTURBED_PCT || stopping) break;
+      }
+      return worst;
+    };
+    let busy = await quietFor();
+    if (busy < DISTURBED_PCT) return;
+    quietWaits++;
+    console.error(`bench: other work keeps the CPUs ${busy} % busy; waiting up to ${cli.waitQuiet} s for it to stop`);
+    while (busy >= DISTURBED_PCT && !stopping && performance.now() - t < cli.waitQuiet * 1000) {
+      await sleep(300);
+      busy = await quietFor();
+    }
+    quietWaited += (performance.now() - t) / 1000;
+    if (busy >= DISTURBED_PCT) {
+      quietGaveUp++;
+      console.error(`bench: still ${busy} % busy after ${cli.waitQuiet} s; measuring anyway`);
+    }
+  };
   for (const [i, step] of steps.entries()) {
     if (stopping) break;
+    await waitQuiet();
     const show = (recs: RunRecord[]) => {
       for (const r of recs) {
         console.error(`[r${step.round}/${cli.rounds} ${i + 1}/${steps.length}] ${progressLine(r, runs, step.scenario)}`);
@@ -227,6 +303,7 @@ async function main(): Promise<number> {
     // the least disturbed attempt. A failed attempt is never hidden: it stays and counts.
     for (let attempt = 2; attempt <= cli.retries + 1 && !stopping; attempt++) {
       if (!recs.some((r) => r.disturbed) || recs.some((r) => !r.ok)) break;
+      await waitQuiet();
       const again = await execute(ctx, step);
       for (const r of again) r.attempt = attempt;
       runs.push(...again);
@@ -254,12 +331,20 @@ async function main(): Promise<number> {
     }
   }
 
+  if (cli.waitQuiet > 0) {
+    notes.push(
+      `--wait-quiet ${cli.waitQuiet}: before each run the benchmark waited until other work had kept the CPUs under ` +
+        `${DISTURBED_PCT} % of a core for ${QUIET_WINDOW_MS / 1000} s; it waited ${quietWaits} time(s), ${Math.round(quietWaited)} s in all` +
+        `${quietGaveUp ? `, and gave up ${quietGaveUp} time(s) (measured anyway)` : ""}.`,
+    );
+  }
   const measured = runs.filter((r) => r.cpu !== null && !r.superseded);
   const disturbed = measured.filter((r) => r.disturbed);
   const repeated = runs.filter((r) => r.superseded).length;
   notes.push(
     `A run is disturbed when other work takes more than ${DISTURBED_PCT} % of the server's or the load generator's core ` +
-      `(core busy time from /proc/stat minus the pinned process); such a run is repeated up to ${cli.retries} time(s) ` +
+      `(core busy time from /proc/stat minus the pinned process; unpinned, in the workers group: both cores' busy time ` +
+      `minus the server's processes and the load generator); such a run is repeated up to ${cli.retries} time(s) ` +
       `and the least disturbed attempt counts. ${repeated} attempt(s) were set aside this way; ` +
       `${disturbed.length} of ${measured.length} counted runs are still disturbed (\`disturbed\` in the JSON) ` +
       "and are kept: the medians over rounds absorb a few.",
@@ -278,6 +363,7 @@ async function main(): Promise<number> {
     retries: cli.retries,
     serverCpu: SERVER_CPU,
     clientCpu: CLIENT_CPU,
+    workersScenarios: workers.map((sc) => sc.id),
   };
   const results: Results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -287,7 +373,7 @@ async function main(): Promise<number> {
     settings,
     notes,
     failures,
-    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants),
+    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers),
     runs,
   };
   const md = renderMarkdown(results, servers, cli.scenarios);

@@ -1,7 +1,21 @@
-// One measurement: a server pinned to CPU 0, a client pinned to CPU 1, CPU use of both sampled inside
-// the client's measured phase, server RSS for the idle scenario, everything stopped afterwards.
+// One measurement: a server pinned to CPU 0, a client pinned to CPU 1 (or neither pinned, in the
+// workers group), CPU use of both sampled inside the client's measured phase (the server's summed
+// over its process tree), server RSS for the idle scenario, everything stopped afterwards.
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { allowedCpus, coreTimes, cpuTicks, CLK_TCK, listeningPort, pinned, rssKiB, sleep, within, type Processes } from "./proc.ts";
+import {
+  allowedCpus,
+  coreTimes,
+  cpuTicks,
+  CLK_TCK,
+  listeners,
+  pinned,
+  processTree,
+  rssKiB,
+  sleep,
+  startTime,
+  within,
+  type Processes,
+} from "./proc.ts";
 import { checkReport, type Scenario } from "./scenarios.ts";
 import type { Paths, ServerSpec } from "./servers.ts";
 import { disturbance, DISTURBED_PCT, type Client, type CpuUse, type Group, type RunRecord } from "./types.ts";
@@ -21,11 +35,23 @@ export interface Context {
   readonly nice: number;
 }
 
+/** Where a server runs: pinned to SERVER_CPU or not, and how many listening sockets mean "ready". */
+export interface Placement {
+  readonly pinned: boolean;
+  /** `--workers N`: N workers, each with its own listener on the same port. */
+  readonly listeners: number;
+}
+
+export const PINNED: Placement = { pinned: true, listeners: 1 };
+
 export interface RunningServer {
   readonly spec: ServerSpec;
   readonly argv: string[];
   readonly pid: number;
   readonly port: number;
+  readonly pinned: boolean;
+  /** The server's descendants when it was ready (a supervisor's workers), each with its start time. */
+  readonly children: readonly { pid: number; start: number }[];
   readonly errPath: string;
   readonly proc: ReturnType<Processes["spawn"]>;
 }
@@ -39,17 +65,21 @@ function tail(path: string, max = 600): string {
   }
 }
 
-/** Starts a server and waits until it listens; throws with its stderr if it does not. */
+/**
+ * Starts a server and waits until it listens (with `--workers N`: until N listeners, in the
+ * supervisor's children, share one port); throws with its stderr if it does not.
+ */
 export async function startServer(
   ctx: Context,
   spec: ServerSpec,
   sc: Scenario,
   options: Readonly<Record<string, string>>,
   tag: string,
+  place: Placement = PINNED,
 ): Promise<RunningServer> {
   const argv = spec.argv(ctx.paths, sc, options);
   const errPath = `${ctx.logDir}/${tag}.stderr`;
-  const proc = ctx.procs.spawn(pinned(argv, { cpu: SERVER_CPU, nice: ctx.nice }), {
+  const proc = ctx.procs.spawn(pinned(argv, { cpu: place.pinned ? SERVER_CPU : null, nice: ctx.nice }), {
     cwd: ctx.paths.root,
     stdout: `${ctx.logDir}/${tag}.stdout`,
     stderr: errPath,
@@ -60,12 +90,29 @@ export async function startServer(
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`${spec.id} exited at start-up (code ${proc.exitCode ?? proc.signalCode}): ${tail(errPath)}`);
     }
-    const port = listeningPort(proc.pid);
-    if (port !== null) return { spec, argv, pid: proc.pid, port, errPath, proc };
+    const ls = listeners(proc.pid);
+    const ports = new Set(ls.map((l) => l.port));
+    if (ports.size > 1) {
+      await ctx.procs.stop(proc, 1000);
+      throw new Error(`${spec.id} listens on several ports (${[...ports].join(", ")}); expected one`);
+    }
+    if (ls.length >= place.listeners) {
+      const children = processTree(proc.pid)
+        .slice(1)
+        .flatMap((pid) => {
+          const start = startTime(pid);
+          return start === null ? [] : [{ pid, start }];
+        });
+      return { spec, argv, pid: proc.pid, port: ls[0]!.port, pinned: place.pinned, children, errPath, proc };
+    }
     await sleep(20);
   }
+  const found = listeners(proc.pid).length;
   await ctx.procs.stop(proc, 1000);
-  throw new Error(`${spec.id} did not listen within ${START_TIMEOUT_MS / 1000} s: ${tail(errPath)}`);
+  throw new Error(
+    `${spec.id} did not listen within ${START_TIMEOUT_MS / 1000} s` +
+      `${place.listeners > 1 ? ` (${found} of ${place.listeners} listeners)` : ""}: ${tail(errPath)}`,
+  );
 }
 
 export interface StopResult {
@@ -83,6 +130,17 @@ export async function stopServer(ctx: Context, s: RunningServer): Promise<StopRe
   if (wasDead) problems.push(`server died during the run (exit ${code ?? s.proc.signalCode})`);
   else if (killed) problems.push(`server ignored SIGTERM for ${STOP_GRACE_MS / 1000} s and was killed`);
   else if (code !== 0) problems.push(`server exited with code ${code} on SIGTERM`);
+  // A supervisor's workers stop before it exits; one still there is a leak: say so and end it.
+  const left = () => s.children.filter((c) => startTime(c.pid) === c.start);
+  for (let i = 0; i < 50 && left().length > 0; i++) await sleep(20);
+  for (const c of left()) {
+    problems.push(`server process ${c.pid} (a worker) outlived the server; killed`);
+    try {
+      process.kill(c.pid, "SIGKILL");
+    } catch {
+      // gone just now
+    }
+  }
   let bytes = 0;
   let head: string[] = [];
   try {
@@ -109,6 +167,8 @@ export interface ClientRequest {
   readonly duration: number;
   readonly warmup: number;
   readonly idleHold: number;
+  /** false: the client is not pinned either (workers group). */
+  readonly pinned: boolean;
 }
 
 function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
@@ -122,20 +182,37 @@ function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
   return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, "--json"];
 }
 
+type Ticks = { user: number; sys: number } | null;
+
 interface Snapshot {
   readonly t: number;
-  readonly server: { user: number; sys: number } | null;
-  readonly client: { user: number; sys: number } | null;
+  /** Every process of the server's tree (a supervisor and its workers), by pid. */
+  readonly serverProcs: ReadonlyMap<number, Ticks>;
+  readonly client: Ticks;
   readonly cores: ReturnType<typeof coreTimes>;
 }
 
-function snapshot(serverPid: number, clientPid: number): Snapshot {
-  return { t: performance.now(), server: cpuTicks(serverPid), client: cpuTicks(clientPid), cores: coreTimes() };
+/** `pids`: the server processes found at the first snapshot (null: find them now). */
+function snapshot(serverPid: number, clientPid: number, pids: readonly number[] | null = null): Snapshot {
+  const serverProcs = new Map<number, Ticks>();
+  for (const p of pids ?? processTree(serverPid)) serverProcs.set(p, cpuTicks(p));
+  return { t: performance.now(), serverProcs, client: cpuTicks(clientPid), cores: coreTimes() };
 }
 
-function cpuBetween(a: Snapshot, b: Snapshot): CpuUse {
+/** The server's ticks summed over its processes; null if any of them is gone. */
+function serverTicks(s: Snapshot): Ticks {
+  let user = 0;
+  let sys = 0;
+  for (const t of s.serverProcs.values()) {
+    if (t === null) return null;
+    user += t.user;
+    sys += t.sys;
+  }
+  return s.serverProcs.size ? { user, sys } : null;
+}
+
+function cpuBetween(a: Snapshot, b: Snapshot, isPinned: boolean): CpuUse {
   const wall = (b.t - a.t) / 1000;
-  type Ticks = { user: number; sys: number } | null;
   const pct = (x: Ticks, y: Ticks, part: (t: { user: number; sys: number }) => number = (t) => t.user + t.sys) =>
     x === null || y === null ? null : Math.round(((part(y) - part(x)) / CLK_TCK / wall) * 1000) / 10;
   const core = (i: number) => {
@@ -144,22 +221,28 @@ function cpuBetween(a: Snapshot, b: Snapshot): CpuUse {
     if (!x || !y || y.total === x.total) return null;
     return Math.round(((y.busy - x.busy) / (y.total - x.total)) * 1000) / 10;
   };
-  const server = pct(a.server, b.server);
+  const server = pct(serverTicks(a), serverTicks(b));
   const client = pct(a.client, b.client);
   const c0 = core(SERVER_CPU);
   const c1 = core(CLIENT_CPU);
   const other = (busy: number | null, own: number | null) =>
     busy === null || own === null ? null : Math.round(Math.max(0, busy - own) * 10) / 10;
+  const bothBusy = c0 === null || c1 === null ? null : c0 + c1;
+  const perProcess = [...a.serverProcs].map(([p, t]) => pct(t, b.serverProcs.get(p) ?? null));
   return {
     window_s: Math.round(wall * 1000) / 1000,
+    pinned: isPinned,
     server_pct: server,
+    server_processes: a.serverProcs.size,
+    server_process_pcts: perProcess,
     client_pct: client,
     client_user_pct: pct(a.client, b.client, (t) => t.user),
     client_sys_pct: pct(a.client, b.client, (t) => t.sys),
     core0_busy_pct: c0,
     core1_busy_pct: c1,
-    core0_other_pct: other(c0, server),
-    core1_other_pct: other(c1, client),
+    core0_other_pct: isPinned ? other(c0, server) : null,
+    core1_other_pct: isPinned ? other(c1, client) : null,
+    other_pct: isPinned || server === null || client === null ? null : other(bothBusy, server + client),
   };
 }
 
@@ -198,6 +281,7 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
     warmup_s: sc.mode === "idle" ? 0 : req.warmup,
     server_argv: server.argv,
     client_argv: argv,
+    pinned: req.pinned,
     ok: false,
     problems: [],
     disturbed: false,
@@ -218,7 +302,7 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
   }
 
   const t0 = performance.now();
-  const proc = ctx.procs.spawn(pinned(argv, { cpu: CLIENT_CPU, nice: ctx.nice }), {
+  const proc = ctx.procs.spawn(pinned(argv, { cpu: req.pinned ? CLIENT_CPU : null, nice: ctx.nice }), {
     cwd: ctx.paths.root,
     stdout: "pipe",
     stderr: "pipe",
@@ -272,7 +356,14 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
     const a = snapshot(server.pid, proc.pid);
     await until(to * 1000);
     if (exited) return;
-    rec.cpu = cpuBetween(a, snapshot(server.pid, proc.pid));
+    const b = snapshot(server.pid, proc.pid, [...a.serverProcs.keys()]);
+    // A worker that died (and was restarted) during the window: its CPU is lost, and so is the run.
+    const now = processTree(server.pid);
+    const before = [...a.serverProcs.keys()];
+    if (now.length !== before.length || now.some((p) => !a.serverProcs.has(p))) {
+      rec.problems.push(`server processes changed during the measured window: ${before.join(",")} -> ${now.join(",")}`);
+    }
+    rec.cpu = cpuBetween(a, b, req.pinned);
   })();
 
   const code = await exitP;

@@ -1,5 +1,6 @@
 // The order of a benchmark run: rounds of scenarios, each server right after the C baseline, then
-// the option variants and the client comparison; executing one step; a line of progress per run.
+// the option variants, the client comparison and the workers group (`--workers 2` vs 1, unpinned);
+// executing one step; a line of progress per run.
 import {
   CLIENT_CPU,
   runClient,
@@ -9,9 +10,10 @@ import {
   stopServer,
   type ClientRequest,
   type Context,
+  type Placement,
 } from "./measure.ts";
 import { METRICS, scenarios as allScenarios, type Scenario } from "./scenarios.ts";
-import { C_BASELINE, SERVERS, type ServerSpec, type Variant } from "./servers.ts";
+import { C_BASELINE, SERVERS, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
 import type { RunRecord } from "./types.ts";
 
 export interface PlanSettings {
@@ -25,6 +27,8 @@ export interface PlanSettings {
   /** The C baseline first. */
   readonly servers: readonly ServerSpec[];
   readonly scenarios: readonly Scenario[];
+  /** The workers group's scenarios (empty: the group is not run). Its tcp-echo builds are those in `servers`. */
+  readonly workersScenarios: readonly Scenario[];
 }
 
 /** A planned measurement: one server process, one or more clients against it. */
@@ -35,6 +39,7 @@ export interface Step {
   readonly options: Readonly<Record<string, string>>;
   readonly clients: ClientRequest[];
   readonly tag: string;
+  readonly place: Placement;
 }
 
 function rotate<T>(xs: readonly T[], n: number): T[] {
@@ -47,6 +52,7 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
   const steps: Step[] = [];
   const tcpEcho = SERVERS.find((s) => s.id === "tcp-echo")!;
   const byId = (id: string) => allScenarios(cli.idleConnections).find((s) => s.id === id)!;
+  const pinned: Placement = { pinned: true, listeners: 1 };
   for (let round = 1; round <= cli.rounds; round++) {
     const req = (sc: Scenario, group: ClientRequest["group"], variant: string | null, short = false): ClientRequest => ({
       round,
@@ -57,11 +63,20 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
       duration: short ? cli.shortDuration : cli.duration,
       warmup: short ? cli.shortWarmup : cli.warmup,
       idleHold: cli.idleHold,
+      pinned: group !== "workers",
     });
     for (const sc of cli.scenarios) {
       const [c, ...others] = cli.servers;
       for (const server of [c!, ...rotate(others, round - 1)]) {
-        steps.push({ round, server, scenario: sc, options: {}, clients: [req(sc, "main", null)], tag: `r${round}-${sc.id}-${server.id}` });
+        steps.push({
+          round,
+          server,
+          scenario: sc,
+          options: {},
+          clients: [req(sc, "main", null)],
+          tag: `r${round}-${sc.id}-${server.id}`,
+          place: pinned,
+        });
       }
     }
     // option variants: each group starts with a default run, the variants follow in rotating order
@@ -83,6 +98,7 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
             options: v.options,
             clients: [req(sc, "variant", v.id, short)],
             tag: `r${round}-variant-${sc.id}-${v.id}`,
+            place: pinned,
           });
         }
       }
@@ -98,6 +114,33 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
           options: {},
           clients: [lg, { ...lg, client: "tcp-echo-bench" }],
           tag: `r${round}-compare-${server.id}`,
+          place: pinned,
+        });
+      }
+    }
+    // workers group, unpinned: the C baseline, then per tcp-echo build `--workers 1` and `--workers 2`
+    // back to back (which of the two goes first alternates per round, the builds rotate)
+    for (const sc of cli.workersScenarios) {
+      const runs = WORKERS_RUNS.filter((w) => w.scenarios.includes(sc.id) && cli.servers.some((s) => s.id === w.server));
+      const builds = rotate([...new Set(runs.filter((w) => w.workers !== null).map((w) => w.server))], round - 1);
+      const ordered = [
+        ...runs.filter((w) => w.workers === null),
+        ...builds.flatMap((b) => {
+          const pair = runs.filter((w) => w.server === b && w.workers !== null).sort((x, y) => x.workers! - y.workers!);
+          return round % 2 === 1 ? pair : pair.reverse();
+        }),
+      ];
+      for (const w of ordered) {
+        const server = cli.servers.find((s) => s.id === w.server)!;
+        const variant = workersVariant(w.workers);
+        steps.push({
+          round,
+          server,
+          scenario: sc,
+          options: w.workers === null ? {} : { workers: String(w.workers) },
+          clients: [req(sc, "workers", variant)],
+          tag: `r${round}-workers-${sc.id}-${server.id}${variant ? `-${variant}` : ""}`,
+          place: { pinned: false, listeners: w.workers ?? 1 },
         });
       }
     }
@@ -118,6 +161,7 @@ function failedRecord(step: Step, req: ClientRequest, problem: string): RunRecor
     warmup_s: req.warmup,
     server_argv: [],
     client_argv: [],
+    pinned: req.pinned,
     ok: false,
     problems: [problem],
     disturbed: false,
@@ -136,7 +180,7 @@ function failedRecord(step: Step, req: ClientRequest, problem: string): RunRecor
 export async function execute(ctx: Context, step: Step): Promise<RunRecord[]> {
   let server;
   try {
-    server = await startServer(ctx, step.server, step.scenario, step.options, step.tag);
+    server = await startServer(ctx, step.server, step.scenario, step.options, step.tag, step.place);
   } catch (e) {
     return step.clients.map((req) => failedRecord(step, req, (e as Error).message));
   }
@@ -151,7 +195,7 @@ export async function execute(ctx: Context, step: Step): Promise<RunRecord[]> {
 
 export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scenario): string {
   const what =
-    `${r.scenario} ${r.server}${r.variant ? ` [${r.variant}]` : ""}` +
+    `${r.scenario} ${r.server}${r.variant ? ` [${r.variant}]` : ""}${r.pinned ? "" : " unpinned"}` +
     `${r.client === "tcp-echo-bench" ? " <- tcp-echo bench" : ""}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ""}`;
   if (!r.ok) return `${what}: FAILED: ${r.problems.join("; ")}`;
   const m = METRICS[sc.primary];
@@ -160,7 +204,8 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
   const isReference =
     (r.group === "main" && r.server === C_BASELINE) ||
     (r.group === "variant" && r.variant?.startsWith("default") === true) ||
-    (r.group === "compare" && r.client === "loadgen");
+    (r.group === "compare" && r.client === "loadgen") ||
+    r.group === "workers";
   const ref = isReference
     ? undefined
     : runs.findLast((x) => {
@@ -169,12 +214,24 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
         if (r.group === "variant") return x.variant?.startsWith("default") === true && x.duration_s === r.duration_s;
         return x.server === r.server && x.client === "loadgen";
       });
-  const name = r.group === "main" ? "C" : r.group === "variant" ? "default" : "C loadgen";
+  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "" }[r.group];
   const rv = ref ? m.get(ref) : null;
-  const vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
-  const cpu = r.cpu ? `  cpu server ${r.cpu.server_pct ?? "?"}% client ${r.cpu.client_pct ?? "?"}%` : "";
-  const noisy = r.disturbed
-    ? `  [disturbed: other work ${r.cpu?.core0_other_pct}% of CPU ${SERVER_CPU}, ${r.cpu?.core1_other_pct}% of CPU ${CLIENT_CPU}]`
-    : "";
+  let vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
+  if (r.group === "workers" && r.variant !== null) {
+    // the pair's ratio, shown on whichever of the two ran second
+    const partner = runs.findLast(
+      (x) => x.round === r.round && x.group === "workers" && x.scenario === r.scenario && x.server === r.server &&
+        x.variant !== null && x.variant !== r.variant && x.ok && !x.superseded,
+    );
+    const [w2, w1] = r.variant === "workers-2" ? [v, partner ? m.get(partner) : null] : [partner ? m.get(partner) : null, v];
+    vs = w2 !== null && w1 ? ` (--workers 2 ÷ 1: ${(w2 / w1).toFixed(2)}x)` : "";
+  }
+  const procs = r.cpu?.server_processes && r.cpu.server_processes > 1 ? ` (${r.cpu.server_processes} processes)` : "";
+  const cpu = r.cpu ? `  cpu server ${r.cpu.server_pct ?? "?"}%${procs} client ${r.cpu.client_pct ?? "?"}%` : "";
+  const noisy = !r.disturbed
+    ? ""
+    : r.cpu?.pinned === false
+      ? `  [disturbed: other work ${r.cpu.other_pct}% of CPUs ${SERVER_CPU}+${CLIENT_CPU}]`
+      : `  [disturbed: other work ${r.cpu?.core0_other_pct}% of CPU ${SERVER_CPU}, ${r.cpu?.core1_other_pct}% of CPU ${CLIENT_CPU}]`;
   return `${what}: ${v === null ? "?" : v.toFixed(m.digits)} ${m.label}${vs}${cpu}${noisy}`;
 }

@@ -1,5 +1,5 @@
 // Processes of one benchmark run: spawning with CPU pinning, stopping by pid, and what /proc says
-// about them (CPU ticks, RSS, the port a process listens on). Linux only.
+// about them (CPU ticks, RSS, process trees, the port a process listens on). Linux only.
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { Subprocess } from "bun";
 
@@ -19,6 +19,16 @@ export function cpuTicks(pid: number): { user: number; sys: number } | null {
     // Fields after "(comm)": rest[0] is field 3 (state), so field n is rest[n - 3].
     const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
     return { user: Number(rest[11]), sys: Number(rest[12]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Start time of a process (clock ticks since boot): with the pid, it names one process; null once gone. */
+export function startTime(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[19]);
   } catch {
     return null;
   }
@@ -59,28 +69,97 @@ export function coreTimes(): Map<number, { busy: number; total: number }> {
   return out;
 }
 
-/** The TCP port a process listens on (its socket inodes matched against /proc/<pid>/net/tcp). */
-export function listeningPort(pid: number): number | null {
-  const inodes = new Set<string>();
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+/**
+ * A process and all its descendants (pid first), from /proc/<pid>/task/<tid>/children: a child is
+ * listed under the thread that started it, so every thread is read. `--workers N` runs the workers
+ * as children of the supervisor. Empty once the process is gone.
+ */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number, depth: number) => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return; // gone
+    }
+    out.push(p);
+    if (depth > 8) return;
+    const kids = new Set<number>();
+    for (const tid of tids) {
       try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]!);
+        for (const c of readFileSync(`/proc/${p}/task/${tid}/children`, "utf8").trim().split(/\s+/)) {
+          if (c) kids.add(Number(c));
+        }
       } catch {
-        // the fd closed while we looked
+        // the thread ended while we looked
       }
     }
-    if (inodes.size === 0) return null;
-    const lines = readFileSync(`/proc/${pid}/net/tcp`, "utf8").split("\n").slice(1);
-    for (const line of lines) {
+    for (const c of [...kids].sort((a, b) => a - b)) if (!out.includes(c)) visit(c, depth + 1);
+  };
+  visit(pid, 0);
+  return out;
+}
+
+export interface Listener {
+  readonly pid: number;
+  readonly port: number;
+  readonly inode: string;
+}
+
+/**
+ * Listening TCP sockets held by a process and its descendants (socket inodes from /proc/<pid>/fd
+ * matched against LISTEN lines of /proc/<pid>/net/tcp). A `--workers N` supervisor holds its
+ * reserved port bound but not listening, so it is found through its workers' listeners.
+ */
+export function listeners(pid: number): Listener[] {
+  const owner = new Map<string, number>();
+  const tree = processTree(pid);
+  for (const p of tree) {
+    try {
+      for (const fd of readdirSync(`/proc/${p}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+          if (m && !owner.has(m[1]!)) owner.set(m[1]!, p);
+        } catch {
+          // the fd closed while we looked
+        }
+      }
+    } catch {
+      // the process is gone
+    }
+  }
+  if (owner.size === 0) return [];
+  const out: Listener[] = [];
+  try {
+    for (const line of readFileSync(`/proc/${tree[0]}/net/tcp`, "utf8").split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f[3] === "0A" && inodes.has(f[9] ?? "")) return parseInt(f[1]!.split(":")[1]!, 16);
+      const p = owner.get(f[9] ?? "");
+      if (f[3] === "0A" && p !== undefined) out.push({ pid: p, port: parseInt(f[1]!.split(":")[1]!, 16), inode: f[9]! });
     }
   } catch {
     // the process is gone
   }
-  return null;
+  return out;
+}
+
+/** Busy time of the given CPUs together over `ms`, in % of one CPU (a 2-CPU machine: 0..200). */
+export async function busyPct(cpus: readonly number[], ms: number): Promise<number> {
+  const a = coreTimes();
+  await sleep(ms);
+  const b = coreTimes();
+  let pct = 0;
+  for (const c of cpus) {
+    const x = a.get(c);
+    const y = b.get(c);
+    if (x && y && y.total > x.total) pct += ((y.busy - x.busy) / (y.total - x.total)) * 100;
+  }
+  return Math.round(pct * 10) / 10;
+}
+
+/** The TCP port a process (or one of its descendants) listens on. */
+export function listeningPort(pid: number): number | null {
+  return listeners(pid)[0]?.port ?? null;
 }
 
 /** CPUs this process may run on (Cpus_allowed_list: "0-1", "0,2-3"), in order. */
@@ -121,17 +200,18 @@ export const NOFILE = (() => {
 })();
 
 export interface PinOptions {
-  readonly cpu: number;
+  /** null: not pinned (the process may run on every CPU this process may use). */
+  readonly cpu: number | null;
   /** nice level; 0 = leave alone. */
   readonly nice: number;
 }
 
-/** argv wrapped so that the process runs on one CPU with a raised fd limit (each wrapper execs). */
+/** argv wrapped so that the process runs on one CPU (unless cpu is null) with a raised fd limit (each wrapper execs). */
 export function pinned(cmd: readonly string[], pin: PinOptions): string[] {
   const out: string[] = [];
   if (HAVE.prlimit) out.push("prlimit", `--nofile=${NOFILE}:${NOFILE}`);
   if (pin.nice !== 0) out.push("nice", "-n", String(pin.nice));
-  out.push("taskset", "-c", String(pin.cpu));
+  if (pin.cpu !== null) out.push("taskset", "-c", String(pin.cpu));
   return [...out, ...cmd];
 }
 

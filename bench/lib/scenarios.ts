@@ -139,6 +139,27 @@ export function scenarios(idleConnections: number): Scenario[] {
   ];
 }
 
+/** `--scenarios workers`: tcp-echo `--workers 2` against `--workers 1`, nothing pinned. */
+export const WORKERS_GROUP = "workers";
+
+/** The workers group's scenarios: pp100 as in the main group, and 400 connections for more concurrency. */
+export function workersScenarios(): Scenario[] {
+  const pp100 = scenarios(0).find((s) => s.id === "pp100")!;
+  return [
+    pp100,
+    {
+      id: "pp400",
+      title: "pingpong, 400 connections, 64 B (messages/s)",
+      mode: "pingpong",
+      connections: 400,
+      size: 64,
+      primary: "msgs_per_s",
+      metrics: ["msgs_per_s", "p50", "p99", "p999"],
+      unit: "msg",
+    },
+  ];
+}
+
 /** The load generator's JSON report (bench/loadgen/loadgen.c header), also `tcp-echo bench --json`. */
 export interface LoadReport {
   mode: Mode;

@@ -110,3 +110,29 @@ export const VARIANTS: readonly Variant[] = [
     needsFlags: ["--record", "--record-mode"],
   },
 ];
+
+/**
+ * The workers group (`--scenarios workers`): tcp-echo with `--workers 1` (one process) and
+ * `--workers 2` (a supervisor and two workers, each with its own SO_REUSEPORT listener), nothing
+ * pinned, each pair back to back in a round; the C baseline (one process, unpinned) as a reference line.
+ */
+export interface WorkersRun {
+  /** ServerSpec id. */
+  readonly server: string;
+  /** `--workers` value; null for the C baseline. */
+  readonly workers: number | null;
+  /** Scenario ids (workersScenarios()) it runs in. */
+  readonly scenarios: readonly string[];
+}
+
+export const WORKERS_RUNS: readonly WorkersRun[] = [
+  { server: C_BASELINE, workers: null, scenarios: ["pp100", "pp400"] },
+  { server: "tcp-echo", workers: 1, scenarios: ["pp100", "pp400"] },
+  { server: "tcp-echo", workers: 2, scenarios: ["pp100", "pp400"] },
+  // The compiled executable runs the same code: one scenario is enough to see that it scales alike.
+  { server: "tcp-echo-exe", workers: 1, scenarios: ["pp100"] },
+  { server: "tcp-echo-exe", workers: 2, scenarios: ["pp100"] },
+];
+
+/** The record's `variant` in the workers group: "workers-N" (null for the C baseline). */
+export const workersVariant = (n: number | null): string | null => (n === null ? null : `workers-${n}`);

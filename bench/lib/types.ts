@@ -1,14 +1,20 @@
 // The record of one measurement, as written to the JSON results.
 import type { LoadReport } from "./scenarios.ts";
 
-export type Group = "main" | "variant" | "compare";
+export type Group = "main" | "variant" | "compare" | "workers";
 export type Client = "loadgen" | "tcp-echo-bench";
 
 export interface CpuUse {
   /** Measured window (inside the client's measured phase), seconds. */
   readonly window_s: number;
-  /** Process CPU (user + system, all threads) as % of one core. */
+  /** false: server and client ran on every CPU (workers group); the core0/core1 fields are whole-CPU figures. */
+  readonly pinned: boolean;
+  /** Process CPU (user + system, all threads) as % of one core; the server's summed over its process tree. */
   readonly server_pct: number | null;
+  /** Processes summed into server_pct (a `--workers N` supervisor and its N workers: N + 1). */
+  readonly server_processes: number | null;
+  /** Each of those processes' share (the server first, then its descendants by pid), % of one core. */
+  readonly server_process_pcts: (number | null)[];
   readonly client_pct: number | null;
   /** The client's user and system shares (system includes the loopback receive path it drives). */
   readonly client_user_pct: number | null;
@@ -16,9 +22,11 @@ export interface CpuUse {
   /** Whole-core busy % including irq/softirq and anything else running there. */
   readonly core0_busy_pct: number | null;
   readonly core1_busy_pct: number | null;
-  /** Core busy minus the pinned process on it: other work sharing the core (noise). */
+  /** Core busy minus the pinned process on it: other work sharing the core (noise); null when not pinned. */
   readonly core0_other_pct: number | null;
   readonly core1_other_pct: number | null;
+  /** Not pinned: both cores' busy time minus server and client (% of one core, out of 200): other work. */
+  readonly other_pct: number | null;
 }
 
 export interface IdleUse {
@@ -43,6 +51,8 @@ export interface RunRecord {
   readonly warmup_s: number;
   readonly server_argv: readonly string[];
   readonly client_argv: readonly string[];
+  /** Server pinned to one CPU and client to the other (false in the workers group). */
+  readonly pinned: boolean;
   ok: boolean;
   problems: string[];
   /** Other work took more than DISTURBED_PCT of the server's or the client's core during the window. */
@@ -64,7 +74,11 @@ export interface RunRecord {
 /** % of a pinned core busy with something other than the process pinned there: the run was disturbed. */
 export const DISTURBED_PCT = 15;
 
-/** How disturbed a run was: the larger share of a pinned core taken by other work. */
+/**
+ * How disturbed a run was: the larger share of a pinned core taken by other work; for a run that is
+ * not pinned, the share of both cores together taken by anything but the server and the client.
+ */
 export function disturbance(r: RunRecord): number {
+  if (r.cpu && !r.cpu.pinned) return r.cpu.other_pct ?? 0;
   return Math.max(r.cpu?.core0_other_pct ?? 0, r.cpu?.core1_other_pct ?? 0);
 }
