@@ -265,22 +265,20 @@ async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: stri
   return all;
 }
 
-/** Runs one client against a running server; the record is complete except for the server's exit. */
-export async function runClient(ctx: Context, server: RunningServer, req: ClientRequest): Promise<RunRecord> {
-  const sc = req.scenario;
-  const argv = clientArgv(ctx, req, server.port);
-  const rec: RunRecord = {
+/** A run's record before anything happened: not ok, no report, no problems yet. */
+export function newRunRecord(req: ClientRequest, server: string, duration: number, warmup: number, argv: { server: string[]; client: string[] } = { server: [], client: [] }): RunRecord {
+  return {
     round: req.round,
     group: req.group,
-    scenario: sc.id,
-    server: server.spec.id,
+    scenario: req.scenario.id,
+    server,
     variant: req.variant,
     client: req.client,
     started_at: new Date().toISOString(),
-    duration_s: sc.mode === "idle" ? req.idleHold : req.duration,
-    warmup_s: sc.mode === "idle" ? 0 : req.warmup,
-    server_argv: server.argv,
-    client_argv: argv,
+    duration_s: duration,
+    warmup_s: warmup,
+    server_argv: argv.server,
+    client_argv: argv.client,
     pinned: req.pinned,
     ok: false,
     problems: [],
@@ -295,6 +293,16 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
     server_stderr_head: [],
     wall_s: 0,
   };
+}
+
+/** Runs one client against a running server; the record is complete except for the server's exit. */
+export async function runClient(ctx: Context, server: RunningServer, req: ClientRequest): Promise<RunRecord> {
+  const sc = req.scenario;
+  const argv = clientArgv(ctx, req, server.port);
+  const rec = newRunRecord(req, server.spec.id, sc.mode === "idle" ? req.idleHold : req.duration, sc.mode === "idle" ? 0 : req.warmup, {
+    server: [...server.argv],
+    client: argv,
+  });
   let rssBefore: number | null = null;
   if (sc.mode === "idle") {
     await sleep(200); // let start-up settle

@@ -3,6 +3,7 @@
 // executing one step; a line of progress per run.
 import {
   CLIENT_CPU,
+  newRunRecord,
   runClient,
   SERVER_CPU,
   settle,
@@ -149,32 +150,9 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
 }
 
 function failedRecord(step: Step, req: ClientRequest, problem: string): RunRecord {
-  return {
-    round: step.round,
-    group: req.group,
-    scenario: step.scenario.id,
-    server: step.server.id,
-    variant: req.variant,
-    client: req.client,
-    started_at: new Date().toISOString(),
-    duration_s: req.duration,
-    warmup_s: req.warmup,
-    server_argv: [],
-    client_argv: [],
-    pinned: req.pinned,
-    ok: false,
-    problems: [problem],
-    disturbed: false,
-    superseded: false,
-    attempt: 1,
-    report: null,
-    cpu: null,
-    idle: null,
-    server_exit: null,
-    server_stderr_bytes: 0,
-    server_stderr_head: [],
-    wall_s: 0,
-  };
+  const rec = newRunRecord(req, step.server.id, req.duration, req.warmup);
+  rec.problems.push(problem);
+  return rec;
 }
 
 export async function execute(ctx: Context, step: Step): Promise<RunRecord[]> {
