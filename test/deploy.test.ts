@@ -296,7 +296,7 @@ describe("every argument list handed to tcp-echo is accepted by its CLI", () => 
   test("Kubernetes service links stay off: they would hand tcp-echo TCP_ECHO_PORT=tcp://...", async () => {
     expect(pod.spec.enableServiceLinks).toBe(false);
     expect(serviceLinkEnv(service).TCP_ECHO_PORT).toMatch(/^tcp:\/\//);
-    await expect(resolveCli(["serve"], serviceLinkEnv(service))).rejects.toThrow(/TCP_ECHO_PORT: "tcp:\/\/10\.96\.0\.10:9999" is not a port/);
+    await expect(resolveCli(["serve"], serviceLinkEnv(service))).rejects.toThrow(/TCP_ECHO_PORT: "tcp:\/\/10\.96\.0\.10:9999" is a Kubernetes service link/);
   });
 });
 

@@ -72,8 +72,21 @@ export function resolveLog(args: CliArgs, env: Env): LogSettings {
 export function resolveAddress(args: CliArgs, env: Env, defaults: { host: string; port: number }) {
   return {
     host: map(givenString(args, env, "host"), parseHost, defaults.host),
-    port: map(givenString(args, env, "port"), parsePort, defaults.port),
+    port: map(givenString(args, env, "port"), portOrServiceLink, defaults.port),
   };
+}
+
+/**
+ * Kubernetes injects `<SERVICE>_PORT=tcp://10.0.0.1:9999` into every pod of a namespace that has
+ * a Service of that name, so a Service called tcp-echo sets TCP_ECHO_PORT for us. Say so, rather
+ * than only that it is not a port.
+ */
+function portOrServiceLink(from: string, text: string): number {
+  if (from.startsWith("TCP_ECHO_") && /^tcp:\/\//.test(text.trim()))
+    throw new UsageError(
+      `${from}: ${JSON.stringify(text)} is a Kubernetes service link (a Service named tcp-echo), not a port: set enableServiceLinks: false in the pod, or pass --port`,
+    );
+  return parsePort(from, text);
 }
 
 // Linux limits for the keep-alive options (include/net/tcp.h: MAX_TCP_KEEPIDLE/KEEPINTVL/KEEPCNT).
