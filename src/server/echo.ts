@@ -319,6 +319,12 @@ export class EchoHandlers implements Echoer {
   private sendFin(c: Connection): void {
     c.phase = Phase.FinSent;
     c.socket.shutdown();
+    // Nothing more is echoed, so back-pressure no longer applies: read again (and discard), or a
+    // peer whose data our closed window held back could never deliver its FIN, and would be reset.
+    if (c.paused) {
+      c.paused = false;
+      c.socket.resume();
+    }
     const log = this.ctx.log;
     if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
