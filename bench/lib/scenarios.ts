@@ -1,7 +1,8 @@
 // What is measured: the scenarios (one load generator invocation each) and the figures read from a run.
+import type { BenchMode, LoadgenJson } from "../../src/bench/index.ts";
 import type { RunRecord } from "./types.ts";
 
-export type Mode = "pingpong" | "stream" | "connect" | "idle";
+export type Mode = BenchMode;
 
 export interface Metric {
   readonly label: string;
@@ -160,21 +161,11 @@ export function workersScenarios(): Scenario[] {
   ];
 }
 
-/** The load generator's JSON report (bench/loadgen/loadgen.c header), also `tcp-echo bench --json`. */
-export interface LoadReport {
-  mode: Mode;
-  connections: number;
-  size: number;
-  duration_s: number | null;
-  messages: number;
-  msgs_per_s: number | null;
-  mb_per_s: number | null;
-  conns_per_s: number | null;
-  latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
-  errors: number;
-  mismatches: number;
-  open_at_end: number | null;
-}
+/**
+ * The load generator's JSON report (bench/loadgen/loadgen.c header), also `tcp-echo bench --json`:
+ * the schema src/bench defines, except that a run stopped during warm-up has no duration.
+ */
+export type LoadReport = Omit<LoadgenJson, "duration_s"> & { duration_s: number | null };
 
 const KEYS = [
   "mode", "connections", "size", "duration_s", "messages", "msgs_per_s", "mb_per_s",

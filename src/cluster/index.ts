@@ -1,6 +1,4 @@
 // How `serve` runs: one process, or a supervisor with --workers processes.
-export { runSingle } from "./single.ts";
-export { runSupervisor, selfCommand } from "./supervisor.ts";
 export type { Service, ServiceOptions } from "./types.ts";
 
 import { runSingle } from "./single.ts";

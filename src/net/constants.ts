@@ -9,7 +9,6 @@ export const SO_REUSEADDR = 2;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_KEEPALIVE = 9;
-export const SO_LINGER = 13;
 export const SO_REUSEPORT = 15;
 export const SO_ACCEPTCONN = 30;
 export const SO_TYPE = 3;

@@ -3,7 +3,7 @@ export { SyscallError, errnoName } from "./errno.ts";
 export { parseIpv4, getSockName, getPeerName, type Ipv4Address } from "./address.ts";
 export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts";
 export { readListenQueue, type ListenQueue } from "./diag.ts";
-export { armQuickAck, setLingerZero } from "./sockopt.ts";
+export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export {
   openListenSocket,
@@ -13,7 +13,6 @@ export {
   closeFd,
   readSocketOptions,
   readQuickAck,
-  setNoDelay,
   type ListenSocketOptions,
   type KeepaliveOptions,
   type SocketOptionValues,

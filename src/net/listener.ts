@@ -1,5 +1,5 @@
 import { libc, ptr } from "./libc.ts";
-import { check, SyscallError } from "./errno.ts";
+import { check } from "./errno.ts";
 import { encodeSockaddrIn, getSockName } from "./address.ts";
 import { getIntOption, setIntOption } from "./sockopt.ts";
 import * as C from "./constants.ts";
@@ -133,9 +133,3 @@ export function readSocketOptions(fd: number): SocketOptionValues {
 export function readQuickAck(fd: number): boolean {
   return getIntOption(fd, C.IPPROTO_TCP, C.TCP_QUICKACK, "TCP_QUICKACK") !== 0;
 }
-
-export function setNoDelay(fd: number, on: boolean): void {
-  setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, on ? 1 : 0, "TCP_NODELAY");
-}
-
-export { SyscallError };

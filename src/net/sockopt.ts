@@ -1,6 +1,6 @@
 import { libc, ptr } from "./libc.ts";
 import { check } from "./errno.ts";
-import { IPPROTO_TCP, SOL_SOCKET, SO_LINGER, TCP_QUICKACK } from "./constants.ts";
+import { IPPROTO_TCP, TCP_QUICKACK } from "./constants.ts";
 
 // Scratch buffers reused by every call: option calls run on the JS thread one at a time, and
 // allocating per call would put garbage on the data path (quick-ack is re-armed per read). Each
@@ -18,8 +18,6 @@ const lenPtr = ptr(lenBuf);
 const one = new Int32Array(scratch(4));
 one[0] = 1;
 const onePtr = ptr(one);
-const lingerBuf = new Int32Array(scratch(8));
-const lingerPtr = ptr(lingerBuf);
 
 export function setIntOption(fd: number, level: number, name: number, value: number, label: string): void {
   intBuf[0] = value;
@@ -39,11 +37,4 @@ export function getIntOption(fd: number, level: number, name: number, label: str
  */
 export function armQuickAck(fd: number): boolean {
   return libc.setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, onePtr, 4) === 0;
-}
-
-/** SO_LINGER {on, 0}: the following close() sends RST and drops unsent data (socket(7)). */
-export function setLingerZero(fd: number): void {
-  lingerBuf[0] = 1;
-  lingerBuf[1] = 0;
-  libc.setsockopt(fd, SOL_SOCKET, SO_LINGER, lingerPtr, 8);
 }

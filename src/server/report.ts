@@ -29,7 +29,7 @@ const show = (v: Value) => (v === null ? "unknown" : typeof v === "boolean" ? (v
 export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig, backlog: number, kernel: KernelLimits): StartupReport {
   const o = readSocketOptions(fd);
   const queue = readListenQueue(fd);
-  const bufNote = (asked: number | null, effective: number, max: number | null, maxName: string) => {
+  const bufNote = (asked: number | null, max: number | null, maxName: string) => {
     if (asked === null) return "kernel default";
     const capped = max !== null && asked > max;
     return `kernel doubles the asked size${capped ? ` after capping it at ${maxName} ${max}` : ""}`;
@@ -43,8 +43,8 @@ export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig,
     },
     { option: "SO_REUSEADDR", asked: true, effective: o.reuseAddr, note: null },
     { option: "SO_REUSEPORT", asked: cfg.reusePort, effective: o.reusePort, note: null },
-    { option: "SO_RCVBUF", asked: cfg.recvBuf, effective: o.recvBuf, note: bufNote(cfg.recvBuf, o.recvBuf, kernel.rmemMax, "rmem_max") },
-    { option: "SO_SNDBUF", asked: cfg.sendBuf, effective: o.sendBuf, note: bufNote(cfg.sendBuf, o.sendBuf, kernel.wmemMax, "wmem_max") },
+    { option: "SO_RCVBUF", asked: cfg.recvBuf, effective: o.recvBuf, note: bufNote(cfg.recvBuf, kernel.rmemMax, "rmem_max") },
+    { option: "SO_SNDBUF", asked: cfg.sendBuf, effective: o.sendBuf, note: bufNote(cfg.sendBuf, kernel.wmemMax, "wmem_max") },
     { option: "TCP_NODELAY", asked: cfg.nodelay, effective: cfg.nodelay ? true : o.nodelay, note: cfg.nodelay ? "Bun sets it on every accepted socket" : "cleared on every accepted socket" },
     { option: "TCP_QUICKACK", asked: cfg.quickack, effective: cfg.quickack, note: quickNote(cfg) },
     { option: "SO_KEEPALIVE", asked: cfg.keepalive !== null, effective: o.keepalive, note: null },
