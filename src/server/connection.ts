@@ -41,6 +41,9 @@ export class Connection implements WheelEntry {
   buffered = 0;
   paused = false;
   lastActive: number;
+  /** When Bun's backstop timer was last armed, and for how many seconds (its log line says both). */
+  backstopArmedAt = 0;
+  backstopSeconds = 0;
   /** Counted in the per-address table (--max-per-ip), so close must uncount it. */
   countedIp = false;
   /** --record framing state; null for a plain echo server. */

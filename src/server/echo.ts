@@ -5,6 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import { Connection, Phase } from "./connection.ts";
 import type { CloseReason, ServerConfig } from "./config.ts";
 import { DeadlineWheel } from "./deadlines.ts";
+import { backstopSeconds } from "./backstop.ts";
 import { RecordFramer, type Echoer } from "./records.ts";
 import { refusal, type AccessConfig } from "./access.ts";
 import type { ServerStats } from "./stats.ts";
@@ -22,9 +23,6 @@ export interface EchoContext {
 }
 
 const now = () => performance.now();
-
-/** Seconds past our own deadline at which Bun's coarse socket timeout (4 s steps) may fire. */
-const BACKSTOP_MARGIN_S = 2;
 
 /**
  * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
@@ -266,12 +264,28 @@ export class EchoHandlers implements Echoer {
     if (c) this.noteError(c, error);
   }
 
-  /** Bun's own timeout: armed past our deadline, so it fires only if ours failed to act. */
+  /**
+   * Bun's own timeout, armed so that it cannot fire before our deadline plus a margin (see
+   * backstop.ts). Firing at all means our wheel did not act in time: a bug, logged as such with
+   * both deadlines. A connection whose deadline is still ahead is not cut: Bun's timer is re-armed.
+   * One whose deadline passed is handled as the wheel should have handled it.
+   */
   backstop(socket: Sock): void {
     const c = socket.data;
-    this.ctx.log.warn("backstop", `${c.tag} Bun socket timeout fired before our own deadline acted; closing`, { conn: c.id, peer: c.peer });
-    c.reason ??= "idle-timeout";
-    socket.terminate();
+    if (!c || c.phase === Phase.Closed) return;
+    const t = now();
+    const ours = c.wheelSlot >= 0 ? c.wheelDue : null;
+    this.ctx.log.error(
+      "backstop",
+      `${c.tag} bug: Bun's socket timeout fired ${((t - c.backstopArmedAt) / 1000).toFixed(3)} s after it was armed for ${c.backstopSeconds} s; ` +
+        (ours === null ? "no deadline of ours was scheduled" : `our deadline is ${((ours - t) / 1000).toFixed(3)} s away`),
+      { conn: c.id, peer: c.peer, armed_s: c.backstopSeconds, fired_after_ms: Math.round(t - c.backstopArmedAt), our_deadline_in_ms: ours === null ? null : Math.round(ours - t) },
+    );
+    if (ours !== null && ours > t) this.armBackstop(c, ours - t, t);
+    else {
+      this.wheel.cancel(c);
+      this.due(c, t);
+    }
   }
 
   /**
@@ -329,9 +343,18 @@ export class EchoHandlers implements Echoer {
     if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
 
+  /** Our deadline, and Bun's timer re-armed behind it (traffic does not reset Bun's timer). */
   private scheduleIdle(c: Connection, due: number): void {
     this.wheel.schedule(c, due);
-    c.socket.timeout(Math.ceil((due - now()) / 1000) + BACKSTOP_MARGIN_S);
+    const t = now();
+    this.armBackstop(c, due - t, t);
+  }
+
+  private armBackstop(c: Connection, remainingMs: number, t: number): void {
+    const seconds = backstopSeconds(remainingMs);
+    c.backstopArmedAt = t;
+    c.backstopSeconds = seconds;
+    c.socket.timeout(seconds);
   }
 
   /** The wheel says this connection's deadline may have come. */
