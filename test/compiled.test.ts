@@ -1,10 +1,11 @@
 // The standalone executable behaves as `bun run src/index.ts` does: FFI, signals, exit codes.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, runCli, spawnServer } from "./helpers/process.ts";
 import { python } from "./helpers/python.ts";
+import { parsePrometheus, sample } from "./helpers/prometheus.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const exe = join(mkdtempSync(join(tmpdir(), "tcp-echo-")), "tcp-echo");
@@ -45,7 +46,11 @@ print(got == b"data\\n" * 1000)
 
   test("--workers 2 runs from the executable too: both workers serve, SIGTERM stops all with exit 0", async () => {
     await using p = await spawnServer(["--workers", "2"], { cli: [exe] });
-    for (const w of [1, 2]) await p.log.waitFor((e) => e.event === "listening" && e.worker === w);
+    for (const w of [1, 2]) await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === w);
+    // One start-up report for the service, not one per worker; ps shows the workers as such.
+    expect(p.log.of("listening").map((e) => e.worker)).toEqual([undefined]);
+    const pids = p.log.of("worker-start").map((e) => e.pid as number);
+    for (const pid of pids) expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1, -1)).toEqual(["__worker"]);
     const out = await python(`import socket,sys\ns=socket.create_connection(("127.0.0.1",int(sys.argv[1])))\ns.sendall(b"w")\nprint(s.recv(1))`, [p.port]);
     expect(out.trim()).toBe("b'w'");
     p.proc.kill("SIGTERM");
@@ -53,10 +58,67 @@ print(got == b"data\\n" * 1000)
     expect(p.log.of("worker-exit").map((e) => e.code)).toEqual([0, 0]);
   });
 
+  test("a worker that cannot be spawned at start-up (EMFILE) stops the others: exit 1, one error line, nobody left", async () => {
+    // With very few descriptors the supervisor starts but runs out while spawning its workers
+    // (each spawn needs a socketpair and a pipe). Which limit does it depends on the runtime, so a
+    // range is tried: each run must either start cleanly or fail as a whole, and one must fail
+    // after a first worker was already started.
+    let partial = false;
+    for (let n = 8; n <= 16 && !partial; n++) {
+      const proc = Bun.spawn(["prlimit", `--nofile=${n}:${n}`, exe, "serve", "--port", "0", "--workers", "2", "--log-format", "json"], { stderr: "pipe", stdout: "ignore" });
+      const lines: { event: string; pid?: number; level: string; msg: string }[] = [];
+      const pump = (async () => {
+        let buf = "";
+        for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
+          buf += chunk;
+          for (let nl; (nl = buf.indexOf("\n")) >= 0; buf = buf.slice(nl + 1)) lines.push(JSON.parse(buf.slice(0, nl)));
+        }
+      })();
+      const outcome = await Promise.race([proc.exited, Bun.sleep(3000).then(() => "running" as const)]);
+      if (outcome === "running") {
+        expect(lines.some((l) => l.event === "listening")).toBe(true);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(0);
+        continue;
+      }
+      await pump;
+      expect(outcome).toBe(1);
+      const failed = lines.find((l) => l.event === "worker-failed")!;
+      expect(failed.msg).toContain("could not be spawned (EMFILE");
+      const started = lines.filter((l) => l.event === "worker-start").map((l) => l.pid!);
+      for (const pid of started) expect(existsSync(`/proc/${pid}`)).toBe(false);
+      if (started.length > 0) partial = true;
+    }
+    expect(partial).toBe(true);
+  }, 60_000);
+
+  test("a worker that cannot be respawned (the executable was removed) is retried with the back-off until it can", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcp-echo-"));
+    const copy = join(dir, "tcp-echo");
+    copyFileSync(exe, copy);
+    chmodSync(copy, 0o755);
+    await using p = await spawnServer(["--workers", "2", "--metrics", "127.0.0.1:0"], { cli: [copy] });
+    for (const w of [1, 2]) await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === w);
+    const m = await p.log.waitFor((e) => e.event === "metrics");
+    rmSync(copy);
+    const victim = p.log.of("worker-start").find((e) => e.worker === 1)!.pid as number;
+    process.kill(victim, "SIGKILL");
+    const first = await p.log.waitFor((e) => e.event === "worker-exit" && e.worker === 1 && e.pid === null);
+    expect(first).toMatchObject({ level: "warn", code: 1 });
+    expect(first.msg).toContain("could not be spawned (ENOENT");
+    const fam = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+    expect([sample(fam, "tcp_echo_worker_processes"), sample(fam, "tcp_echo_worker_processes_desired")]).toEqual([1, 2]);
+    copyFileSync(exe, copy);
+    chmodSync(copy, 0o755);
+    await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 1 && e.pid !== victim, 20_000);
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
   test("bad input exits 2 with one line; address in use exits 1", async () => {
     const bad = await runCli(["serve", "--timeout", "x"], { cli: [exe] });
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split("\n")).toEqual([`tcp-echo: --timeout: "x" is not a number of seconds >= 0 (see tcp-echo --help)`]);
+    expect(bad.stderr.trim().split("\n")).toEqual([`tcp-echo: --timeout: "x" is not a number of seconds >= 0 (see tcp-echo serve --help)`]);
     await using p = await spawnServer(["--no-reuse-port"], { cli: [exe] });
     const busy = await runCli(["serve", "--port", String(p.port), "--no-reuse-port"], { cli: [exe] });
     expect(busy.code).toBe(1);

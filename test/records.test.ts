@@ -199,6 +199,6 @@ describe("--record on the command line", () => {
   test("--record-mode without --record is bad input", async () => {
     const r = await runCli(["serve", "--record-mode", "stream"]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("tcp-echo: --record-mode needs --record FORMAT as well (see tcp-echo --help)");
+    expect(r.stderr.trim()).toBe("tcp-echo: --record-mode needs --record FORMAT as well (see tcp-echo serve --help)");
   });
 });

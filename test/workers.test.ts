@@ -1,13 +1,17 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "./helpers/client.ts";
 import { SOURCE_CLI, spawnServer, type ServerProcess } from "./helpers/process.ts";
 import { parsePrometheus, sample } from "./helpers/prometheus.ts";
 import { python } from "./helpers/python.ts";
 import { LogCapture } from "./helpers/server.ts";
+import { join, resolve } from "node:path";
+
+const FAILING = resolve(import.meta.dir, "fixtures/failing-worker-fixture.ts");
 
 async function allListening(p: ServerProcess, n: number): Promise<void> {
-  for (let w = 1; w <= n; w++) await p.log.waitFor((e) => e.event === "listening" && e.worker === w);
+  for (let w = 1; w <= n; w++) await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === w);
 }
 
 describe("--workers: a supervisor and worker processes sharing the port", () => {
@@ -38,7 +42,7 @@ describe("--workers: a supervisor and worker processes sharing the port", () => 
     const died = await p.log.waitFor((e) => e.event === "worker-exit" && e.pid === victim);
     expect(died).toMatchObject({ level: "warn", worker: 1, signal: "SIGKILL", restart_in_ms: 250 });
     const reborn = await p.log.waitFor((e) => e.event === "worker-start" && e.worker === 1 && e.pid !== victim);
-    await p.log.waitFor((e) => e.event === "listening" && e.worker === 1 && p.log.of("listening").length >= 3);
+    await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 1 && p.log.of("worker-ready").length >= 3);
     // Killed again at once: the back-off doubles.
     process.kill(reborn.pid as number, "SIGKILL");
     expect(await p.log.waitFor((e) => e.event === "worker-exit" && e.pid === reborn.pid)).toMatchObject({ restart_in_ms: 500 });
@@ -69,18 +73,48 @@ describe("--workers: a supervisor and worker processes sharing the port", () => 
     expect(await p.exited).toBe(0);
   });
 
-  test("a worker that cannot start stops the supervisor with its exit code", async () => {
-    await using first = await spawnServer(["--no-reuse-port"]);
-    const proc = Bun.spawn([...SOURCE_CLI, "serve", "--port", String(first.port), "--workers", "2", "--log-format", "json"], { stderr: "pipe", stdout: "ignore" });
-    expect(await proc.exited).toBe(1);
-    const err = await new Response(proc.stderr).text();
-    expect(err).toContain("EADDRINUSE");
+  test("a worker that fails at start-up stops the others, and the supervisor exits with the worker's code", async () => {
+    const flag = join(mkdtempSync(join(tmpdir(), "tcp-echo-")), "fail");
+    writeFileSync(flag, "3");
+    const proc = Bun.spawn(["bun", FAILING, "serve", "--port", "0", "--workers", "2", "--log-format", "json"], {
+      stderr: "pipe",
+      stdout: "ignore",
+      env: { ...process.env, FIXTURE_FAIL_FILE: flag },
+    });
+    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    expect(code).toBe(3);
+    const events = err.trim().split("\n").map((l) => JSON.parse(l) as { event: string; code?: number; level: string });
+    expect(events.find((e) => e.event === "worker-failed")).toMatchObject({ level: "error", code: 3 });
+    expect(events.some((e) => e.event === "listening")).toBe(false);
+  });
+
+  test("the same failure after start-up is retried with the back-off, and metrics show the worker missing meanwhile", async () => {
+    const flag = join(mkdtempSync(join(tmpdir(), "tcp-echo-")), "fail");
+    await using p = await spawnServer(["--workers", "2", "--metrics", "127.0.0.1:0"], { cli: ["bun", FAILING], env: { FIXTURE_FAIL_FILE: flag } });
+    await allListening(p, 2);
+    const m = await p.log.waitFor((e) => e.event === "metrics");
+    const victim = p.log.of("worker-start").find((e) => e.worker === 2)!.pid as number;
+    writeFileSync(flag, "2");
+    process.kill(victim, "SIGKILL");
+    // Its replacement exits 2 at once: a warning with a doubled back-off each time, never an exit.
+    const failed = await p.log.waitFor((e) => e.event === "worker-exit" && e.worker === 2 && e.code === 2);
+    expect(failed).toMatchObject({ level: "warn", restart_in_ms: 500 });
+    const fam = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+    expect([sample(fam, "tcp_echo_worker_processes"), sample(fam, "tcp_echo_worker_processes_desired")]).toEqual([1, 2]);
+    expect((await fetch(`http://127.0.0.1:${m.port}/readyz`)).status).toBe(200);
+    rmSync(flag);
+    await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 2 && e.pid !== victim);
+    const after = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+    expect(sample(after, "tcp_echo_worker_processes")).toBe(2);
+    expect(p.log.of("worker-failed")).toEqual([]);
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
   });
 
   test("--workers with --no-reuse-port is bad input", async () => {
     const proc = Bun.spawn([...SOURCE_CLI, "serve", "--workers", "2", "--no-reuse-port"], { stderr: "pipe" });
     expect(await proc.exited).toBe(2);
-    expect((await new Response(proc.stderr).text()).trim()).toBe("tcp-echo: --workers 2 needs SO_REUSEPORT: drop --no-reuse-port (see tcp-echo --help)");
+    expect((await new Response(proc.stderr).text()).trim()).toBe("tcp-echo: --workers 2 needs SO_REUSEPORT: drop --no-reuse-port (see tcp-echo serve --help)");
   });
 });
 

@@ -190,7 +190,7 @@ export function resolveServeSettings(args: CliArgs, env: Env): ServeSettings {
     workers: resolveWorkers(args, env),
     metrics: resolveMetrics(args, env),
     statsInterval: map(givenString(args, env, "stats-interval"), (f, t) => parseSeconds(f, t), 0),
-    workerId: env.TCP_ECHO_WORKER_ID ? parseInteger("TCP_ECHO_WORKER_ID", env.TCP_ECHO_WORKER_ID, 1, 1024) : null,
+    workerId: null,
     log: resolveLog(args, env),
   };
   if (settings.workers > 1 && !settings.reusePort) throw new UsageError(`--workers ${settings.workers} needs SO_REUSEPORT: drop --no-reuse-port`);

@@ -7,10 +7,9 @@ import { resolveServeSettings, serveArgs } from "./serve-options.ts";
 export default defineCommand({
   meta: { name: "serve", description: "Run the echo server (the default command)" },
   args: serveArgs,
-  async run({ args, rawArgs }) {
+  async run({ args }) {
     const settings = resolveServeSettings(args, process.env);
-    const worker = settings.workerId;
-    const log = createLogger({ ...settings.log, ...(worker !== null ? { base: { worker } } : {}) });
+    const log = createLogger(settings.log);
     // Installed before the server starts, so a signal that races start-up still stops it cleanly.
     let service: Service | null = null;
     const signals = stopOnSignals({
@@ -22,10 +21,9 @@ export default defineCommand({
         log.warn("signal", `${signal} again: exiting now`, { signal });
         service?.abort?.();
       },
-      ignoreSigint: worker !== null,
     });
     try {
-      service = runService(settings, rawArgs);
+      service = runService(settings, log);
       if (signals.signal.aborted) void service.stop();
       return await service.done;
     } finally {

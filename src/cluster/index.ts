@@ -1,11 +1,12 @@
 // How `serve` runs: one process, or a supervisor with --workers processes.
 export type { Service, ServiceOptions } from "./types.ts";
+export { runWorker } from "./worker.ts";
 
+import type { Logger } from "../log/logger.ts";
 import { runSingle } from "./single.ts";
 import { runSupervisor } from "./supervisor.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
-/** `args`: the serve arguments as given, for the worker processes. */
-export function runService(opts: ServiceOptions, args: readonly string[]): Service {
-  return opts.workers > 1 && opts.workerId === null ? runSupervisor(opts, args) : runSingle(opts);
+export function runService(opts: ServiceOptions, logger: Logger): Service {
+  return opts.workers > 1 ? runSupervisor(opts, logger) : runSingle(opts, logger);
 }

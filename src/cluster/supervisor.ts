@@ -1,11 +1,14 @@
 import type { Subprocess } from "bun";
 import { closeFd, reservePort } from "../net/index.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import type { Logger } from "../log/logger.ts";
+import { errorText } from "../log/error-text.ts";
 import { mergeSnapshots, type StatsSnapshot } from "../server/stats.ts";
-import { startMetricsServer } from "../server/metrics.ts";
+import { startMetricsServer, type WorkerCounts } from "../server/metrics.ts";
 import type { ProcessMetrics } from "../server/process-metrics.ts";
+import { logReport } from "../server/report.ts";
 import { startStatsReporter } from "../server/stats-reporter.ts";
-import type { FromWorker, Service, ServiceOptions } from "./types.ts";
+import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
+import type { Service, ServiceOptions } from "./types.ts";
 
 /** A worker that ran at least this long before dying resets the crash back-off. */
 const STABLE_MS = 10_000;
@@ -13,6 +16,8 @@ const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 /** How long a stats question waits for the workers' answers. */
 const STATS_WAIT_MS = 1000;
+/** A slot without a listening worker for longer than the longest back-off: /healthz says so. */
+const DOWN_UNHEALTHY_MS = BACKOFF_MAX_MS + 5_000;
 
 interface Slot {
   readonly id: number;
@@ -21,32 +26,40 @@ interface Slot {
   /** Crashes in a row, each within STABLE_MS of its start. */
   failures: number;
   listening: boolean;
+  /** When this slot last stopped having a listening worker (performance.now()); null while it has one. */
+  downSince: number | null;
   restart: ReturnType<typeof setTimeout> | null;
 }
 
-/** The command that starts this same program: the executable itself, or `bun <entry script>`. */
-export function selfCommand(): string[] {
-  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+/** The command that starts this same program as a worker: the executable itself, or `bun <entry>`. */
+export function workerCommand(): string[] {
+  const self = Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+  return [...self, "__worker"];
 }
 
 /**
  * --workers N: N processes of this program, each with its own listener on the same address
  * (SO_REUSEPORT: the kernel spreads connections across them). The supervisor holds the port,
- * restarts workers that die (with a back-off that stops a crash loop), forwards SIGTERM so every
- * worker drains, and answers metrics and stats for all of them together.
+ * hands each worker its settings and identity over IPC, restarts workers that die or cannot be
+ * spawned (with a back-off that stops a crash loop), forwards SIGTERM so every worker drains, and
+ * answers metrics and stats for all of them together.
  *
- * `args` are the serve arguments as the user gave them; the worker gets them plus the resolved
- * port and `--workers 1`, with TCP_ECHO_WORKER_ID telling it which worker it is.
+ * Start-up is all or nothing: until every worker has listened once, a worker that fails (or a
+ * spawn that fails) stops the others, and the supervisor exits with the worker's code (1 for a
+ * spawn failure). After that, failures are restarts.
  */
-export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Service {
-  const log: Logger = createLogger(opts.log);
+export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   const reserved = reservePort(opts.host, opts.port);
   const port = reserved.port;
-  const command = [...selfCommand(), "serve", ...args, "--port", String(port), "--workers", "1"];
-  const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({ id: i + 1, proc: null, startedAt: 0, failures: 0, listening: false, restart: null }));
+  const settings = toWire({ ...opts, port, workers: 1 });
+  const command = workerCommand();
+  const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({ id: i + 1, proc: null, startedAt: 0, failures: 0, listening: false, downSince: performance.now(), restart: null }));
   const { promise: done, resolve: finish } = Promise.withResolvers<number>();
   let stopping: Promise<void> | null = null;
-  let everListened = false;
+  /** Every worker has listened once: start-up is over. */
+  let started = false;
+  /** The exit code once stopped: 0, or why start-up failed. */
+  let exitCode = 0;
   let nextQuestion = 0;
   const pending = new Map<number, { answers: { stats: StatsSnapshot; process: ProcessMetrics }[]; expect: number; resolve: () => void }>();
 
@@ -55,7 +68,13 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
   function onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === "listening") {
       slot.listening = true;
-      everListened = true;
+      slot.downSince = null;
+      log.info("worker-ready", `worker ${slot.id} (pid ${slot.proc?.pid}) listening`, { worker: slot.id, pid: slot.proc?.pid ?? null });
+      if (!started && slots.every((s) => s.listening)) {
+        started = true;
+        // One report for the whole service: every worker's listener has the same options.
+        logReport(log, m.report, opts, "info");
+      }
     } else if (m.type === "stats") {
       const q = pending.get(m.id);
       if (!q) return;
@@ -68,14 +87,23 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
     slot.restart = null;
     slot.listening = false;
     slot.startedAt = performance.now();
-    const proc = Bun.spawn(command, {
-      // LISTEN_* are for the supervisor alone (sd_listen_fds(3)); workers bind their own sockets.
-      env: { ...process.env, TCP_ECHO_WORKER_ID: String(slot.id), LISTEN_PID: "", LISTEN_FDS: "" },
-      stdio: ["ignore", "inherit", "inherit"],
-      serialization: "json",
-      ipc: (m) => onMessage(slot, m as FromWorker),
-    });
+    let proc: Subprocess;
+    try {
+      proc = Bun.spawn(command, {
+        // LISTEN_* are for the supervisor alone (sd_listen_fds(3)); workers bind their own sockets.
+        env: { ...process.env, LISTEN_PID: "", LISTEN_FDS: "" },
+        stdio: ["ignore", "inherit", "inherit"],
+        serialization: "json",
+        ipc: (m) => onMessage(slot, m as FromWorker),
+      });
+    } catch (e) {
+      // The executable was removed or replaced during an upgrade (ENOENT), or no descriptors are
+      // left (EMFILE): a failed start like any other.
+      onFailure(slot, null, `could not be spawned (${errorText(e)})`, 1);
+      return;
+    }
     slot.proc = proc;
+    proc.send({ type: "start", worker: slot.id, settings } satisfies ToWorker);
     log.info("worker-start", `worker ${slot.id} started (pid ${proc.pid})`, { worker: slot.id, pid: proc.pid });
     void proc.exited.then((code) => onExit(slot, proc, code));
   }
@@ -83,33 +111,44 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
   function onExit(slot: Slot, proc: Subprocess, code: number): void {
     if (slot.proc !== proc) return;
     slot.proc = null;
+    slot.listening = false;
+    slot.downSince ??= performance.now();
     const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
     if (stopping) {
       log.info("worker-exit", `worker ${slot.id} (pid ${proc.pid}) stopped (${how})`, { worker: slot.id, pid: proc.pid, code, signal: proc.signalCode ?? null });
-      if (slots.every((s) => s.proc === null)) {
-        closeFd(reserved.fd);
-        finish(0);
-      }
+      finishIfAllGone();
       return;
     }
-    // A worker that never listened and exited on its own with 1 or 2 hit a configuration problem
-    // (address in use, bad option): restarting cannot help, so the supervisor gives up.
-    if (!everListened && !slot.listening && !proc.signalCode && (code === 1 || code === 2)) {
-      log.error("worker-failed", `worker ${slot.id} failed to start (${how}); stopping`, { worker: slot.id, code });
-      void stop().then(() => finish(code));
+    onFailure(slot, proc, `(pid ${proc.pid}) died (${how})`, proc.signalCode ? 1 : code || 1);
+  }
+
+  /** A worker that died or could not be spawned: fatal during start-up, restarted after. */
+  function onFailure(slot: Slot, proc: Subprocess | null, what: string, code: number): void {
+    const pid = proc?.pid ?? null;
+    const signal = proc?.signalCode ?? null;
+    if (!started) {
+      log.error("worker-failed", `worker ${slot.id} ${what} during start-up; stopping the others`, { worker: slot.id, pid, code, signal });
+      exitCode = code;
+      void stop();
       return;
     }
     const lived = performance.now() - slot.startedAt;
     slot.failures = lived >= STABLE_MS ? 1 : slot.failures + 1;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (slot.failures - 1));
-    log.warn("worker-exit", `worker ${slot.id} (pid ${proc.pid}) died (${how}) after ${(lived / 1000).toFixed(1)} s; restarting in ${delay} ms`, {
+    log.warn("worker-exit", `worker ${slot.id} ${what} after ${(lived / 1000).toFixed(1)} s; restarting in ${delay} ms`, {
       worker: slot.id,
-      pid: proc.pid,
+      pid,
       code,
-      signal: proc.signalCode ?? null,
+      signal,
       restart_in_ms: delay,
     });
     slot.restart = setTimeout(() => spawn(slot), delay);
+  }
+
+  function finishIfAllGone(): void {
+    if (!slots.every((s) => s.proc === null)) return;
+    closeFd(reserved.fd);
+    finish(exitCode);
   }
 
   /** Asks every live worker for its counters; waits at most STATS_WAIT_MS. */
@@ -120,24 +159,22 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
     const q = { answers: [] as { stats: StatsSnapshot; process: ProcessMetrics }[], expect: live.length, resolve: () => {} };
     const answered = new Promise<void>((r) => (q.resolve = r));
     pending.set(id, q);
-    for (const s of live) s.proc!.send({ type: "stats", id });
+    for (const s of live) s.proc!.send({ type: "stats", id } satisfies ToWorker);
     await Promise.race([answered, Bun.sleep(STATS_WAIT_MS)]);
     pending.delete(id);
     return q.answers;
   }
 
-  const cleanups: (() => void)[] = [];
-  if (opts.metrics) {
-    const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
-      view: async () => {
-        const answers = await gather();
-        return { stats: mergeSnapshots(answers.map((a) => a.stats)), processes: answers.map((a) => a.process) };
-      },
-      accepting: () => !stopping,
-    }, log);
-    cleanups.push(m.stop);
+  function workerCounts(): WorkerCounts {
+    const now = performance.now();
+    return {
+      desired: opts.workers,
+      serving: slots.filter((s) => s.listening).length,
+      down: slots.filter((s) => s.downSince !== null && now - s.downSince > DOWN_UNHEALTHY_MS).map((s) => s.id),
+    };
   }
-  if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => mergeSnapshots((await gather()).map((a) => a.stats)), log));
+
+  const cleanups: (() => void)[] = [];
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
@@ -147,10 +184,7 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
         s.restart = null;
         s.proc?.kill("SIGTERM");
       }
-      if (slots.every((s) => s.proc === null)) {
-        closeFd(reserved.fd);
-        finish(0);
-      }
+      finishIfAllGone();
       // Workers stop within their own --shutdown-timeout; one that hangs past it is killed.
       const killer = setTimeout(() => {
         for (const s of slots) s.proc?.kill("SIGKILL");
@@ -162,7 +196,25 @@ export function runSupervisor(opts: ServiceOptions, args: readonly string[]): Se
     return stopping;
   }
 
-  for (const s of slots) spawn(s);
+  try {
+    if (opts.metrics) {
+      const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
+        view: async () => {
+          const answers = await gather();
+          return { stats: mergeSnapshots(answers.map((a) => a.stats)), processes: answers.map((a) => a.process), workers: workerCounts() };
+        },
+        accepting: () => !stopping && slots.some((s) => s.listening),
+        health: () => workerCounts().down,
+      }, log);
+      cleanups.push(m.stop);
+    }
+  } catch (e) {
+    closeFd(reserved.fd);
+    throw e;
+  }
+  if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => mergeSnapshots((await gather()).map((a) => a.stats)), log));
+
+  for (const s of slots) if (!stopping) spawn(s);
   return {
     stop,
     done,

@@ -20,9 +20,3 @@ export interface Service {
   /** Ends child processes at once (a second signal); the caller exits right after. */
   abort?(): void;
 }
-
-/** Messages between the supervisor and its workers (IPC, JSON). */
-export type ToWorker = { type: "stats"; id: number };
-export type FromWorker =
-  | { type: "listening"; port: number }
-  | { type: "stats"; id: number; stats: import("../server/index.ts").StatsSnapshot; process: import("../server/process-metrics.ts").ProcessMetrics };

@@ -33,8 +33,9 @@ export interface LoggerOptions {
   readonly write?: (line: string) => void;
   /** Colour the pretty format; by default only when stderr is a terminal. */
   readonly color?: boolean;
-  /** Fields on every JSON line, and a prefix on every pretty one (a worker's id). */
-  readonly base?: { readonly worker: number };
+  /** A worker's id: a `worker` field on every JSON line; a `[wN]` prefix on pretty lines that
+   * are not about one connection (those carry it in their tag, `[w2#7 ...]`). */
+  readonly worker?: number;
 }
 
 interface EventLog extends LogObject {
@@ -64,8 +65,8 @@ export class Logger {
     const write = options.write ?? ((line: string) => void process.stderr.write(line));
     const reporter =
       options.format === "json"
-        ? jsonReporter(write, options.base)
-        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY), options.base ? `[w${options.base.worker}] ` : "");
+        ? jsonReporter(write, options.worker === undefined ? undefined : { worker: options.worker })
+        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY), options.worker === undefined ? "" : `[w${options.worker}] `);
     // throttle 0: consola otherwise folds repeated identical lines, and identical payload chunks
     // are exactly what a debug log of an echo server must show one by one.
     this.consola = createConsola({ level: n, reporters: [reporter], throttle: 0 });
@@ -96,10 +97,11 @@ export function createLogger(options: LoggerOptions): Logger {
   return new Logger(options);
 }
 
-function jsonReporter(write: (line: string) => void, base: LoggerOptions["base"]): ConsolaReporter {
+function jsonReporter(write: (line: string) => void, base: { readonly worker: number } | undefined): ConsolaReporter {
   return {
     log(obj: EventLog) {
-      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? ""), ...base };
+      // The pretty text indents detail lines under their heading; JSON has no such layout.
+      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? "").trimStart(), ...base };
       write(JSON.stringify(Object.assign(record, obj.fields)) + "\n");
     },
   };
@@ -116,7 +118,10 @@ function prettyReporter(write: (line: string) => void, color: boolean, prefix: s
       const tag = TAGS[obj.type] ?? obj.type.toUpperCase();
       const time = obj.date.toISOString();
       const painted = paint[obj.type]?.(tag) ?? tag;
-      write(`${color ? colors.dim(time) : time} ${painted} ${prefix}${String(obj.args[0] ?? "")}\n`);
+      const about = obj.fields?.conn === undefined ? prefix : "";
+      // One event, one line: a line break inside a message (an error's text) is shown, not obeyed.
+      const text = String(obj.args[0] ?? "").replace(/\r?\n|\r/g, "\\n");
+      write(`${color ? colors.dim(time) : time} ${painted} ${about}${text}\n`);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Socket, SocketHandler } from "bun";
 import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { Logger } from "../log/logger.ts";
+import { errorText } from "../log/error-text.ts";
 import { Connection, Phase } from "./connection.ts";
 import type { CloseReason, ServerConfig } from "./config.ts";
 import { DeadlineWheel } from "./deadlines.ts";
@@ -389,7 +390,7 @@ export class EchoHandlers implements Echoer {
 
   private noteError(c: Connection, error: Error): void {
     const code = (error as { code?: string }).code;
-    c.errorText = code ? `${code}: ${error.message}` : error.message;
+    c.errorText = errorText(error);
     if (!c.reason) c.reason = code === "ECONNRESET" || code === "EPIPE" ? "reset" : "error";
   }
 

@@ -1,20 +1,33 @@
 import type { Server } from "bun";
 import type { Logger } from "../log/logger.ts";
+import { errorText } from "../log/error-text.ts";
 import { CLOSE_REASONS } from "./config.ts";
 import type { ProcessMetrics } from "./process-metrics.ts";
 import { DURATION_BUCKETS, type StatsSnapshot } from "./stats.ts";
+
+/** A supervisor's workers: how many should serve, how many do, which slots stayed down too long. */
+export interface WorkerCounts {
+  readonly desired: number;
+  readonly serving: number;
+  /** Slots with no listening worker for longer than the restart back-off can explain. */
+  readonly down: readonly number[];
+}
 
 /** What /metrics shows: the counters (summed over workers) and the processes behind them. */
 export interface MetricsView {
   readonly stats: StatsSnapshot;
   /** One entry per process serving connections (one, or one per worker). */
   readonly processes: readonly ProcessMetrics[];
+  /** With --workers: the supervisor's view of its workers; null for a single process. */
+  readonly workers: WorkerCounts | null;
 }
 
 export interface MetricsSource {
   view(): Promise<MetricsView>;
   /** false while draining: /readyz answers 503 so a load balancer stops sending first. */
   accepting(): boolean;
+  /** Worker slots that stayed down (a supervisor); /healthz answers 503 while there are any. */
+  health?(): readonly number[];
 }
 
 type Sample = [labels: string, value: number];
@@ -48,7 +61,9 @@ export function renderMetrics(v: MetricsView, accepting: boolean): string {
   out.push("# HELP tcp_echo_connection_duration_seconds How long closed connections lasted.", "# TYPE tcp_echo_connection_duration_seconds histogram");
   for (const [suffix, value] of buckets) out.push(`tcp_echo_connection_duration_seconds${suffix} ${value}`);
   family(out, "tcp_echo_ready", "gauge", "1 while accepting connections, 0 while draining.", [["", accepting ? 1 : 0]]);
-  family(out, "tcp_echo_worker_processes", "gauge", "Processes serving connections.", [["", v.processes.length]]);
+  const w = v.workers ?? { desired: 1, serving: 1, down: [] };
+  family(out, "tcp_echo_worker_processes", "gauge", "Processes serving connections now.", [["", w.serving]]);
+  family(out, "tcp_echo_worker_processes_desired", "gauge", "Processes that should be serving connections (--workers).", [["", w.desired]]);
   const p = v.processes;
   family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes.", [["", sum(p, (x) => x.cpuSeconds)]]);
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the serving processes.", [["", sum(p, (x) => x.residentBytes)]]);
@@ -64,29 +79,63 @@ export interface MetricsServer {
   stop(): void;
 }
 
-/** GET /metrics, /healthz (200 while running), /readyz (200 accepting, 503 draining); else 404. */
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+const reply = (status: number, text: string, headers: Record<string, string> = {}) => new Response(`${text}\n`, { status, headers: { ...TEXT, ...headers } });
+
+/** The path of a request target, without parsing it as a URL: an origin-form target ("/metrics?x")
+ * is all this server answers (RFC 9112 section 3.2.1); anything else is not ours. */
+function pathOf(req: Request): string | null {
+  // Bun's req.url is absolute ("http://host/path"); a malformed Host makes it unparseable, so the
+  // path is cut out by hand rather than with new URL(), which would throw.
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(req.url);
+  if (!m) return null;
+  return m[1] ?? "/";
+}
+
+/** uri-host [":" port] (RFC 3986 section 3.2.2): a reg-name, an IPv4 address or a bracketed IPv6 one. */
+function validHost(host: string | null): boolean {
+  return host !== null && /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::\d{0,5})?$/.test(host);
+}
+
+/**
+ * GET /metrics, /healthz (200 while running; 503 when a worker slot stays down), /readyz (200
+ * accepting, 503 draining or no worker serving); else 404. Bun.serve runs in production mode with
+ * our own error handler whatever NODE_ENV says: its development page would show source code.
+ */
 export function startMetricsServer(host: string, port: number, source: MetricsSource, log: Logger): MetricsServer {
   const server: Server<undefined> = Bun.serve({
     hostname: host,
     port,
+    development: false,
     async fetch(req) {
-      const path = new URL(req.url).pathname;
-      if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-      switch (path) {
+      // RFC 9112 section 3.2: a Host with an invalid value gets 400.
+      if (!validHost(req.headers.get("host"))) return reply(400, "bad Host header");
+      if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "method not allowed", { allow: "GET, HEAD" });
+      switch (pathOf(req)) {
         case "/metrics":
           return new Response(renderMetrics(await source.view(), source.accepting()), {
             headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
           });
-        case "/healthz":
-          return new Response("ok\n");
+        case "/healthz": {
+          const down = source.health?.() ?? [];
+          return down.length === 0 ? reply(200, "ok") : reply(503, `worker slots down: ${down.join(", ")}`);
+        }
         case "/readyz":
-          return source.accepting() ? new Response("ready\n") : new Response("draining\n", { status: 503 });
+          return source.accepting() ? reply(200, "ready") : reply(503, "not ready");
+        case null:
+          return reply(400, "bad request target");
         default:
-          return new Response("not found\n", { status: 404 });
+          return reply(404, "not found");
       }
+    },
+    error(e) {
+      // One line, whatever went wrong; never the stack, never the development page.
+      if (log.warnOn) log.warn("metrics-error", `metrics request failed: ${errorText(e)}`, { error: errorText(e) });
+      return reply(500, "internal error");
     },
   });
   const bound = server.port ?? port;
   log.info("metrics", `metrics on http://${host}:${bound}/metrics (also /healthz, /readyz)`, { address: host, port: bound });
   return { port: bound, stop: () => void server.stop(true) };
 }
+

@@ -70,17 +70,18 @@ function quickNote(cfg: ServerConfig): string {
   }
 }
 
-export function logReport(log: Logger, r: StartupReport, cfg: ServerConfig): void {
-  if (!log.infoOn) return;
+export function logReport(log: Logger, r: StartupReport, cfg: Omit<ServerConfig, "logger">, level: "info" | "debug"): void {
+  if (!(level === "info" ? log.infoOn : log.debugOn)) return;
   const { host, port } = r.address;
-  log.info(
+  log.log(
+    level,
     "listening",
     `listening on ${host}:${port} (idle timeout ${cfg.timeout > 0 ? `${cfg.timeout} s` : "off"}, max connections ${cfg.maxConnections || "unlimited"}, max buffer ${cfg.maxBuffer} B, shutdown timeout ${cfg.shutdownTimeout} s)`,
     { address: host, port, timeout: cfg.timeout, max_connections: cfg.maxConnections, max_buffer: cfg.maxBuffer, shutdown_timeout: cfg.shutdownTimeout },
   );
   if (cfg.record) {
     const { codec, mode } = cfg.record;
-    log.info("record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${codec.fieldCount} fields, ${mode} framing`, {
+    log.log(level, "record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${codec.fieldCount} fields, ${mode} framing`, {
       format: codec.format,
       size: codec.size,
       fields: codec.fieldCount,
@@ -88,14 +89,16 @@ export function logReport(log: Logger, r: StartupReport, cfg: ServerConfig): voi
     });
   }
   for (const o of r.options) {
-    log.info(
+    log.log(
+      level,
       "option",
       `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
       { option: o.option, asked: o.asked, effective: o.effective, note: o.note },
     );
   }
   const k = r.kernel;
-  log.info(
+  log.log(
+    level,
     "kernel",
     `  kernel limits: accept queue max (somaxconn) ${show(k.somaxconn)}, SYN queue max (tcp_max_syn_backlog) ${show(k.synBacklog)}, ` +
       `rmem_max ${show(k.rmemMax)}, wmem_max ${show(k.wmemMax)}, tcp_synack_retries ${show(k.synackRetries)} ` +

@@ -84,7 +84,8 @@ export function startServer(config: ServerConfig): ServerHandle {
   const address = getSockName(fd);
   const report = buildReport(fd, address, config, backlog, kernel);
   if (activated) log.info("activation", `socket activation: serving the listening socket systemd passed as fd ${fd}`, { fd });
-  logReport(log, report, config);
+  // A worker's report goes to debug: its supervisor prints the one report for all of them.
+  logReport(log, report, config, config.workerId === null ? "info" : "debug");
 
   const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
   let stopping: Promise<void> | null = null;

@@ -10,6 +10,8 @@ export interface ServerProcess extends AsyncDisposable {
   readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   readonly port: number;
   readonly log: LogCapture;
+  /** stderr lines that were not one JSON object each (a stack trace, a stray print). */
+  readonly stray: readonly string[];
   /** Resolves with the exit code. */
   readonly exited: Promise<number>;
 }
@@ -58,6 +60,7 @@ export async function spawnServer(args: string[] = [], opts: { cli?: string[]; e
     proc,
     port: listening.port as number,
     log,
+    stray: nonJson,
     exited,
     async [Symbol.asyncDispose]() {
       if (proc.exitCode === null) proc.kill("SIGKILL");

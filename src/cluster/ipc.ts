@@ -1,0 +1,27 @@
+// What the supervisor and its workers say to each other over the IPC channel Bun.spawn opens
+// (JSON serialization). Workers get their settings and identity here, never through argv or a
+// variable a user could set by hand.
+import { compileStruct } from "../protocol/struct/index.ts";
+import type { StartupReport, StatsSnapshot } from "../server/index.ts";
+import type { ProcessMetrics } from "../server/process-metrics.ts";
+import type { ServiceOptions } from "./types.ts";
+
+/** ServiceOptions as JSON can carry them: the record codec travels as its format text. */
+export type WireSettings = Omit<ServiceOptions, "record"> & { readonly record: { readonly format: string; readonly mode: "interleaved" | "stream" } | null };
+
+export type ToWorker =
+  | { readonly type: "start"; readonly worker: number; readonly settings: WireSettings }
+  | { readonly type: "stats"; readonly id: number };
+
+export type FromWorker =
+  | { readonly type: "listening"; readonly port: number; readonly report: StartupReport }
+  | { readonly type: "stats"; readonly id: number; readonly stats: StatsSnapshot; readonly process: ProcessMetrics };
+
+export function toWire(o: ServiceOptions): WireSettings {
+  return { ...o, record: o.record && { format: o.record.codec.format, mode: o.record.mode } };
+}
+
+/** The format was validated by the supervisor's CLI; compiling it again cannot fail for the same text. */
+export function fromWire(w: WireSettings): ServiceOptions {
+  return { ...w, record: w.record && { codec: compileStruct(w.record.format), mode: w.record.mode } };
+}

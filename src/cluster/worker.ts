@@ -1,0 +1,50 @@
+import { createLogger, type Logger } from "../log/logger.ts";
+import { startServer } from "../server/index.ts";
+import { readProcessMetrics } from "../server/process-metrics.ts";
+import { fromWire, type FromWorker, type ToWorker } from "./ipc.ts";
+import type { Service } from "./types.ts";
+
+/** A worker that has no settings this long after its start was not started by a supervisor. */
+const START_WAIT_MS = 10_000;
+
+/**
+ * Worker N of a supervisor: waits for its settings and identity over IPC, serves, answers the
+ * supervisor's questions, and stops when told (SIGTERM) or when the supervisor goes away.
+ * Resolves once serving has started (or throws when it cannot start).
+ */
+export async function runWorker(): Promise<{ service: Service; logger: Logger }> {
+  const send = process.send?.bind(process);
+  if (!send) throw new Error("the worker command is started by tcp-echo serve --workers, not by hand");
+  const start = await new Promise<Extract<ToWorker, { type: "start" }>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no settings from the supervisor within ${START_WAIT_MS} ms`)), START_WAIT_MS);
+    const first = (m: ToWorker) => {
+      if (m?.type !== "start") return;
+      clearTimeout(timer);
+      process.off("message", first);
+      resolve(m);
+    };
+    process.on("message", first);
+  });
+  const opts = fromWire(start.settings);
+  const logger = createLogger({ ...opts.log, worker: start.worker });
+  const handle = startServer({ ...opts, workerId: start.worker, logger });
+  const onMessage = (m: ToWorker) => {
+    if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
+  };
+  // A supervisor that went away (even by SIGKILL) must not leave its workers behind.
+  const onDisconnect = () => void handle.stop();
+  process.on("message", onMessage);
+  process.on("disconnect", onDisconnect);
+  send({ type: "listening", port: handle.address.port, report: handle.report } satisfies FromWorker);
+  const service: Service = {
+    stop: handle.stop,
+    done: handle.stopped.then(() => {
+      process.off("message", onMessage);
+      process.off("disconnect", onDisconnect);
+      // Let the IPC channel go so the process can exit.
+      process.disconnect?.();
+      return 0;
+    }),
+  };
+  return { service, logger };
+}
