@@ -1,3 +1,4 @@
+import { compileStruct } from "../src/protocol/struct/index.ts";
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { CLIENT_DEFAULTS, messageBytes, packRecord, runClient, type ClientOptions } from "../src/client/index.ts";
@@ -18,6 +19,32 @@ async function run(o: ClientOptions) {
 const RECORD = packRecord("! I 2s Q 2h f", "1,ab,2,3,3,2.5");
 
 describe("client against tcp-echo", () => {
+  for (const format of ["!Q", "!I"]) {
+    test(`a plain message to a --record ${format} server times out with a hint about records`, async () => {
+      await using s = serve({ record: { codec: compileStruct(format), mode: "interleaved" } });
+      const { result, lines } = await run(options(s.port, { count: 2, timeout: 0.3 }));
+      expect(result).toMatchObject({ ok: false, echoed: 1, timedOut: 1 });
+      const line = lines.find((l) => l.startsWith("seq=2 timed out"))!;
+      expect(line).toContain("takes the bytes after each line as a record and does not echo them: send one with --record and --values");
+    });
+  }
+
+  test("an idle timeout that ends the run says when the server's FIN came, against the last byte each way", async () => {
+    await using s = serve({ timeout: 0.4 });
+    const { result, lines } = await run(options(s.port, { count: 3, interval: 0.7 }));
+    expect(result).toMatchObject({ ok: false, sent: 2, echoed: 1 });
+    expect(lines).toContain(`seq=2 connection closed by 127.0.0.1:${s.port} while waiting for the echo`);
+    expect(lines).toContain("half-close: FIN sent after the server's own; 0 B came back");
+    const end = lines.find((l) => l.startsWith("the server's FIN came"))!;
+    const m = /^the server's FIN came (\d+\.\d{3}) s after the last byte it sent, (\d+\.\d{3}) s after our last byte; we sent again (\d+\.\d{3}) s after it$/.exec(end);
+    expect(m).not.toBeNull();
+    // The server's idle timeout: 0.4 s after the echo, on a loaded machine within 0.3 s more.
+    expect(Number(m![1])).toBeGreaterThanOrEqual(0.39);
+    expect(Number(m![1])).toBeLessThan(0.7);
+    expect(Number(m![3])).toBeGreaterThan(0);
+    expect(Number(m![2]) + Number(m![3])).toBeGreaterThanOrEqual(0.69);
+  });
+
   test("three round trips: every echo matches byte for byte, with RTTs and a ping-like summary", async () => {
     await using s = serve();
     const { result, lines } = await run(options(s.port, { count: 3 }));
@@ -33,6 +60,7 @@ describe("client against tcp-echo", () => {
     for (const seq of [1, 2, 3]) expect(lines[1 + seq]).toMatch(new RegExp(`^seq=${seq} 6 B from 127\\.0\\.0\\.1:${p} time=\\d+\\.\\d{3} ms b'hello\\\\n'$`));
     expect(lines.slice(5)).toEqual([
       "half-close: FIN sent; 0 B came back before the server's FIN",
+      expect.stringMatching(/^the server's FIN came \d+\.\d{3} s after the last byte it sent, \d+\.\d{3} s after our last byte, \d+\.\d{3} s after our FIN$/),
       `--- 127.0.0.1:${p} tcp-echo client statistics ---`,
       expect.stringMatching(/^3 sent, 3 echoed, 0 mismatched, 0 timed out; rtt min\/avg\/max\/p99 = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/),
     ]);

@@ -54,7 +54,37 @@ s.close()  # RST
 `,
       [s.port],
     );
-    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "reset", bytes_in: 3 });
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ reason: "reset", bytes_in: 3 });
+    // The code once, not "ECONNRESET: ECONNRESET: ...".
+    expect(String(close.error).match(/ECONNRESET/g)).toHaveLength(1);
+  });
+
+  test("log text: counts agree in number, JSON messages carry no indentation, a message never spans lines", async () => {
+    const lines: string[] = [];
+    {
+      const log = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+      const { startServer, DEFAULTS } = await import("../src/server/index.ts");
+      const h = startServer({ ...DEFAULTS, port: 0, logger: log });
+      const c = await connect(h.address.port);
+      c.socket.end();
+      await c.closed;
+      await h.stop();
+    }
+    const events = lines.map((l) => JSON.parse(l) as { event: string; msg: string });
+    expect(events.find((e) => e.event === "stopped")!.msg).toStartWith("stopped: 1 connection served,");
+    for (const e of events) expect(e.msg).toBe(e.msg.trimStart());
+    const pretty: string[] = [];
+    createLogger({ level: "info", format: "pretty", write: (l) => pretty.push(l), color: false }).info("x", "one\ntwo\r\nthree");
+    expect(pretty).toEqual([expect.stringMatching(/ INFO  one\\ntwo\\nthree\n$/)]);
+  });
+
+  test("a worker's pretty lines name it once: [w2] on its own lines, [w2#7 ...] on a connection's", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", format: "pretty", write: (l) => lines.push(l), color: false, worker: 2 });
+    log.info("listening", "listening on 127.0.0.1:9");
+    log.info("open", "[w2#7 127.0.0.1:5] open", { conn: 7 });
+    expect(lines.map((l) => l.slice(25))).toEqual(["INFO  [w2] listening on 127.0.0.1:9\n", "INFO  [w2#7 127.0.0.1:5] open\n"]);
   });
 
   test("nothing below the level is formatted or written", () => {

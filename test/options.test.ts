@@ -50,12 +50,20 @@ describe("socket options are set through libc and read back from the kernel", ()
     expect(String(rcv!.note)).toContain(`capping it at rmem_max ${rmemMax}`);
   });
 
-  test("TCP_QUICKACK is on for an accepted socket in auto and always modes", async () => {
-    for (const quickack of ["auto", "always"] as const) {
-      await using s = serve({ quickack }, "debug");
-      const c = await connect(s.port);
-      expect(await s.log.waitFor((e) => e.event === "options")).toMatchObject({ quickack: true });
-      c.socket.end();
+  test("TCP_QUICKACK is reported as not readable, never with a value taken from the config", async () => {
+    for (const quickack of ["auto", "always", "off"] as const) {
+      await using s = serve({ quickack });
+      const r = s.log.events.find((e) => e.event === "option" && e.option === "TCP_QUICKACK");
+      expect(r).toMatchObject({ asked: quickack, effective: null, unreadable: "getsockopt reports the current ack mode, not a setting" });
+      expect(r!.msg).toContain("kernel not readable");
+    }
+  });
+
+  test("TCP_NODELAY in the report is the listener's own value, read back", async () => {
+    for (const nodelay of [true, false]) {
+      await using s = serve({ nodelay });
+      const r = s.log.events.find((e) => e.event === "option" && e.option === "TCP_NODELAY");
+      expect(r).toMatchObject({ asked: nodelay, effective: nodelay, unreadable: null });
     }
   });
 

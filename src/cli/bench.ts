@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { plural } from "../log/plural.ts";
 import { formatProgress, formatReport, runBench, toLoadgenJson } from "../bench/index.ts";
 import { EXIT } from "./errors.ts";
 import { benchArgs, resolveBenchSettings } from "./bench-options.ts";
@@ -24,7 +25,7 @@ export default defineCommand({
         onIdleReady: (open) => {
           const clear = live ? CLEAR_LINE : "";
           // With --json, loadgen's own marker, for scripts that wait for the hold to begin.
-          const line = json ? `IDLE_READY ${open}` : `idle: ${open} of ${options.connections} connections open, holding for ${options.duration} s`;
+          const line = json ? `IDLE_READY ${open}` : `idle: ${open} of ${plural(options.connections, "connection")} open, holding for ${options.duration} s`;
           process.stderr.write(`${clear}${line}\n`);
         },
       });

@@ -1,7 +1,7 @@
 import type { ArgsDef } from "citty";
 import { CLIENT_DEFAULTS, messageBytes, packRecord, type ClientOptions, type PackedRecord } from "../client/index.ts";
 import { MAX_SYN_RETRIES } from "../net/index.ts";
-import { StructFormatError, StructValueError } from "../protocol/struct/index.ts";
+import { compileStruct, formatChars, StructFormatError, StructValueError } from "../protocol/struct/index.ts";
 import { UsageError } from "./errors.ts";
 import { givenBoolean, givenString, type CliArgs, type Given } from "./flags.ts";
 import { addressArgs, resolveAddress } from "./serve-options.ts";
@@ -53,6 +53,11 @@ function resolveRecord(args: CliArgs, env: Env, message: Uint8Array): PackedReco
   if (message.indexOf(0x0a) !== message.length - 1) throw new UsageError("--message: with --record the message must be one line (the record follows its newline)");
   if (message.length > MAX_LINE) throw new UsageError(`--message: with --record the message must be at most ${MAX_LINE} bytes with its newline (got ${message.length})`);
   try {
+    if (!values) {
+      // A format with fields and no values at all: say what is missing, not "1 value given".
+      const fields = formatChars(compileStruct(format.value));
+      if (fields.length > 0) throw new UsageError(`${format.from} ${JSON.stringify(format.value)} needs --values with ${fields.length} comma-separated value${fields.length === 1 ? "" : "s"} (${fields.join(" ")})`);
+    }
     return packRecord(format.value, values?.value ?? "");
   } catch (e) {
     if (e instanceof StructFormatError) throw new UsageError(`${format.from}: ${e.message}`);

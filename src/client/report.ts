@@ -2,6 +2,7 @@
 // previews are Python bytes reprs, so no byte from the network can forge a line or a terminal escape.
 import type { ClientSocketOptions, Connected } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
+import { errorText } from "../log/error-text.ts";
 import type { RecordsOutcome, RecordTracker } from "./match.ts";
 import type { ClientOptions } from "./options.ts";
 import { recordRepr, type PackedRecord } from "./record.ts";
@@ -36,25 +37,57 @@ export function record(seq: number, r: PackedRecord): string {
 
 export function timedOut(seq: number, o: ClientOptions, s: EchoStream): string {
   const got = s.peek();
-  return `seq=${seq} timed out after ${o.timeout} s waiting for the echo: ${got.length} of ${o.message.length} B back${got.length ? ` ${previewRepr(got)}` : ""}`;
+  // After an echo came back whole, getting back nothing or only the end of the message is what a
+  // record-decoding server does: the bytes after a line are its record, and it does not echo them.
+  const hint =
+    seq > 1 && o.record === null && isTail(got, o.message)
+      ? " (a server that decodes records, such as tcp-echo --record, takes the bytes after each line as a record and does not echo them: send one with --record and --values)"
+      : "";
+  return `seq=${seq} timed out after ${o.timeout} s waiting for the echo: ${got.length} of ${o.message.length} B back${got.length ? ` ${previewRepr(got)}` : ""}${hint}`;
 }
 
 export function lost(seq: number, peer: string, doing: string, s: EchoStream): string {
-  const how = s.error ? `failed (${s.error.message})` : s.finAt !== null ? `closed by ${peer}` : "closed";
+  const how = s.error ? `failed (${errorText(s.error)})` : s.finAt !== null ? `closed by ${peer}` : "closed";
   const got = s.peek();
   return `seq=${seq} connection ${how} while ${doing}${got.length ? `: ${got.length} B back ${previewRepr(got)}` : ""}`;
 }
 
+/** `part` is the last bytes of `whole` (or nothing). */
+function isTail(part: Uint8Array, whole: Uint8Array): boolean {
+  if (part.length >= whole.length) return false;
+  const off = whole.length - part.length;
+  for (let i = 0; i < part.length; i++) if (part[i] !== whole[off + i]) return false;
+  return true;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+
+/**
+ * When the server ended the connection, against the last byte each way: what a person testing
+ * idle timeouts wants to see ("the server's FIN came 1.000 s after the last byte it sent").
+ */
+export function serverEnd(s: EchoStream): string | null {
+  if (s.finAt === null) return null;
+  const what = s.error ? `reset (${errorText(s.error)})` : "FIN";
+  const parts: string[] = [];
+  if (s.lastRecvAt !== null) parts.push(`${secs(s.finAt - s.lastRecvAt)} after the last byte it sent`);
+  if (s.lastSendBeforeFin !== null) parts.push(`${secs(s.finAt - s.lastSendBeforeFin)} after our last byte`);
+  if (s.ourFinAt !== null && s.ourFinAt <= s.finAt) parts.push(`${secs(s.finAt - s.ourFinAt)} after our FIN`);
+  const late = s.firstSendAfterFin === null ? "" : `; we sent again ${secs(s.firstSendAfterFin - s.finAt)} after it`;
+  return `the server's ${what} came ${parts.length ? parts.join(", ") : "before any byte either way"}${late}`;
+}
+
 const back = (tail: Uint8Array) => `${tail.length} B came back${tail.length ? ` ${previewRepr(tail)}` : ""}`;
 
-export function halfClose(fin: boolean, tail: Uint8Array, timeout: number): string {
+export function halfClose(fin: boolean, tail: Uint8Array, timeout: number, serverFirst: boolean): string {
+  if (serverFirst) return `half-close: FIN sent after the server's own; ${back(tail)}`;
   return fin
     ? `half-close: FIN sent; ${back(tail)} before the server's FIN`
     : `half-close: FIN sent; timed out after ${timeout} s waiting for the server's FIN (${back(tail)})`;
 }
 
 export function closedEarly(s: EchoStream, tail: Uint8Array): string {
-  return `half-close: not sent, the connection was already closed${s.error ? ` (${s.error.message})` : ""}; ${back(tail)}`;
+  return `half-close: not sent, the connection was already closed${s.error ? ` (${errorText(s.error)})` : ""}; ${back(tail)}`;
 }
 
 export function records(r: RecordTracker, outcome: RecordsOutcome): string {

@@ -107,12 +107,15 @@ export async function runClient(o: ClientOptions, print: Print): Promise<ClientR
     }
     // A connection already gone (reset, or closed while we were sending) has no write side left.
     const wasClosed = stream.closed;
+    const serverFirst = stream.finAt !== null;
     stream.halfClose();
     if (!wasClosed) await stream.waitFin(o.timeout * 1000);
     const fin = stream.finAt !== null && stream.error === null;
     const tail = stream.take();
     const recordsOutcome = records.count > 0 ? records.judgeTail(tail) : null;
-    print(wasClosed ? line.closedEarly(stream, tail) : line.halfClose(fin, tail, o.timeout));
+    print(wasClosed ? line.closedEarly(stream, tail) : line.halfClose(fin, tail, o.timeout, serverFirst));
+    const end = line.serverEnd(stream);
+    if (end) print(end);
     if (recordsOutcome) print(line.records(records, recordsOutcome));
     else if (tail.length > 0 && !broken) print(line.unexpectedTail(tail));
     const stats = summarizeRtts(rtts);

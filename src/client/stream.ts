@@ -24,6 +24,13 @@ export class EchoStream {
   /** Set once the server's FIN arrived, or the connection closed. */
   finAt: number | null = null;
   closed = false;
+  /** performance.now() of the last byte received, of our last write completing, and of our FIN. */
+  lastRecvAt: number | null = null;
+  lastSendAt: number | null = null;
+  ourFinAt: number | null = null;
+  /** Our last completed write when the server's FIN arrived, and our first write after it. */
+  lastSendBeforeFin: number | null = null;
+  firstSendAfterFin: number | null = null;
   /** Why the connection closed, when it was an error (ECONNRESET and the like). */
   error: Error | null = null;
 
@@ -56,13 +63,17 @@ export class EchoStream {
   }
 
   private onData(d: Uint8Array): void {
+    this.lastRecvAt = performance.now();
     this.chunks.push(d);
     this.buffered += d.length;
     this.settle();
   }
 
   private onEnd(err: Error | null, closed = false): void {
-    this.finAt ??= performance.now();
+    if (this.finAt === null) {
+      this.finAt = performance.now();
+      this.lastSendBeforeFin = this.lastSendAt;
+    }
     if (err) this.error ??= err;
     if (closed) this.closed = true;
     this.drainWaiter?.();
@@ -138,12 +149,16 @@ export class EchoStream {
       off += n;
       if (off < data.length) await new Promise<void>((r) => (this.drainWaiter = r));
     }
+    this.lastSendAt = performance.now();
+    if (this.finAt !== null) this.firstSendAfterFin ??= this.lastSendAt;
     return true;
   }
 
   /** shutdown(SHUT_WR): our FIN; the server may still send. */
   halfClose(): void {
-    if (!this.closed) this.socket?.shutdown();
+    if (this.closed) return;
+    this.socket?.shutdown();
+    this.ourFinAt = performance.now();
   }
 
   /** Closes the socket; when the server never sent its FIN this resets the connection. */

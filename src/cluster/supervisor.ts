@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { plural } from "../log/plural.ts";
 import { closeFd, reservePort } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
@@ -63,7 +64,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   let nextQuestion = 0;
   const pending = new Map<number, { answers: { stats: StatsSnapshot; process: ProcessMetrics }[]; expect: number; resolve: () => void }>();
 
-  log.info("supervisor", `supervisor ${process.pid}: ${opts.workers} workers on ${opts.host}:${port} (SO_REUSEPORT)`, { workers: opts.workers, address: opts.host, port });
+  log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${opts.host}:${port} (SO_REUSEPORT)`, { workers: opts.workers, address: opts.host, port });
 
   function onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === "listening") {
@@ -178,7 +179,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   function stop(): Promise<void> {
     stopping ??= (async () => {
-      log.info("shutdown", `stopping: SIGTERM to ${slots.filter((s) => s.proc).length} workers; each drains its connections`, { workers: opts.workers });
+      log.info("shutdown", `stopping: SIGTERM to ${plural(slots.filter((s) => s.proc).length, "worker")}; each drains its connections`, { workers: opts.workers });
       for (const s of slots) {
         if (s.restart) clearTimeout(s.restart);
         s.restart = null;

@@ -1,4 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
+import { plural } from "../log/plural.ts";
 import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { Logger } from "../log/logger.ts";
@@ -82,7 +83,7 @@ export class EchoHandlers implements Echoer {
     stats.open++;
     conns.add(c);
     if (config.maxConnections > 0 && stats.open > config.maxConnections) {
-      this.refuse(c, "limit", `${stats.open - 1} connections open, --max-connections is ${config.maxConnections}`, { max_connections: config.maxConnections });
+      this.refuse(c, "limit", `${plural(stats.open - 1, "connection")} open, --max-connections is ${config.maxConnections}`, { max_connections: config.maxConnections });
       return;
     }
     if (this.access) {
@@ -404,8 +405,9 @@ export class EchoHandlers implements Echoer {
       const quick = readQuickAck(c.fd);
       this.ctx.log.debug(
         "options",
-        `${c.tag} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, TCP_QUICKACK ${quick ? "on" : "off"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
-        { conn: c.id, peer: c.peer, nodelay: o.nodelay, quickack: quick, recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
+        // TCP_QUICKACK reads the socket's current ack mode (tcp(7)), which is what is shown.
+        `${c.tag} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, ack mode ${quick ? "quick" : "delayed"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
+        { conn: c.id, peer: c.peer, nodelay: o.nodelay, ack_mode: quick ? "quick" : "delayed", recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
       );
     } catch (e) {
       this.ctx.log.debug("options", `${c.tag} options not readable: ${(e as Error).message}`, { conn: c.id, peer: c.peer });

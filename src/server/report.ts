@@ -1,4 +1,5 @@
 import { readListenQueue, readSocketOptions, type Ipv4Address, type KernelLimits } from "../net/index.ts";
+import { plural } from "../log/plural.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ServerConfig } from "./config.ts";
 
@@ -8,7 +9,10 @@ type Value = string | number | boolean | null;
 export interface OptionReport {
   readonly option: string;
   readonly asked: Value;
+  /** Read back from the kernel; null when it could not be (then `unreadable` says why). */
   readonly effective: Value;
+  /** Why no value can be read back: shown instead of a value, never one filled from the config. */
+  readonly unreadable: string | null;
   readonly note: string | null;
 }
 
@@ -34,26 +38,34 @@ export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig,
     const capped = max !== null && asked > max;
     return `kernel doubles the asked size${capped ? ` after capping it at ${maxName} ${max}` : ""}`;
   };
+  const read = (option: string, asked: Value, effective: Value, note: string | null): OptionReport => ({ option, asked, effective, unreadable: null, note });
   const options: OptionReport[] = [
+    queue
+      ? read("backlog", backlog, queue.max, cfg.backlog === null ? "somaxconn" : kernel.somaxconn !== null && backlog > kernel.somaxconn ? `capped at somaxconn ${kernel.somaxconn}` : null)
+      : { option: "backlog", asked: backlog, effective: null, unreadable: "sock_diag did not answer", note: null },
+    read("SO_REUSEADDR", true, o.reuseAddr, null),
+    read("SO_REUSEPORT", cfg.reusePort, o.reusePort, null),
+    read("SO_RCVBUF", cfg.recvBuf, o.recvBuf, bufNote(cfg.recvBuf, kernel.rmemMax, "rmem_max")),
+    read("SO_SNDBUF", cfg.sendBuf, o.sendBuf, bufNote(cfg.sendBuf, kernel.wmemMax, "wmem_max")),
+    // What the listener holds. Bun sets TCP_NODELAY on every socket it accepts, and with
+    // --no-nodelay we clear it on each one: each connection's own value is read at debug.
+    read("TCP_NODELAY", cfg.nodelay, o.nodelay, cfg.nodelay ? "on the listener; Bun also sets it on every accepted socket" : "on the listener; cleared on every accepted socket"),
     {
-      option: "backlog",
-      asked: backlog,
-      effective: queue?.max ?? null,
-      note: cfg.backlog === null ? "somaxconn" : kernel.somaxconn !== null && backlog > kernel.somaxconn ? `capped at somaxconn ${kernel.somaxconn}` : null,
+      option: "TCP_QUICKACK",
+      asked: cfg.quickack,
+      effective: null,
+      // tcp(7): getsockopt(TCP_QUICKACK) returns whether the socket is in quick-ack mode right now,
+      // which a fresh socket is whatever was asked; it is a state, not a setting to read back.
+      unreadable: "getsockopt reports the current ack mode, not a setting",
+      note: quickNote(cfg),
     },
-    { option: "SO_REUSEADDR", asked: true, effective: o.reuseAddr, note: null },
-    { option: "SO_REUSEPORT", asked: cfg.reusePort, effective: o.reusePort, note: null },
-    { option: "SO_RCVBUF", asked: cfg.recvBuf, effective: o.recvBuf, note: bufNote(cfg.recvBuf, kernel.rmemMax, "rmem_max") },
-    { option: "SO_SNDBUF", asked: cfg.sendBuf, effective: o.sendBuf, note: bufNote(cfg.sendBuf, kernel.wmemMax, "wmem_max") },
-    { option: "TCP_NODELAY", asked: cfg.nodelay, effective: cfg.nodelay ? true : o.nodelay, note: cfg.nodelay ? "Bun sets it on every accepted socket" : "cleared on every accepted socket" },
-    { option: "TCP_QUICKACK", asked: cfg.quickack, effective: cfg.quickack, note: quickNote(cfg) },
-    { option: "SO_KEEPALIVE", asked: cfg.keepalive !== null, effective: o.keepalive, note: null },
+    read("SO_KEEPALIVE", cfg.keepalive !== null, o.keepalive, null),
   ];
   if (cfg.keepalive) {
     options.push(
-      { option: "TCP_KEEPIDLE", asked: cfg.keepalive.idle, effective: o.keepIdle, note: "seconds" },
-      { option: "TCP_KEEPINTVL", asked: cfg.keepalive.interval, effective: o.keepInterval, note: cfg.keepalive.interval === null ? "kernel default" : "seconds" },
-      { option: "TCP_KEEPCNT", asked: cfg.keepalive.count, effective: o.keepCount, note: cfg.keepalive.count === null ? "kernel default" : null },
+      read("TCP_KEEPIDLE", cfg.keepalive.idle, o.keepIdle, "seconds"),
+      read("TCP_KEEPINTVL", cfg.keepalive.interval, o.keepInterval, cfg.keepalive.interval === null ? "kernel default" : "seconds"),
+      read("TCP_KEEPCNT", cfg.keepalive.count, o.keepCount, cfg.keepalive.count === null ? "kernel default" : null),
     );
   }
   return { address, options, kernel };
@@ -81,7 +93,7 @@ export function logReport(log: Logger, r: StartupReport, cfg: Omit<ServerConfig,
   );
   if (cfg.record) {
     const { codec, mode } = cfg.record;
-    log.log(level, "record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${codec.fieldCount} fields, ${mode} framing`, {
+    log.log(level, "record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${plural(codec.fieldCount, "field")}, ${mode} framing`, {
       format: codec.format,
       size: codec.size,
       fields: codec.fieldCount,
@@ -92,8 +104,8 @@ export function logReport(log: Logger, r: StartupReport, cfg: Omit<ServerConfig,
     log.log(
       level,
       "option",
-      `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
-      { option: o.option, asked: o.asked, effective: o.effective, note: o.note },
+      `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${o.unreadable ? `not readable: ${o.unreadable}` : show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
+      { option: o.option, asked: o.asked, effective: o.effective, unreadable: o.unreadable, note: o.note },
     );
   }
   const k = r.kernel;

@@ -1,4 +1,5 @@
 import type { TCPSocketListener } from "bun";
+import { plural } from "../log/plural.ts";
 import {
   adoptListenSocket,
   closeFd,
@@ -108,13 +109,13 @@ export function startServer(config: ServerConfig): ServerHandle {
       await allClosed;
       clearTimeout(timer);
       if (conns.size > 0) {
-        log.warn("shutdown-timeout", `${conns.size} connections still open after ${config.shutdownTimeout} s; resetting them`, { open: conns.size });
+        log.warn("shutdown-timeout", `${plural(conns.size, "connection")} still open after ${config.shutdownTimeout} s; resetting them`, { open: conns.size });
         for (const c of [...conns]) echo.terminate(c, "shutdown");
       }
     }
     echo.wheel.close();
     const s = stats.snapshot();
-    log.info("stopped", `stopped: ${s.accepted} connections served, ${s.bytesIn} B in, ${s.bytesOut} B out`, {
+    log.info("stopped", `stopped: ${plural(s.accepted, "connection")} served, ${s.bytesIn} B in, ${s.bytesOut} B out`, {
       accepted: s.accepted,
       bytes_in: s.bytesIn,
       bytes_out: s.bytesOut,
