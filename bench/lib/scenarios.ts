@@ -169,7 +169,7 @@ export type LoadReport = Omit<LoadgenJson, "duration_s"> & { duration_s: number 
 
 const KEYS = [
   "mode", "connections", "size", "duration_s", "messages", "msgs_per_s", "mb_per_s",
-  "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end",
+  "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end", "latency_curve_us",
 ];
 
 /** Parses the one JSON line a client printed; returns the report and every problem found with it. */

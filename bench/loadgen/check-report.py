@@ -11,8 +11,9 @@ import json
 import sys
 
 KEYS = ["mode", "connections", "size", "duration_s", "messages", "msgs_per_s", "mb_per_s",
-        "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end"]
+        "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end", "latency_curve_us"]
 LAT_KEYS = ["p50", "p90", "p99", "p999", "max", "mean"]
+CURVE_PCT = [0, 50, 80, 90, 95, 98, 99, 99.5, 99.8, 99.9, 99.95, 99.98, 99.99, 99.995, 99.998, 99.999]
 
 
 def fail(msg: str) -> None:
@@ -42,6 +43,8 @@ def main() -> None:
         fail(f"open_at_end null-ness wrong: {r['open_at_end']!r}")
     if mode in ("stream", "idle") and r["latency_us"] is not None:
         fail("latency_us must be null for stream/idle")
+    if (r["latency_curve_us"] is None) != (r["latency_us"] is None):
+        fail(f"latency_curve_us null-ness differs from latency_us: {r['latency_curve_us']!r}")
     summary = (f"msgs={r['messages']} msgs/s={r['msgs_per_s']} MB/s={r['mb_per_s']} "
                f"err={r['errors']} mism={r['mismatches']} rc={rc}")
 
@@ -86,6 +89,15 @@ def main() -> None:
             fail(f"latency percentiles not positive/monotonic: {lat}")
         if not (0 < lat["mean"] <= lat["max"]):
             fail(f"latency mean out of range: {lat}")
+        curve = r["latency_curve_us"]
+        if [p for p, _ in curve] != CURVE_PCT:
+            fail(f"latency_curve_us percentiles {[p for p, _ in curve]} != {CURVE_PCT}")
+        values = [v for _, v in curve]
+        if values != sorted(values) or values[0] <= 0 or values[-1] > lat["max"]:
+            fail(f"latency_curve_us not positive, ascending and <= max: {curve}")
+        at = dict(curve)
+        if [at[50], at[90], at[99], at[99.9]] != [lat["p50"], lat["p90"], lat["p99"], lat["p999"]]:
+            fail(f"latency_curve_us disagrees with latency_us: {curve} vs {lat}")
         summary += f" p50={lat['p50']}us p99={lat['p99']}us"
     if mode == "idle":
         if r["open_at_end"] != conns or r["messages"] != conns:

@@ -63,10 +63,14 @@
  *   SIGTERM, which stop the run early):
  *   {"mode","connections","size","duration_s","messages","msgs_per_s",
  *    "mb_per_s","conns_per_s","latency_us":{"p50","p90","p99","p999","max",
- *    "mean"},"errors","mismatches","open_at_end"}
+ *    "mean"},"errors","mismatches","open_at_end","latency_curve_us"}
  *   mb_per_s = verified echoed payload bytes / 1e6 / duration_s.
  *   conns_per_s only in connect mode, open_at_end only in idle mode,
  *   latency_us only in pingpong/connect (null otherwise or when no samples).
+ *   latency_curve_us: [[percentile, us], ...] at CURVE_PCT below (p0 = the
+ *   exact min), null when latency_us is: the points of a percentile chart.
+ *   Keys are only ever added at the end (tcp-echo bench --json prints the
+ *   same schema).
  * Exit: 0 = no errors and no mismatches, 1 = otherwise, 2 = bad arguments.
  *
  * Latency histogram: HDR-style log-linear, nanosecond units, 128 linear
@@ -222,8 +226,15 @@ static struct {
     uint64_t counts[H_BUCKETS];
     uint64_t n;
     double sum;
+    int64_t min;
     int64_t max;
 } hist;
+
+/* Percentiles of latency_curve_us, as in src/bench/latency.ts (CURVE_PERCENTILES):
+ * tail (1 - q) in steps of 1, 2, 5 per decade, so they spread evenly on a
+ * log(1 - q) axis. */
+static const double CURVE_PCT[] = {0,    50,    80,    90,     95,     98,     99,     99.5,
+                                   99.8, 99.9,  99.95, 99.98,  99.99,  99.995, 99.998, 99.999};
 
 static inline int h_index(uint64_t v) {
     if (v < 2 * H_SUB)
@@ -248,6 +259,8 @@ static void h_record(int64_t v) {
     if (v > H_MAX_NS)
         v = H_MAX_NS;
     hist.counts[h_index((uint64_t)v)]++;
+    if (hist.n == 0 || v < hist.min)
+        hist.min = v;
     hist.n++;
     hist.sum += (double)v;
     if (v > hist.max)
@@ -255,6 +268,8 @@ static void h_record(int64_t v) {
 }
 
 static double h_percentile_us(double p) {
+    if (p <= 0)
+        return (double)hist.min / 1000.0;
     double x = p / 100.0 * (double)hist.n;
     uint64_t target = (uint64_t)x;
     if ((double)target < x)
@@ -947,9 +962,17 @@ static void report(int64_t t_stop) {
     printf("\"errors\":%llu,\"mismatches\":%llu,", (unsigned long long)errors,
            (unsigned long long)mismatches);
     if (cfg.mode == M_IDLE)
-        printf("\"open_at_end\":%ld}\n", open_count);
+        printf("\"open_at_end\":%ld,", open_count);
     else
-        printf("\"open_at_end\":null}\n");
+        printf("\"open_at_end\":null,");
+    if ((cfg.mode == M_PINGPONG || cfg.mode == M_CONNECT) && hist.n > 0) {
+        printf("\"latency_curve_us\":[");
+        for (size_t i = 0; i < sizeof CURVE_PCT / sizeof CURVE_PCT[0]; i++)
+            printf("%s[%g,%.3f]", i ? "," : "", CURVE_PCT[i], h_percentile_us(CURVE_PCT[i]));
+        printf("]}\n");
+    } else {
+        printf("\"latency_curve_us\":null}\n");
+    }
     fflush(stdout);
 }
 

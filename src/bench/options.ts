@@ -46,6 +46,9 @@ export interface LatencySummary {
   readonly mean: number;
 }
 
+/** [percentile (0..100), microseconds]: one point of a latency percentile curve. */
+export type PercentilePoint = readonly [percentile: number, us: number];
+
 export interface BenchResult {
   readonly mode: BenchMode;
   readonly connections: number;
@@ -61,6 +64,11 @@ export interface BenchResult {
   readonly connsPerS: number | null;
   /** Pingpong and connect only, null without samples. */
   readonly latencyUs: LatencySummary | null;
+  /**
+   * The percentile curve (same rules as `latencyUs`; p0 is the exact min), ascending, at the
+   * percentiles of `DENSE_PERCENTILES`; the JSON report keeps those of `CURVE_PERCENTILES`.
+   */
+  readonly latencyCurveUs: readonly PercentilePoint[] | null;
   /** Connect failures, resets, unexpected EOFs, timeouts: over the whole run, warmup included. */
   readonly errors: number;
   /** Echoed bytes that differ from what was sent, or more bytes than were sent. */

@@ -1,6 +1,10 @@
+import { CURVE_PERCENTILES } from "./latency.ts";
 import type { BenchMode, BenchOptions, BenchProgress, BenchResult, LatencySummary } from "./options.ts";
 
-/** bench/loadgen's JSON report: the same keys in the same order, so the two compare side by side. */
+/**
+ * bench/loadgen's JSON report: the same keys in the same order, so the two compare side by side.
+ * Keys are only ever added at the end, so that readers of the older report keep working.
+ */
 export interface LoadgenJson {
   mode: BenchMode;
   connections: number;
@@ -14,7 +18,11 @@ export interface LoadgenJson {
   errors: number;
   mismatches: number;
   open_at_end: number | null;
+  /** [percentile, µs] at CURVE_PERCENTILES (p0 = exact min); null when latency_us is. */
+  latency_curve_us: [number, number][] | null;
 }
+
+const IN_JSON = new Set(CURVE_PERCENTILES);
 
 /** loadgen prints every fraction with %.3f. */
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -35,6 +43,7 @@ export function toLoadgenJson(r: BenchResult): LoadgenJson {
     errors: r.errors,
     mismatches: r.mismatches,
     open_at_end: r.openAtEnd,
+    latency_curve_us: l && r.latencyCurveUs ? r.latencyCurveUs.filter(([p]) => IN_JSON.has(p)).map(([p, us]) => [p, r3(us)]) : null,
   };
 }
 

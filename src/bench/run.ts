@@ -173,6 +173,7 @@ class Bench implements Tally {
       mbPerS: dur > 0 ? bytes / 1e6 / dur : null,
       connsPerS: mode === "connect" ? msgsPerS : null,
       latencyUs: timed ? this.latency.summary() : null,
+      latencyCurveUs: timed ? this.latency.curve() : null,
       errors: this.errors,
       mismatches: this.mismatches,
       openAtEnd: mode === "idle" ? this.traffic.held : null,

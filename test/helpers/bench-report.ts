@@ -3,8 +3,10 @@
 import { expect } from "bun:test";
 import type { BenchMode, LoadgenJson } from "../../src/bench/index.ts";
 
-export const KEYS = ["mode", "connections", "size", "duration_s", "messages", "msgs_per_s", "mb_per_s", "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end"];
+export const KEYS = ["mode", "connections", "size", "duration_s", "messages", "msgs_per_s", "mb_per_s", "conns_per_s", "latency_us", "errors", "mismatches", "open_at_end", "latency_curve_us"];
 export const LATENCY_KEYS = ["p50", "p90", "p99", "p999", "max", "mean"];
+/** The percentiles of latency_curve_us, written out here (not imported) so that a change to the list is a change to this test. */
+export const CURVE_PERCENTILES = [0, 50, 80, 90, 95, 98, 99, 99.5, 99.8, 99.9, 99.95, 99.98, 99.99, 99.995, 99.998, 99.999];
 
 /** stdout of `bench --json`: exactly one line, one object, nothing else. */
 export function parseJsonReport(stdout: string): LoadgenJson {
@@ -27,6 +29,8 @@ export function expectSchema(r: LoadgenJson, mode: BenchMode, connections: numbe
   expect(r.open_at_end === null).toBe(mode !== "idle");
   if (mode === "stream" || mode === "idle") expect(r.latency_us).toBeNull();
   if (r.latency_us) expect(Object.keys(r.latency_us)).toEqual(LATENCY_KEYS);
+  expect(r.latency_curve_us === null).toBe(r.latency_us === null);
+  if (r.latency_curve_us) expect(r.latency_curve_us.map(([p]) => p)).toEqual(CURVE_PERCENTILES);
 }
 
 /** A run against a correct server: traffic, no errors, consistent figures. */
@@ -49,6 +53,15 @@ export function expectClean(r: LoadgenJson, mode: BenchMode, connections: number
     expect(seq).toEqual([...seq].sort((a, b) => a - b));
     expect(l.mean).toBeGreaterThan(0);
     expect(l.mean).toBeLessThanOrEqual(l.max);
+    // The curve: ascending from the min (at most the mean) to at most the max, through the summary's percentiles.
+    const curve = r.latency_curve_us!;
+    const values = curve.map(([, us]) => us);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(values[0]).toBeGreaterThan(0);
+    expect(values[0]).toBeLessThanOrEqual(l.mean);
+    expect(values.at(-1)).toBeLessThanOrEqual(l.max);
+    const at = new Map(curve);
+    expect([at.get(50), at.get(90), at.get(99), at.get(99.9)]).toEqual([l.p50, l.p90, l.p99, l.p999]);
   }
   if (mode === "idle") {
     expect(r.open_at_end).toBe(connections);
