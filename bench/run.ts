@@ -7,10 +7,13 @@
 //   plan.ts      the order of the runs (rounds, pairs), executing one step
 //   measure.ts   one run: start, pin, sample /proc, stop;  proc.ts  processes and /proc
 //   stats.ts     medians and per-round ratios;  report.ts  markdown and JSON
+//   charts.ts    SVG charts from the results;  chart-files.ts  writes them next to the markdown
 import { cpus, loadavg, release } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CLIENT_CPU, SERVER_CPU, type Context } from "./lib/measure.ts";
+import { writeCharts } from "./lib/chart-files.ts";
+import { renderCharts } from "./lib/charts.ts";
 import { execute, plan, progressLine } from "./lib/plan.ts";
 import { allowedCpus, busyPct, HAVE, Processes, sleep } from "./lib/proc.ts";
 import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
@@ -46,7 +49,8 @@ const USAGE = `usage: bun run bench [options]
                         the benchmark runs then) has stayed under ${DISTURBED_PCT} % of a core for ${QUIET_WINDOW_MS / 1000} s; for a
                         shared machine (default 0: off)
   --nice N              run servers and load generator at this nice level (root for N < 0)
-  --out PREFIX          write PREFIX.md and PREFIX.json (default bench/results/latest)
+  --out PREFIX          write PREFIX.md, PREFIX.json and the charts PREFIX-ratio-<scenario>.svg and
+                        PREFIX-latency-<scenario>.svg (default bench/results/latest)
 Exit status: 0 when every run produced a valid report with no errors and no mismatches.`;
 
 class UsageError extends Error {}
@@ -376,13 +380,17 @@ async function main(): Promise<number> {
     summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers),
     runs,
   };
-  const md = renderMarkdown(results, servers, cli.scenarios);
-  mkdirSync(cli.out.replace(/\/[^/]*$/, ""), { recursive: true });
+  const outDir = cli.out.includes("/") ? cli.out.replace(/\/[^/]*$/, "") : ".";
+  const prefix = cli.out.slice(cli.out.lastIndexOf("/") + 1);
+  const charts = renderCharts(results, prefix);
+  const md = renderMarkdown(results, servers, cli.scenarios, charts);
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(`${cli.out}.md`, md);
   writeFileSync(`${cli.out}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeCharts(outDir, prefix, charts);
   console.log(md);
   console.error(
-    `bench: ${runs.length} runs, ${failures.length} failure(s), ${results.elapsed_s} s; wrote ${cli.out.replace(`${ROOT}/`, "")}.{md,json}`,
+    `bench: ${runs.length} runs, ${failures.length} failure(s), ${results.elapsed_s} s; wrote ${cli.out.replace(`${ROOT}/`, "")}.{md,json} and ${charts.length} chart(s)`,
   );
   return failures.length === 0 ? 0 : 1;
 }

@@ -285,7 +285,19 @@ function label(servers: readonly ServerSpec[], id: string): string {
   return servers.find((s) => s.id === id)?.label ?? id;
 }
 
-export function renderMarkdown(res: Results, servers: readonly ServerSpec[], scenarios: readonly Scenario[]): string {
+/** A chart the report links (written next to it by chart-files.ts). */
+export interface ChartLink {
+  readonly scenario: string;
+  readonly file: string;
+  readonly alt: string;
+}
+
+export function renderMarkdown(
+  res: Results,
+  servers: readonly ServerSpec[],
+  scenarios: readonly Scenario[],
+  charts: readonly ChartLink[] = [],
+): string {
   const s = res.settings;
   const m = res.machine;
   const out: string[] = [];
@@ -322,6 +334,12 @@ export function renderMarkdown(res: Results, servers: readonly ServerSpec[], sce
         "A ratio is taken within a round (server ÷ C baseline on the scenario's main figure) and the table shows the median " +
         "of those ratios; figures are medians over the rounds. For throughput a ratio above 1 is better; for latency and " +
         "memory it is worse.",
+    );
+  }
+  if (charts.length > 0) {
+    out.push(
+      "- Charts (SVG, next to this file) under each scenario: the ratio to the C baseline per server, with every round's " +
+        "ratio and their spread; for the pingpong scenarios the round-trip latency by percentile.",
     );
   }
   out.push("");
@@ -380,6 +398,11 @@ export function renderMarkdown(res: Results, servers: readonly ServerSpec[], sce
       ]);
       out.push(table(head, rows));
       out.push("");
+      const mine = charts.filter((ch) => ch.scenario === x.scenario);
+      if (mine.length > 0) {
+        out.push(mine.map((ch) => `![${ch.alt}](${ch.file})`).join("\n\n"));
+        out.push("");
+      }
     }
 
     // the load generator is not the bottleneck
