@@ -33,7 +33,8 @@ export interface PercentileChartInput {
 }
 
 const WIDTH = 820;
-const HEIGHT = 460;
+/** Of the plot and its axes; the legend below adds its rows. */
+const PLOT_HEIGHT = 440;
 const LEFT = 78;
 const RIGHT = 28;
 const TOP = 64;
@@ -62,7 +63,7 @@ function percentileName(decades: number): string {
 export function percentileChart(input: PercentileChartInput): string {
   const drawn = input.series.map((s) => ({ s, pts: resolvedPoints(s) })).filter((d) => d.pts.length > 0);
   const plotW = WIDTH - LEFT - RIGHT;
-  const bottom = HEIGHT - BOTTOM;
+  const bottom = PLOT_HEIGHT - BOTTOM;
   const all = drawn.flatMap((d) => d.pts);
   const tMax = Math.min(6, Math.max(2, Math.ceil(Math.max(0, ...all.map((p) => p.t)) - 1e-9)));
   const values = all.map((p) => p.v);
@@ -128,38 +129,38 @@ export function percentileChart(input: PercentileChartInput): string {
       ...dots,
     );
   });
-  const legend = legendBox(drawn.map(({ s }) => s), input.series);
+  const legend = legendBox(drawn.map(({ s }) => s), input.series, PLOT_HEIGHT);
   const empty = drawn.length === 0 ? [text({ x: px(LEFT + plotW / 2), y: px((TOP + bottom) / 2), "font-size": 13, "text-anchor": "middle", fill: MUTED }, "no latency samples")] : [];
-  return frame(WIDTH, HEIGHT, [input.title, ...(input.subtitle ? [input.subtitle] : [])], [...grid, ...lines, xAxis, yAxis, legend, ...empty]);
+  return frame(WIDTH, PLOT_HEIGHT + legend.height, [input.title, ...(input.subtitle ? [input.subtitle] : [])], [...grid, ...lines, xAxis, yAxis, legend.svg, ...empty]);
 }
 
-/** Top left of the plot, where rising curves leave room: a line sample and the name per series. */
-function legendBox(shown: readonly PercentileSeries[], all: readonly PercentileSeries[]): string {
-  if (shown.length === 0) return "";
-  const rowH = 17;
-  const w = 44 + Math.max(...shown.map((s) => textWidth(s.label, 12)));
-  const h = 8 + shown.length * rowH;
-  const x0 = LEFT + 10;
-  const y0 = TOP + 8;
+const LEGEND_ROW = 18;
+
+/**
+ * Below the plot, where it hides no curve: a line sample (colour and dash) and the name of each
+ * series, in as many columns as the longest name allows.
+ */
+function legendBox(shown: readonly PercentileSeries[], all: readonly PercentileSeries[], top: number): { svg: string; height: number } {
+  if (shown.length === 0) return { svg: "", height: 8 };
+  const colW = 44 + Math.max(...shown.map((s) => textWidth(s.label, 12)));
+  const cols = Math.max(1, Math.min(shown.length, Math.floor((WIDTH - 2 * LEFT + 40) / colW)));
+  const rows = Math.ceil(shown.length / cols);
+  const x0 = LEFT - 20;
   const entries = shown.map((s, k) => {
     const i = all.indexOf(s);
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
-    const cy = y0 + 4 + k * rowH + rowH / 2;
+    const x = x0 + (k % cols) * colW;
+    const cy = top + Math.floor(k / cols) * LEGEND_ROW + LEGEND_ROW / 2;
     return tag(
       "g",
       { class: "legend-entry", "data-series": s.id },
-      tag("line", { x1: x0 + 8, x2: x0 + 34, y1: cy, y2: cy, stroke: color, "stroke-width": 2, "stroke-dasharray": DASHES[i % DASHES.length] }),
-      text({ x: x0 + 40, y: cy + 4, "font-size": 12, fill: INK }, s.label),
+      tag("line", { x1: x, x2: x + 28, y1: cy, y2: cy, stroke: color, "stroke-width": 2, "stroke-dasharray": DASHES[i % DASHES.length] }),
+      text({ x: x + 34, y: cy + 4, "font-size": 12, fill: INK }, s.label),
     );
   });
+  const noteY = top + rows * LEGEND_ROW + 12;
   const maxNote = shown.some((s) => s.max != null)
-    ? [text({ x: x0 + 8, y: y0 + h + 14, "font-size": 10, fill: MUTED }, "○ the maximum, drawn at 1 − q = 1 / samples")]
+    ? [text({ x: x0, y: noteY, "font-size": 11, fill: MUTED }, "○ the maximum, drawn where the tail 1 − q is one sample (1 / samples); the curve stops there.")]
     : [];
-  return tag(
-    "g",
-    { class: "legend" },
-    tag("rect", { x: x0, y: y0, width: px(w), height: h, fill: "#ffffff", "fill-opacity": 0.9, stroke: GRID }),
-    ...entries,
-    ...maxNote,
-  );
+  return { svg: tag("g", { class: "legend" }, ...entries, ...maxNote), height: rows * LEGEND_ROW + (maxNote.length ? 24 : 8) };
 }

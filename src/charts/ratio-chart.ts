@@ -99,8 +99,9 @@ export function ratioChart(input: RatioChartInput): string {
     [input.title, `${input.metric} ÷ ${input.referenceLabel}, per server: ${input.higherIsBetter ? "higher is better" : "lower is better"}`],
     [
       ...grid,
-      ...groups,
+      // Under the bars (which let it show through) and their labels (which stay legible over it).
       reference,
+      ...groups,
       xAxis,
       yAxis,
       text({ class: "caption", x: 12, y: height - 10, "font-size": 11, fill: MUTED }, how),
@@ -143,7 +144,8 @@ function barGroup(b: RatioBar, i: number, x: (v: number) => number, left: number
     text(
       inside
         ? { class: "value", "data-server": b.id, x: px(x(b.ratio) - 6), y: cy + 4, "font-size": 12, "font-weight": "bold", "text-anchor": "end", fill: "#ffffff" }
-        : { class: "value", "data-server": b.id, x: px(end + 8), y: cy + 4, "font-size": 12, "font-weight": "bold", fill: INK },
+        : // A white halo keeps the label legible where it crosses the reference line or a grid line.
+          { class: "value", "data-server": b.id, x: px(end + 8), y: cy + 4, "font-size": 12, "font-weight": "bold", fill: INK, stroke: "#ffffff", "stroke-width": 3, "paint-order": "stroke" },
       label,
     ),
   );

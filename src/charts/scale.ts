@@ -39,7 +39,7 @@ function step125(v: number, up: boolean): number {
 }
 
 /** A log axis from the 1-2-5 value at or below `min` to the one at or above `max`, with its ticks. */
-export function logTicks(min: number, max: number, maxLabels = 9): { lo: number; hi: number; ticks: LogTick[] } {
+export function logTicks(min: number, max: number, maxLabels = 10): { lo: number; hi: number; ticks: LogTick[] } {
   const lo = step125(min, false);
   let hi = step125(max, true);
   if (hi <= lo) hi = step125(lo * 1.5, true);
