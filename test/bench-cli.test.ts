@@ -147,6 +147,6 @@ describe("bad input: one line naming the option, exit 2", () => {
   test("--help lists the options, exit 0", async () => {
     const r = await runCli(["bench", "--help"]);
     expect(r.code).toBe(0);
-    for (const option of ["--mode", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--json"]) expect(r.stdout).toContain(option);
+    for (const option of ["--mode", "--connections", "--size", "--duration", "--count", "--rate", "--warmup", "--json", "--html"]) expect(r.stdout).toContain(option);
   });
 });

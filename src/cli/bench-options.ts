@@ -4,7 +4,7 @@ import { DEFAULTS } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
 import { givenBoolean, givenString, type CliArgs, type Given } from "./flags.ts";
 import { addressArgs, resolveAddress } from "./serve-options.ts";
-import { parseBoolean, parseChoice, parseInteger, parseSeconds, parseSize } from "./values.ts";
+import { parseBoolean, parseChoice, parseInteger, parseOutputFile, parseSeconds, parseSize } from "./values.ts";
 
 // No citty `default`s, as for serve: an absent flag falls through to TCP_ECHO_<OPTION>, then to
 // the default. Defaults, ranges and option conflicts are bench/loadgen/loadgen.c's.
@@ -19,9 +19,14 @@ export const benchArgs = {
   rate: { type: "string", valueHint: "MSGS_PER_S", description: "pingpong, connect: open-loop pacing over all connections; latency from the intended send time [closed loop]" },
   warmup: { type: "string", valueHint: "SECONDS", description: "run before measuring; not used in idle mode [1]" },
   json: { type: "boolean", description: "print one JSON object (bench/loadgen's schema) and nothing else on stdout" },
+  html: { type: "string", valueHint: "FILE", description: "also write a self-contained HTML report (settings, figures, latency percentile chart) to FILE; its directory must exist" },
 } as const satisfies ArgsDef;
 
-export type BenchSettings = BenchOptions & { readonly json: boolean };
+export type BenchSettings = BenchOptions & {
+  readonly json: boolean;
+  /** Absolute path of the HTML report to write after the run; null: none. */
+  readonly html: string | null;
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -72,6 +77,7 @@ export function resolveBenchSettings(args: CliArgs, env: Env): BenchSettings {
   const count = countG ? parseInteger(countG.from, countG.value, 1, MAX_COUNT) : null;
 
   const jsonG = givenBoolean(args, env, "json");
+  const htmlG = g("html");
   return {
     host,
     port,
@@ -84,5 +90,6 @@ export function resolveBenchSettings(args: CliArgs, env: Env): BenchSettings {
     rate: rateG ? parsePositive(rateG.from, rateG.value, "a rate in messages per second > 0") : null,
     count,
     json: jsonG === undefined ? false : typeof jsonG.value === "boolean" ? jsonG.value : parseBoolean(jsonG.from, jsonG.value),
+    html: htmlG ? parseOutputFile(htmlG.from, htmlG.value) : null,
   };
 }

@@ -1,6 +1,9 @@
 import { defineCommand } from "citty";
 import { plural } from "../log/plural.ts";
-import { formatProgress, formatReport, runBench, toLoadgenJson } from "../bench/index.ts";
+import { writeFileSync } from "node:fs";
+import { arch, cpus, release, type } from "node:os";
+import pkg from "../../package.json" with { type: "json" };
+import { formatProgress, formatReport, renderHtmlReport, runBench, toLoadgenJson } from "../bench/index.ts";
 import { EXIT } from "./errors.ts";
 import { benchArgs, resolveBenchSettings } from "./bench-options.ts";
 import { stopOnSignals } from "./signals.ts";
@@ -8,11 +11,19 @@ import { stopOnSignals } from "./signals.ts";
 /** Erases the progress line: back to column 0, clear to the end of the line. */
 const CLEAR_LINE = "\r\x1b[K";
 
+/** An argument as a POSIX shell would need it written, for the command line shown in the HTML report. */
+const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+function platform(): string {
+  const c = cpus();
+  return `Bun ${Bun.version}, ${type()} ${release()} ${arch()}, ${c.length} CPU${c.length === 1 ? "" : "s"}${c[0] ? ` (${c[0].model.trim()})` : ""}`;
+}
+
 export default defineCommand({
   meta: { name: "bench", description: "Load generator for any echo server: pingpong, stream, connect or idle" },
   args: benchArgs,
-  async run({ args }) {
-    const { json, ...options } = resolveBenchSettings(args, process.env);
+  async run({ args, rawArgs }) {
+    const { json, html, ...options } = resolveBenchSettings(args, process.env);
     // The live line goes to stderr, and only when a person watches both streams: a redirected
     // stream would collect every carriage-return update.
     const live = Boolean(process.stdout.isTTY && process.stderr.isTTY);
@@ -31,6 +42,17 @@ export default defineCommand({
       });
       if (live) process.stderr.write(CLEAR_LINE);
       process.stdout.write(json ? JSON.stringify(toLoadgenJson(result)) + "\n" : formatReport(result, options));
+      if (html !== null) {
+        const page = renderHtmlReport(result, options, {
+          date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+          tool: `tcp-echo ${pkg.version}`,
+          platform: platform(),
+          command: ["tcp-echo", "bench", ...rawArgs].map(quote).join(" "),
+        });
+        // The directory was checked before the run; a write that fails now (disk full, permissions)
+        // is a failure of the run, reported as one line by main().
+        writeFileSync(html, page);
+      }
       // As loadgen: a connection error fails the run too, not only a mismatch.
       return result.errors > 0 || result.mismatches > 0 ? EXIT.failure : EXIT.ok;
     } finally {

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseIpv4 } from "../net/index.ts";
 import { UsageError } from "./errors.ts";
 
@@ -57,4 +59,17 @@ export function parseBoolean(name: string, text: string): boolean {
   if (["1", "true", "yes", "on"].includes(t)) return true;
   if (["0", "false", "no", "off"].includes(t)) return false;
   throw bad(name, text, "a boolean (1/0, true/false, yes/no, on/off)");
+}
+
+/**
+ * A file to write at the end of a run: checked before the run starts, so that a typo does not cost
+ * the run. Its directory must exist (nothing is created), and it must not be a directory itself.
+ */
+export function parseOutputFile(name: string, text: string): string {
+  if (text.trim() === "") throw new UsageError(`${name}: needs a file path`);
+  const path = resolve(text);
+  const dir = dirname(path);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${name}: ${JSON.stringify(text)}: directory ${JSON.stringify(dir)} does not exist`);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${name}: ${JSON.stringify(text)} is a directory, not a file`);
+  return path;
 }
