@@ -187,6 +187,12 @@ describe("latency percentiles", () => {
   });
 });
 
+test("a quick run's charts say themselves that their figures mean little; a full run's do not", () => {
+  const quick = renderCharts({ ...res, settings: { ...res.settings, quick: true } }, "q");
+  for (const c of quick) expect(c.svg).toContain("Quick mode: proves the benchmark runs; the figures mean little.");
+  for (const c of charts) expect(c.svg).not.toContain("Quick mode");
+});
+
 test("the markdown report shows each scenario's charts under its section", () => {
   const scs = allScenarios(1000).filter((x) => ["pp1", "pp100", "idle"].includes(x.id));
   const md = renderMarkdown(res, SERVERS.filter((x) => (SERVER_IDS as readonly string[]).includes(x.id)), scs, charts);

@@ -52,6 +52,8 @@ export function medianCurve(curves: readonly (readonly CurvePoint[])[]): CurvePo
 
 export function renderCharts(res: Results, prefix: string): Chart[] {
   const known = allScenarios(res.settings.idleConnections);
+  // A chart travels without its report (into the README, a chat): it says itself that a quick run means little.
+  const quick = res.settings.quick ? "Quick mode: proves the benchmark runs; the figures mean little." : undefined;
   const charts: Chart[] = [];
   for (const x of res.summary.scenarios) {
     const metric = METRICS[x.primary];
@@ -67,6 +69,7 @@ export function renderCharts(res: Results, prefix: string): Chart[] {
         metric: metric.label,
         higherIsBetter: x.higher_is_better,
         referenceLabel: "C baseline",
+        note: quick,
         bars: x.servers.map((s) => {
           const reference = s.server === C_BASELINE;
           return {
@@ -108,9 +111,8 @@ export function renderCharts(res: Results, prefix: string): Chart[] {
       svg: percentileChart({
         title: `${x.scenario}: round-trip latency by percentile, ${x.title}`,
         subtitle:
-          rounds > 1
-            ? `Each server's curve: per percentile, the median of its ${rounds} rounds. Lower is better.`
-            : "One round per server. Lower is better.",
+          (quick ? `${quick} ` : "") +
+          (rounds > 1 ? `Each server's curve: per percentile, the median of its ${rounds} rounds. Lower is better.` : "One round per server. Lower is better."),
         yLabel: "round-trip latency (µs, log scale)",
         series,
         markers: true,

@@ -26,6 +26,8 @@ export interface RatioChartInput {
   /** What 1 means, e.g. "C baseline". */
   readonly referenceLabel: string;
   readonly bars: readonly RatioBar[];
+  /** Said under the chart after how to read it, e.g. that the run was a quick one. */
+  readonly note?: string;
 }
 
 const WIDTH = 820;
@@ -104,7 +106,7 @@ export function ratioChart(input: RatioChartInput): string {
       ...groups,
       xAxis,
       yAxis,
-      text({ class: "caption", x: 12, y: height - 10, "font-size": 11, fill: MUTED }, how),
+      text({ class: "caption", x: 12, y: height - 10, "font-size": 11, fill: MUTED }, input.note ? `${how} ${input.note}` : how),
     ],
   );
 }
