@@ -25,7 +25,10 @@ async function echoes(port: number): Promise<boolean> {
       port,
       socket: {
         open: (sock) => void sock.write("x"),
-        data: (sock) => (resolve(true), sock.end()),
+        data: (sock) => {
+          resolve(true);
+          sock.end();
+        },
         close: () => resolve(false),
         error: () => resolve(false),
         connectError: () => resolve(false),
