@@ -80,7 +80,7 @@ function hex2(n: number): string {
 export function parseTlvs(raw: Uint8Array, start: number): ProxyTlv[] | ProxyParseError {
   const end = raw.length;
   const tlvs: ProxyTlv[] = [];
-  let crcSeen = false;
+  let crcAt = -1; // offset of the CRC32C value, checked once the framing is known good
   let at = start;
   while (at < end) {
     if (at + 3 > end) return fail("bad-tlv", `${end - at} byte(s) at offset ${at} are too few for a TLV head`);
@@ -104,13 +104,9 @@ export function parseTlvs(raw: Uint8Array, start: number): ProxyTlv[] | ProxyPar
       case PP2_TYPE_CRC32C: {
         if (len !== 4) return fail("bad-tlv", `CRC32C TLV of ${len} bytes, must be 4`);
         // Two checksums cannot both be verified: each covers the other's field unzeroed.
-        if (crcSeen) return fail("bad-tlv", "more than one CRC32C TLV");
-        crcSeen = true;
+        if (crcAt >= 0) return fail("bad-tlv", "more than one CRC32C TLV");
+        crcAt = from;
         const checksum = ((value[0]! << 24) | (value[1]! << 16) | (value[2]! << 8) | value[3]!) >>> 0;
-        const computed = crc32cWithHole(raw, 0, end, from);
-        if (computed !== checksum) {
-          return fail("crc-mismatch", `CRC32C says 0x${checksum.toString(16).padStart(8, "0")}, header computes to 0x${computed.toString(16).padStart(8, "0")}`);
-        }
         tlvs.push({ type, name: "crc32c", value, checksum });
         break;
       }
@@ -150,6 +146,13 @@ export function parseTlvs(raw: Uint8Array, start: number): ProxyTlv[] | ProxyPar
       }
       default:
         tlvs.push({ type, name: "unknown", value });
+    }
+  }
+  if (crcAt >= 0) {
+    const carried = ((raw[crcAt]! << 24) | (raw[crcAt + 1]! << 16) | (raw[crcAt + 2]! << 8) | raw[crcAt + 3]!) >>> 0;
+    const computed = crc32cWithHole(raw, 0, end, crcAt);
+    if (computed !== carried) {
+      return fail("crc-mismatch", `CRC32C says 0x${carried.toString(16).padStart(8, "0")}, the header computes to 0x${computed.toString(16).padStart(8, "0")}`);
     }
   }
   return tlvs;
