@@ -2,8 +2,9 @@
 // RFC 4960 appendix B): reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF.
 //
 // Slicing-by-8 (eight 256-entry tables, 8 KiB): one table lookup per byte but eight independent ones
-// per 8-byte step, which the CPU overlaps; measured about 3x faster than the one-table loop on a
-// 100-byte header under Bun 1.4.5. The one-table loop remains for the tail.
+// per 8-byte step, which the CPU overlaps. Measured under Bun 1.4.5 on a 103-byte header: 105 ns
+// against 303 ns for the one-table loop (2 to 3 times faster over repeated runs). The one-table
+// loop remains for the tail.
 
 const POLY = 0x82f63b78;
 
@@ -51,17 +52,4 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array, start = 0, end = by
 /** CRC32C of `bytes[start, end)`, as an unsigned 32-bit number. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
   return crc32cUpdate(0, bytes, start, end);
-}
-
-const ZERO4 = new Uint8Array(4);
-
-/**
- * CRC32C of `bytes[start, end)` as if the 4 bytes at `hole` were zero, without copying: what a
- * receiver computes to check PP2_TYPE_CRC32C (section 2.2.3: "replace the 32 bits of the checksum
- * field in the received PROXY header with all '0's").
- */
-export function crc32cWithHole(bytes: Uint8Array, start: number, end: number, hole: number): number {
-  let c = crc32cUpdate(0, bytes, start, hole);
-  c = crc32cUpdate(c, ZERO4);
-  return crc32cUpdate(c, bytes, hole + 4, end);
 }

@@ -4,6 +4,10 @@
 const COLON = 0x3a;
 const DOT = 0x2e;
 
+/** Scratch for formatIpv6 and parseIpv6Into: single-threaded, never held across calls. */
+const WORDS = new Uint16Array(8);
+const V4 = new Uint8Array(4);
+
 function hexDigit(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   const l = b | 0x20; // ASCII letters: fold to lower case
@@ -44,7 +48,7 @@ export function parseIpv4Into(text: Uint8Array, start: number, end: number, out:
  * False for anything else, including zone ids ("%eth0") and brackets.
  */
 export function parseIpv6Into(text: Uint8Array, start: number, end: number, out: Uint8Array): boolean {
-  const words = new Uint16Array(8);
+  const words = WORDS;
   let count = 0;
   let gap = -1; // index in `words` where "::" stands
   let i = start;
@@ -70,7 +74,7 @@ export function parseIpv6Into(text: Uint8Array, start: number, end: number, out:
     if (i < end && text[i] === DOT) {
       // The dotted-quad tail takes the last two groups.
       if (count > 6) return false;
-      const v4 = new Uint8Array(4);
+      const v4 = V4;
       if (!parseIpv4Into(text, first, end, v4, 0)) return false;
       words[count++] = (v4[0]! << 8) | v4[1]!;
       words[count++] = (v4[2]! << 8) | v4[3]!;
@@ -115,8 +119,8 @@ export function formatIpv4(b: Uint8Array, at = 0): string {
  * as "::ffff:a.b.c.d" (section 5), as inet_ntop prints them.
  */
 export function formatIpv6(b: Uint8Array, at = 0): string {
-  const w: number[] = [];
-  for (let j = 0; j < 8; j++) w.push((b[at + 2 * j]! << 8) | b[at + 2 * j + 1]!);
+  const w = WORDS;
+  for (let j = 0; j < 8; j++) w[j] = (b[at + 2 * j]! << 8) | b[at + 2 * j + 1]!;
   if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
     return `::ffff:${formatIpv4(b, at + 12)}`;
   }
@@ -135,10 +139,17 @@ export function formatIpv6(b: Uint8Array, at = 0): string {
     }
     j = k;
   }
-  if (bestAt < 0) return w.map((x) => x.toString(16)).join(":");
-  const head = w.slice(0, bestAt).map((x) => x.toString(16)).join(":");
-  const tail = w.slice(bestAt + bestLen).map((x) => x.toString(16)).join(":");
-  return `${head}::${tail}`;
+  let out = "";
+  for (let j = 0; j < 8; j++) {
+    if (j === bestAt) {
+      out += "::";
+      j += bestLen - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(":")) out += ":";
+    out += w[j]!.toString(16);
+  }
+  return out;
 }
 
 /** Latin-1 bytes of a string (the encoder's inputs are ASCII); non-Latin-1 code units become 0xff. */
