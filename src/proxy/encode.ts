@@ -5,11 +5,16 @@
 import { crc32c } from "./crc32c.ts";
 import { asciiBytes, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./ip.ts";
 import { PP2_TYPE_CRC32C } from "./tlv.ts";
-import type { ProxyCommand, ProxyHeader, ProxyTransport } from "./types.ts";
+import type { ProxyCommand, ProxyFamily, ProxyHeader, ProxyTransport } from "./types.ts";
 import { ADDRESS_BLOCK, V2_FIXED_LENGTH, V2_SIGNATURE } from "./v2.ts";
 
-/** An IP endpoint (IPv4 dotted quad or IPv6 text, no brackets) or a UNIX socket path ("@" = abstract). */
-export type ProxyEndpoint = { readonly address: string; readonly port: number } | { readonly path: string };
+/**
+ * An IP endpoint (IPv4 dotted quad or IPv6 text, no brackets), or a UNIX socket path ("@" =
+ * abstract); a `sunPath` of 108 bytes, as a parsed header carries, is written as is instead.
+ */
+export type ProxyEndpoint =
+  | { readonly address: string; readonly port: number }
+  | { readonly path: string; readonly sunPath?: Uint8Array };
 
 export interface ProxyTlvInit {
   readonly type: number;
@@ -28,9 +33,14 @@ export interface ProxyV2Init {
   readonly command?: ProxyCommand;
   /** Default "stream" with addresses, "unspec" without. */
   readonly transport?: ProxyTransport;
-  /** Both or neither; without them the family is AF_UNSPEC and no address block is sent. */
+  /** Both or neither; without them no address block is sent and the family is `family`. */
   readonly source?: ProxyEndpoint | null;
   readonly destination?: ProxyEndpoint | null;
+  /**
+   * The family nibble when no addresses are given (default "unspec"): a LOCAL header may name a
+   * family without an address block. With addresses the family follows them.
+   */
+  readonly family?: ProxyFamily;
   /** Written in order, values as given (a CRC32C TLV here is written as is, right or wrong). */
   readonly tlvs?: readonly ProxyTlvInit[];
   /** Append a PP2_TYPE_CRC32C TLV holding the checksum of the whole header (section 2.2.3). */
@@ -91,10 +101,15 @@ export function encodeProxyV1(init: ProxyV1Init = {}): Uint8Array {
 
 const utf8 = new TextEncoder();
 const TRANSPORT_CODE: Record<ProxyTransport, number> = { unspec: 0, stream: 1, dgram: 2 };
+const FAMILY_CODE: Record<ProxyFamily, number> = { unspec: 0, inet: 1, inet6: 2, unix: 3 };
 const UNIX_PATH = 108;
 
 function unixPath(e: ProxyEndpoint, role: string): Uint8Array {
   if (!("path" in e)) throw new TypeError(`${role}: both endpoints must be UNIX paths, or both IP`);
+  if (e.sunPath !== undefined) {
+    if (e.sunPath.length !== UNIX_PATH) throw new RangeError(`${role} sunPath is ${e.sunPath.length} bytes, must be ${UNIX_PATH}`);
+    return e.sunPath;
+  }
   const out = new Uint8Array(UNIX_PATH);
   // "@name" is a Linux abstract socket: sun_path starts with a NUL (unix(7)).
   const bytes = e.path.startsWith("@") ? utf8.encode(`\0${e.path.slice(1)}`) : utf8.encode(e.path);
@@ -106,7 +121,7 @@ function unixPath(e: ProxyEndpoint, role: string): Uint8Array {
 /** A v2 header, byte-exact: signature, ver_cmd, fam, len, address block, TLVs. */
 export function encodeProxyV2(init: ProxyV2Init = {}): Uint8Array {
   const command = init.command ?? "proxy";
-  let famCode = 0;
+  let famCode = FAMILY_CODE[init.family ?? "unspec"];
   let addresses: Uint8Array = new Uint8Array(0);
   if (bothOrNeither(init.source, init.destination)) {
     const source = init.source!;
@@ -128,7 +143,7 @@ export function encodeProxyV2(init: ProxyV2Init = {}): Uint8Array {
       view.setUint16(2 * w + 2, d.port);
     }
   }
-  const transport = init.transport ?? (famCode === 0 ? "unspec" : "stream");
+  const transport = init.transport ?? (addresses.length === 0 ? "unspec" : "stream");
 
   const values = (init.tlvs ?? []).map((t) => {
     if (!Number.isInteger(t.type) || t.type < 0 || t.type > 255) throw new RangeError(`TLV type ${t.type} is not 0..255`);
@@ -167,6 +182,7 @@ export function encodeProxyHeader(header: ProxyHeader): Uint8Array {
   if (header.version === 1) return encodeProxyV1({ source: header.source, destination: header.destination });
   return encodeProxyV2({
     command: header.command,
+    family: header.family,
     transport: header.transport,
     source: header.source,
     destination: header.destination,

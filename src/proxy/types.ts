@@ -36,8 +36,10 @@ export interface ProxyInetAddress {
 
 export interface ProxyUnixAddress {
   readonly family: "unix";
-  /** sun_path up to its first NUL; an abstract socket (leading NUL) as "@name". */
+  /** sun_path up to its first NUL; an abstract socket (leading NUL) as "@name". Bytes that are not UTF-8 show as U+FFFD. */
   readonly path: string;
+  /** The 108-byte sun_path field as sent (a view into the header's copy). */
+  readonly sunPath: Uint8Array;
 }
 
 export type ProxyAddress = ProxyInetAddress | ProxyUnixAddress;

@@ -43,8 +43,13 @@ export function parseV2(buf: Uint8Array): ProxyParse {
   if (transport === undefined) return fail("bad-family", `transport ${fam & 0x0f} (byte 0x${hex(fam)}), only 0..2 exist`);
   if (n < 16) return INCOMPLETE;
   const len = (buf[14]! << 8) | buf[15]!;
-  const block = ADDRESS_BLOCK[family];
-  if (len < block) return fail("bad-length", `length ${len} is shorter than the ${block}-byte ${family} address block`);
+  let block = ADDRESS_BLOCK[family];
+  if (len < block) {
+    // For LOCAL the family "is ignored" (section 2.2), so a LOCAL header naming a family without
+    // sending its addresses is still valid: what follows the fixed part is TLVs.
+    if (cmd !== 0) return fail("bad-length", `length ${len} is shorter than the ${block}-byte ${family} address block`);
+    block = 0;
+  }
   const length = V2_FIXED_LENGTH + len;
   if (n < length) return INCOMPLETE;
 
@@ -55,15 +60,19 @@ export function parseV2(buf: Uint8Array): ProxyParse {
   let source: ProxyAddress | null = null;
   let destination: ProxyAddress | null = null;
   const a = V2_FIXED_LENGTH;
-  if (family === "inet") {
+  if (block === 0) {
+    // AF_UNSPEC, or LOCAL without an address block.
+  } else if (family === "inet") {
     source = { family, address: formatIpv4(raw, a), port: (raw[a + 8]! << 8) | raw[a + 9]! };
     destination = { family, address: formatIpv4(raw, a + 4), port: (raw[a + 10]! << 8) | raw[a + 11]! };
   } else if (family === "inet6") {
     source = { family, address: formatIpv6(raw, a), port: (raw[a + 32]! << 8) | raw[a + 33]! };
     destination = { family, address: formatIpv6(raw, a + 16), port: (raw[a + 34]! << 8) | raw[a + 35]! };
   } else if (family === "unix") {
-    source = { family, path: unixPath(raw.subarray(a, a + UNIX_PATH)) };
-    destination = { family, path: unixPath(raw.subarray(a + UNIX_PATH, a + 2 * UNIX_PATH)) };
+    const s = raw.subarray(a, a + UNIX_PATH);
+    const d = raw.subarray(a + UNIX_PATH, a + 2 * UNIX_PATH);
+    source = { family, path: unixPath(s), sunPath: s };
+    destination = { family, path: unixPath(d), sunPath: d };
   }
 
   const header: ProxyHeader = {

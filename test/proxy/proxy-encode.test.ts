@@ -75,12 +75,13 @@ describe("the CRC32C", () => {
 });
 
 describe("round trips: what we encode parses back to what we meant", () => {
-  const cases: [string, ProxyV2Init, Partial<ProxyHeader>][] = [
+  const cases: [string, ProxyV2Init, Record<string, unknown>][] = [
     ["IPv4 stream", { source: { address: "203.0.113.7", port: 51234 }, destination: { address: "10.0.0.5", port: 443 } }, { family: "inet", transport: "stream", command: "proxy", source: { family: "inet", address: "203.0.113.7", port: 51234 } }],
     ["IPv6 dgram", { transport: "dgram", source: { address: "::1", port: 0 }, destination: { address: "fe80::", port: 65535 } }, { family: "inet6", transport: "dgram", destination: { family: "inet6", address: "fe80::", port: 65535 } }],
     ["mixed families as IPv4-mapped IPv6", { source: { address: "192.0.2.1", port: 1 }, destination: { address: "2001:db8::1", port: 2 } }, { family: "inet6", source: { family: "inet6", address: "::ffff:192.0.2.1", port: 1 } }],
     ["UNIX paths", { source: { path: "/run/a.sock" }, destination: { path: "@b" } }, { family: "unix", source: { family: "unix", path: "/run/a.sock" }, destination: { family: "unix", path: "@b" } }],
     ["LOCAL", { command: "local" }, { command: "local", family: "unspec", transport: "unspec", source: null, destination: null }],
+    ["LOCAL naming a family, no addresses", { command: "local", family: "inet6", transport: "stream" }, { command: "local", family: "inet6", transport: "stream", source: null }],
   ];
   for (const [name, init, want] of cases) {
     test(name, () => {

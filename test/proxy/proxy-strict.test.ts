@@ -148,6 +148,7 @@ describe("the edges that must be accepted", () => {
     ["UNIQUE_ID of 128 bytes", v2(0x21, 0x11, [...INET, ...tlv(0x05, bytes(128))])],
     ["an empty TLV of every kind that may be empty", v2(0x21, 0x11, [...INET, ...tlv(0x01, []), ...tlv(0x02, []), ...tlv(0x04, []), ...tlv(0x05, []), ...tlv(0x30, []), ...tlv(0xea, []), ...tlv(0xee, []), ...tlv(0xe0, [])])],
     ["LOCAL with an INET address block", v2(0x20, 0x11, INET)],
+    ["LOCAL naming INET6 without its address block (the family is ignored for LOCAL)", v2(0x20, 0x21, tlv(0x04, [0]))],
     ["PROXY with AF_UNSPEC and TLVs only", v2(0x21, 0x00, tlv(0x04, [0, 0]))],
     ["INET with transport UNSPEC", v2(0x21, 0x10, INET)],
   ];
@@ -158,6 +159,13 @@ describe("the edges that must be accepted", () => {
       expect(r.kind === "ok" ? r.length : JSON.stringify(r)).toBe(bytesIn.length);
     });
   }
+
+  test("LOCAL naming a family without addresses: its bytes are TLVs, no endpoints", () => {
+    const r = parseProxyHeader(v2(0x20, 0x11, [...tlv(0x05, [0x61]), ...tlv(0x04, [])]), "v2");
+    if (r.kind !== "ok") throw new Error(JSON.stringify(r));
+    expect(r.header).toMatchObject({ command: "local", family: "inet", source: null, destination: null });
+    expect(r.header.tlvs.map((t) => t.name)).toEqual(["unique-id", "noop"]);
+  });
 
   test("a v2 length of 65535 waits for its bytes instead of failing", () => {
     const h = v2(0x21, 0x11, [...INET, ...tlv(0x04, bytes(100, 0), 65535 - 15)], 65535);
