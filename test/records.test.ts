@@ -202,3 +202,18 @@ describe("--record on the command line", () => {
     expect(r.stderr.trim()).toBe("tcp-echo: --record-mode needs --record FORMAT as well (see tcp-echo serve --help)");
   });
 });
+
+describe("record lines are bounded per second", () => {
+  test("5,000 one-byte records at once: 200 lines, then one suppressed line counting the other 4,800; all 5,000 counted", async () => {
+    const { RECORD_LINES_PER_S } = await import("../src/server/records.ts");
+    await using s = serve({ record: { codec: compileStruct("B"), mode: "stream" } });
+    const c = await connect(s.port);
+    await c.writeAll(new Uint8Array(5000).fill(7));
+    await c.waitBytes(5000);
+    const summary = await s.log.waitFor((e) => e.event === "suppressed", 3000);
+    expect(summary).toMatchObject({ level: "info", suppressed_event: "record", count: 5000 - RECORD_LINES_PER_S, per_second: RECORD_LINES_PER_S });
+    expect(s.log.of("record")).toHaveLength(RECORD_LINES_PER_S);
+    expect(s.handle.stats().records).toBe(5000);
+    c.socket.end();
+  });
+});

@@ -1,5 +1,6 @@
 import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
 import { colors } from "consola/utils";
+import { LogSink } from "./sink.ts";
 
 export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,7 +30,10 @@ const CONSOLA_LEVEL: Record<LogLevel, number> = {
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly format: LogFormat;
-  /** Where finished lines go (one call per line, newline included); stderr by default. */
+  /**
+   * Where finished lines go, one call per line (newline included), synchronously. By default a
+   * LogSink on stderr: batched, bounded, never blocking.
+   */
   readonly write?: (line: string) => void;
   /** Colour the pretty format; by default only when stderr is a terminal. */
   readonly color?: boolean;
@@ -43,9 +47,19 @@ interface EventLog extends LogObject {
   fields?: LogFields;
 }
 
+/** Lines of one event allowed per second by a gate, and the summary of what it held back. */
+export interface LogGate {
+  /** true: log this line; false: it is counted as suppressed. Call only when its level is on. */
+  allow(): boolean;
+}
+
+/** One line of text for an event, in the chosen format. */
+type Format = (level: Emitting, event: string, text: string, fields: LogFields, date: Date) => string;
+
 /**
  * consola carries the levels and reporters; this wrapper adds the per-level booleans that hot
- * paths test before they build a message, so a disabled level costs one property read.
+ * paths test before they build a message, so a disabled level costs one property read; rate gates
+ * for lines a peer can make us write at any rate; and the bounded sink.
  */
 export class Logger {
   readonly errorOn: boolean;
@@ -53,7 +67,11 @@ export class Logger {
   readonly infoOn: boolean;
   readonly debugOn: boolean;
   readonly traceOn: boolean;
+  /** The stderr sink, when lines go there (not with options.write). */
+  readonly sink: LogSink | null;
   private readonly consola: ConsolaInstance;
+  private readonly gates: RateGate[] = [];
+  private gateTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(readonly options: LoggerOptions) {
     const n = CONSOLA_LEVEL[options.level];
@@ -62,11 +80,26 @@ export class Logger {
     this.infoOn = n >= 3;
     this.debugOn = n >= 4;
     this.traceOn = n >= 5;
-    const write = options.write ?? ((line: string) => void process.stderr.write(line));
-    const reporter =
+    const base = options.worker === undefined ? undefined : { worker: options.worker };
+    const format: Format =
       options.format === "json"
-        ? jsonReporter(write, options.worker === undefined ? undefined : { worker: options.worker })
-        : prettyReporter(write, options.color ?? Boolean(process.stderr.isTTY), options.worker === undefined ? "" : `[w${options.worker}] `);
+        ? jsonFormat(base)
+        : prettyFormat(options.color ?? Boolean(process.stderr.isTTY), options.worker === undefined ? "" : `[w${options.worker}] `);
+    let write = options.write;
+    if (write) this.sink = null;
+    else {
+      const sink = new LogSink(2, (count) =>
+        format("warn", "log-dropped", `${count} log lines dropped: stderr was not read fast enough`, { dropped: count }, new Date()),
+      );
+      this.sink = sink;
+      write = (line) => sink.write(line);
+    }
+    const out = write;
+    const reporter: ConsolaReporter = {
+      log(obj: EventLog) {
+        out(format(obj.type as Emitting, obj.event ?? "log", String(obj.args[0] ?? ""), obj.fields ?? {}, obj.date));
+      },
+    };
     // throttle 0: consola otherwise folds repeated identical lines, and identical payload chunks
     // are exactly what a debug log of an echo server must show one by one.
     this.consola = createConsola({ level: n, reporters: [reporter], throttle: 0 });
@@ -88,8 +121,68 @@ export class Logger {
   debug(event: string, text: string, fields?: LogFields): void {
     if (this.debugOn) this.log("debug", event, text, fields);
   }
-  trace(event: string, text: string, fields?: LogFields): void {
-    if (this.traceOn) this.log("trace", event, text, fields);
+
+  /**
+   * A gate for an event a peer can make us log at any rate (one line per record, per refused
+   * connection): at most `perSecond` lines in each second; the rest are counted and reported as
+   * one `suppressed` line at `level` when the second is over.
+   */
+  gate(event: string, perSecond: number, level: Emitting): LogGate {
+    const g = new RateGate(event, perSecond, level, () => this.startGateTimer());
+    this.gates.push(g);
+    return g;
+  }
+
+  private startGateTimer(): void {
+    if (this.gateTimer) return;
+    this.gateTimer = setInterval(() => {
+      let any = false;
+      for (const g of this.gates) {
+        const n = g.rollover();
+        if (n > 0) this.log(g.level, "suppressed", `${n} ${g.event} lines suppressed in the last second (more than ${g.perSecond}/s)`, { suppressed_event: g.event, count: n, per_second: g.perSecond });
+        any ||= g.active;
+      }
+      if (!any && this.gateTimer) {
+        clearInterval(this.gateTimer);
+        this.gateTimer = null;
+      }
+    }, 1000);
+    this.gateTimer.unref?.();
+  }
+}
+
+class RateGate implements LogGate {
+  private count = 0;
+  private suppressed = 0;
+  active = false;
+
+  constructor(
+    readonly event: string,
+    readonly perSecond: number,
+    readonly level: Emitting,
+    private readonly wake: () => void,
+  ) {}
+
+  allow(): boolean {
+    if (!this.active) {
+      this.active = true;
+      this.wake();
+    }
+    if (this.count < this.perSecond) {
+      this.count++;
+      return true;
+    }
+    this.suppressed++;
+    return false;
+  }
+
+  /** The second is over: how many were held back; the count starts again. */
+  rollover(): number {
+    const n = this.suppressed;
+    this.active = this.count > 0 || n > 0;
+    this.count = 0;
+    this.suppressed = 0;
+    return n;
   }
 }
 
@@ -97,31 +190,27 @@ export function createLogger(options: LoggerOptions): Logger {
   return new Logger(options);
 }
 
-function jsonReporter(write: (line: string) => void, base: { readonly worker: number } | undefined): ConsolaReporter {
-  return {
-    log(obj: EventLog) {
-      // The pretty text indents detail lines under their heading; JSON has no such layout.
-      const record = { time: obj.date.toISOString(), level: obj.type, event: obj.event ?? "log", msg: String(obj.args[0] ?? "").trimStart(), ...base };
-      write(JSON.stringify(Object.assign(record, obj.fields)) + "\n");
-    },
+function jsonFormat(base: { readonly worker: number } | undefined): Format {
+  return (level, event, text, fields, date) => {
+    // The pretty text indents detail lines under their heading; JSON has no such layout.
+    const record = { time: date.toISOString(), level, event, msg: text.trimStart(), ...base };
+    return JSON.stringify(Object.assign(record, fields)) + "\n";
   };
 }
 
 const TAGS: Record<string, string> = { error: "ERROR", warn: "WARN ", info: "INFO ", debug: "DEBUG", trace: "TRACE" };
 
-function prettyReporter(write: (line: string) => void, color: boolean, prefix: string): ConsolaReporter {
+function prettyFormat(color: boolean, prefix: string): Format {
   const paint: Record<string, (s: string) => string> = color
     ? { error: colors.red, warn: colors.yellow, info: colors.cyan, debug: colors.gray, trace: colors.gray }
     : {};
-  return {
-    log(obj: EventLog) {
-      const tag = TAGS[obj.type] ?? obj.type.toUpperCase();
-      const time = obj.date.toISOString();
-      const painted = paint[obj.type]?.(tag) ?? tag;
-      const about = obj.fields?.conn === undefined ? prefix : "";
-      // One event, one line: a line break inside a message (an error's text) is shown, not obeyed.
-      const text = String(obj.args[0] ?? "").replace(/\r?\n|\r/g, "\\n");
-      write(`${color ? colors.dim(time) : time} ${painted} ${about}${text}\n`);
-    },
+  return (level, _event, text, fields, date) => {
+    const tag = TAGS[level] ?? level.toUpperCase();
+    const time = date.toISOString();
+    const painted = paint[level]?.(tag) ?? tag;
+    const about = fields.conn === undefined ? prefix : "";
+    // One event, one line: a line break inside a message (an error's text) is shown, not obeyed.
+    const line = text.replace(/\r?\n|\r/g, "\\n");
+    return `${color ? colors.dim(time) : time} ${painted} ${about}${line}\n`;
   };
 }

@@ -5,6 +5,8 @@ export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts"
 export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
+export { raiseFdLimit, type FdLimit } from "./rlimit.ts";
+export { writeSome, PIPE_BUF } from "./fd-write.ts";
 export {
   openListenSocket,
   adoptListenSocket,

@@ -17,10 +17,14 @@ const lib = dlopen("libc.so.6", {
   send: { args: [i32, pointer, FFIType.u64, i32], returns: FFIType.i64 },
   recv: { args: [i32, pointer, FFIType.u64, i32], returns: FFIType.i64 },
   close: { args: [i32], returns: i32 },
+  // The log writer's own non-blocking path to stderr (fd-write.ts).
+  write: { args: [i32, pointer, FFIType.u64], returns: FFIType.i64 },
   // Variadic in C; the x86_64 and aarch64 calling conventions pass this pointer like a fixed arg.
   ioctl: { args: [i32, FFIType.u64, pointer], returns: i32 },
   // The client waits for its non-blocking connect with it (connect(2): "poll(2) for completion").
   poll: { args: [pointer, FFIType.u64, i32], returns: i32 },
+  getrlimit: { args: [i32, pointer], returns: i32 },
+  setrlimit: { args: [i32, pointer], returns: i32 },
   __errno_location: { args: [], returns: pointer },
   strerror: { args: [i32], returns: cstring },
 });

@@ -2,7 +2,7 @@ import type { Socket, SocketHandler } from "bun";
 import { plural } from "../log/plural.ts";
 import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
-import type { Logger } from "../log/logger.ts";
+import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
 import { Connection, Phase } from "./connection.ts";
 import type { CloseReason, ServerConfig } from "./config.ts";
@@ -26,6 +26,9 @@ export interface EchoContext {
 
 const now = () => performance.now();
 
+/** Refused connections logged per second and event (limit, denied); the rest are counted in a summary line. */
+export const REFUSAL_LINES_PER_S = 20;
+
 /**
  * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
  * read; no allocation unless a write falls short or debug logging is on.
@@ -42,6 +45,9 @@ export class EchoHandlers implements Echoer {
   private readonly access: AccessConfig | null;
   /** Open connections per peer address, for --max-per-ip. */
   private readonly perIp = new Map<string, number>();
+  /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
+  private readonly limitGate: LogGate;
+  private readonly deniedGate: LogGate;
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
 
@@ -54,6 +60,8 @@ export class EchoHandlers implements Echoer {
     this.access = cfg.access;
     this.tagPrefix = cfg.workerId === null ? "#" : `w${cfg.workerId}#`;
     this.framer = cfg.record ? new RecordFramer(cfg.record, ctx.log, ctx.stats) : null;
+    this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
+    this.deniedGate = ctx.log.gate("denied", REFUSAL_LINES_PER_S, "info");
     this.consume = (!cfg.record ? this.consumePlain : cfg.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
     this.wheel = new DeadlineWheel<Connection>(now, (c, t) => this.due(c, t));
   }
@@ -214,8 +222,9 @@ export class EchoHandlers implements Echoer {
     // Anything that still arrives before the close is discarded, never echoed.
     c.phase = Phase.FinSent;
     const log = this.ctx.log;
-    if (reason === "limit") log.warn("limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
-    else if (log.infoOn) log.info("denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    if (reason === "limit") {
+      if (log.warnOn && this.limitGate.allow()) log.warn("limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    } else if (log.infoOn && this.deniedGate.allow()) log.info("denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
     c.socket.terminate();
   }
 

@@ -1,9 +1,12 @@
 import { formatChars, jsonValues, reprValues, type StructCodec } from "../protocol/struct/index.ts";
 import { bytesRepr } from "../protocol/repr.ts";
-import type { Logger } from "../log/logger.ts";
+import type { LogGate, Logger } from "../log/logger.ts";
 import type { RecordConfig } from "./config.ts";
 import type { Connection } from "./connection.ts";
 import type { ServerStats } from "./stats.ts";
+
+/** Record lines logged per second; the rest are counted in one `suppressed` line per second. */
+export const RECORD_LINES_PER_S = 200;
 
 /** The longest line of the interleaved framing; a longer run is cut here (issue 4). */
 export const MAX_LINE = 1024;
@@ -38,6 +41,8 @@ export class RecordFramer {
   private readonly codec: StructCodec;
   private readonly size: number;
   private readonly chars: string[];
+  /** A peer sends records at any rate; their lines are bounded (Logger.gate). */
+  private readonly gate: LogGate;
 
   constructor(
     readonly config: RecordConfig,
@@ -47,6 +52,7 @@ export class RecordFramer {
     this.codec = config.codec;
     this.size = config.codec.size;
     this.chars = formatChars(config.codec);
+    this.gate = log.gate("record", RECORD_LINES_PER_S, "info");
   }
 
   newState(): RecordState {
@@ -127,8 +133,8 @@ export class RecordFramer {
   private record(c: Connection, r: RecordState, bytes: Uint8Array, offset: number): void {
     r.seq++;
     this.stats.records++;
-    // Decoding is only for the log: with info off a record is just counted.
-    if (!this.log.infoOn) return;
+    // Decoding is only for the log: with info off (or the line suppressed) a record is just counted.
+    if (!this.log.infoOn || !this.gate.allow()) return;
     const values = this.codec.decode(bytes, offset);
     const repr = reprValues(values, this.chars);
     this.log.info("record", `${c.tag} record #${r.seq} ${repr}`, {

@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { DEFAULT_QUEUE_BYTES } from "../src/log/sink.ts";
+import { python } from "./helpers/python.ts";
+
+const FLOOD = resolve(import.meta.dir, "fixtures/log-flood-fixture.ts");
+
+describe("the stderr log sink", () => {
+  test("a stderr nobody reads: the queue stays bounded, lines are dropped and counted, and the count is logged once a reader drains it", async () => {
+    // 100,000 lines of ~230 B = 23 MB, into a 64 KiB pipe that python3 does not read until the
+    // writer has reported (Bun's own subprocess pipes read eagerly, so python holds the pipe).
+    const out = await python(
+      `
+import json, subprocess, sys
+p = subprocess.Popen(["bun", sys.argv[1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**__import__("os").environ, "LINES": "100000", "HOLD_MS": "200"})
+held = p.stdout.readline()
+err = p.stderr.read()
+p.wait()
+print(json.dumps({"held": json.loads(held), "code": p.returncode, "err": err.decode()}))
+`,
+      [FLOOD],
+      60_000,
+    );
+    const { held, code, err } = JSON.parse(out) as { held: { queued: number; dropped: number; rss_growth: number }; code: number; err: string };
+    expect(held.queued).toBeLessThanOrEqual(DEFAULT_QUEUE_BYTES);
+    expect(held.dropped).toBeGreaterThan(90_000);
+    expect(held.rss_growth).toBeLessThan(64 * 1024 * 1024);
+    expect(code).toBe(0);
+    const lines = err.split("\n").filter((l) => l !== "");
+    // Every line is whole (batches never tear a line), in order, and the gap is reported.
+    const events = lines.map((l) => JSON.parse(l) as { event: string; i?: number; dropped?: number });
+    const kept = events.filter((e) => e.event === "flood").map((e) => e.i!);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    const gaps = events.filter((e) => e.event === "log-dropped");
+    expect(gaps.length).toBeGreaterThanOrEqual(1);
+    expect(gaps.reduce((a, e) => a + e.dropped!, 0) + kept.length).toBe(100_000);
+  });
+
+  test("a reader that keeps up loses nothing", async () => {
+    const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LINES: "20000", PACE: "50" } });
+    const [err, out, code] = await Promise.all([new Response(proc.stderr).text(), new Response(proc.stdout).text(), proc.exited]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).dropped).toBe(0);
+    const kept = err.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).i as number);
+    expect(kept).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+  });
+});
