@@ -38,6 +38,9 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Echo bytes held for one connection before its reading pauses. */
   readonly maxBuffer: number;
+  /** Echo bytes held by the whole process before connections that queue more pause; null: a
+   * quarter of the cgroup's or the machine's memory (see memory.ts). */
+  readonly maxMemory: number | null;
   /** Seconds a graceful stop waits for peers to close. */
   readonly shutdownTimeout: number;
   /** Decode binary records from the inbound stream; null = plain echo. */
@@ -64,6 +67,7 @@ export const DEFAULTS = {
   reusePort: true,
   maxConnections: 0,
   maxBuffer: 1024 * 1024,
+  maxMemory: null,
   shutdownTimeout: 5,
   record: null,
   access: null,

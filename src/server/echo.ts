@@ -11,6 +11,7 @@ import { backstopSeconds } from "./backstop.ts";
 import { RecordFramer, type Echoer } from "./records.ts";
 import { refusal, type AccessConfig } from "./access.ts";
 import type { ServerStats } from "./stats.ts";
+import type { MemoryBudget } from "./memory.ts";
 
 type Sock = Socket<Connection>;
 
@@ -19,6 +20,8 @@ export interface EchoContext {
   readonly config: ServerConfig;
   readonly log: Logger;
   readonly stats: ServerStats;
+  /** Bytes held for echo across the process (--max-memory). */
+  readonly budget: MemoryBudget;
   readonly conns: Set<Connection>;
   /** Called after every close; the server uses it to finish a graceful stop. */
   onClosed: () => void;
@@ -45,6 +48,8 @@ export class EchoHandlers implements Echoer {
   private readonly access: AccessConfig | null;
   /** Open connections per peer address, for --max-per-ip. */
   private readonly perIp = new Map<string, number>();
+  /** Connections paused because the memory budget was full; they read again when it has room. */
+  private readonly budgetPaused = new Set<Connection>();
   /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
   private readonly limitGate: LogGate;
   private readonly deniedGate: LogGate;
@@ -169,17 +174,47 @@ export class EchoHandlers implements Echoer {
       if (w < 0) return true; // closing; the close handler accounts for it
       if (w > 0) this.sent(c, w, chunk, start);
       c.enqueue(chunk, start + w, end);
+      this.ctx.budget.held += end - start - w;
     } else {
       c.enqueue(chunk, start, end);
+      this.ctx.budget.held += n;
     }
-    if (c.buffered >= this.maxBuffer && !c.paused) {
-      socket.pause();
-      c.paused = true;
-      this.ctx.stats.pauses++;
-      const log = this.ctx.log;
-      if (log.debugOn) log.debug("pause", `${c.tag} reading paused: ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (!c.paused) {
+      const budget = this.ctx.budget;
+      if (c.buffered >= this.maxBuffer) this.pause(socket, c, "max-buffer");
+      else if (budget.over) {
+        // The process holds more than --max-memory for echo: whoever queues more waits, in the
+        // kernel, until others' echoes have gone out; whoever is echoed at once is not touched.
+        this.budgetPaused.add(c);
+        budget.pauses++;
+        this.pause(socket, c, "max-memory");
+      }
     }
     return false;
+  }
+
+  private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory"): void {
+    socket.pause();
+    c.paused = true;
+    this.ctx.stats.pauses++;
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("pause", `${c.tag} reading paused (${why}): ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered, why });
+  }
+
+  private resume(c: Connection): void {
+    c.socket.resume();
+    c.paused = false;
+    this.budgetPaused.delete(c);
+    const log = this.ctx.log;
+    if (log.debugOn) log.debug("resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+  }
+
+  /** The budget has room again: the connections it paused read again (unless their own queue is full). */
+  private relieveBudget(): void {
+    if (this.budgetPaused.size === 0 || !this.ctx.budget.relieved) return;
+    for (const c of [...this.budgetPaused]) {
+      if (c.buffered <= this.maxBuffer >> 1 && (c.phase === Phase.Open || c.phase === Phase.Flushing)) this.resume(c);
+    }
   }
 
   /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */
@@ -196,12 +231,13 @@ export class EchoHandlers implements Echoer {
     if (c.buffered > 0) this.flush(c);
     if (c.buffered === 0 && (c.phase === Phase.PeerEnded || (c.phase === Phase.Flushing && c.bytesIn >= c.finAt))) {
       this.sendFin(c);
-    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && (c.phase === Phase.Open || c.phase === Phase.Flushing)) {
-      socket.resume();
-      c.paused = false;
-      const log = this.ctx.log;
-      if (log.debugOn) log.debug("resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && (c.buffered === 0 || !this.ctx.budget.over) && (c.phase === Phase.Open || c.phase === Phase.Flushing)) {
+      // Over the budget, a connection whose peer has read everything back holds nothing and may
+      // read again: pausing it would wait on others' peers, and a client that reads its
+      // connections one after the other would never be served.
+      this.resume(c);
     }
+    this.relieveBudget();
   }
 
   /** The peer's FIN (allowHalfOpen): echo everything it sent, then answer with ours. */
@@ -241,6 +277,12 @@ export class EchoHandlers implements Echoer {
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
     this.wheel.cancel(c);
+    this.budgetPaused.delete(c);
+    if (c.buffered > 0) {
+      // What was queued for this connection is released with it.
+      this.ctx.budget.held -= c.buffered;
+      this.relieveBudget();
+    }
     this.framer?.closed(c);
     const { stats, conns, log } = this.ctx;
     conns.delete(c);
@@ -337,6 +379,7 @@ export class EchoHandlers implements Echoer {
     if (w > 0) {
       c.lastActive = now();
       this.ctx.stats.bytesOut += w;
+      this.ctx.budget.held -= w;
     }
   }
 
@@ -348,6 +391,7 @@ export class EchoHandlers implements Echoer {
     // peer whose data our closed window held back could never deliver its FIN, and would be reset.
     if (c.paused) {
       c.paused = false;
+      this.budgetPaused.delete(c);
       c.socket.resume();
     }
     const log = this.ctx.log;
@@ -393,7 +437,9 @@ export class EchoHandlers implements Echoer {
         buffered: c.buffered,
       });
     if (c.buffered > 0) this.flush(c);
-    c.discarded += c.dropQueue();
+    const dropped = c.dropQueue();
+    c.discarded += dropped;
+    this.ctx.budget.held -= dropped;
     this.sendFin(c);
     this.scheduleIdle(c, t + this.timeoutMs);
   }

@@ -1,4 +1,5 @@
-import { readListenQueue, readSocketOptions, type Ipv4Address, type KernelLimits } from "../net/index.ts";
+import { readListenQueue, readSocketOptions, type FdLimit, type Ipv4Address, type KernelLimits } from "../net/index.ts";
+import type { MemoryBudgetSource } from "./memory.ts";
 import { plural } from "../log/plural.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ServerConfig } from "./config.ts";
@@ -20,6 +21,10 @@ export interface StartupReport {
   readonly address: Ipv4Address;
   readonly options: readonly OptionReport[];
   readonly kernel: KernelLimits;
+  /** The --max-memory budget for echo data, and where its value came from. */
+  readonly memory: MemoryBudgetSource;
+  /** RLIMIT_NOFILE: the soft limit as found and as raised, and the hard one. */
+  readonly fds: FdLimit;
 }
 
 const show = (v: Value) => (v === null ? "unknown" : typeof v === "boolean" ? (v ? "on" : "off") : String(v));
@@ -30,7 +35,15 @@ const show = (v: Value) => (v === null ? "unknown" : typeof v === "boolean" ? (v
  * for bookkeeping overhead and caps the asked value at rmem_max/wmem_max first (socket(7)), and
  * caps the backlog at somaxconn (listen(2)).
  */
-export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig, backlog: number, kernel: KernelLimits): StartupReport {
+export function buildReport(
+  fd: number,
+  address: Ipv4Address,
+  cfg: ServerConfig,
+  backlog: number,
+  kernel: KernelLimits,
+  memory: MemoryBudgetSource,
+  fds: FdLimit,
+): StartupReport {
   const o = readSocketOptions(fd);
   const queue = readListenQueue(fd);
   const bufNote = (asked: number | null, max: number | null, maxName: string) => {
@@ -68,7 +81,7 @@ export function buildReport(fd: number, address: Ipv4Address, cfg: ServerConfig,
       read("TCP_KEEPCNT", cfg.keepalive.count, o.keepCount, cfg.keepalive.count === null ? "kernel default" : null),
     );
   }
-  return { address, options, kernel };
+  return { address, options, kernel, memory, fds };
 }
 
 function quickNote(cfg: ServerConfig): string {
@@ -124,4 +137,18 @@ export function logReport(log: Logger, r: StartupReport, cfg: Omit<ServerConfig,
       max_connect_timeout: k.maxConnectTimeout,
     },
   );
+  const m = r.memory;
+  log.log(level, "memory", `  memory for echo data: ${mib(m.bytes)}${m.of === null ? ` (${m.from})` : ` (a quarter of ${m.from} ${mib(m.of)})`}`, {
+    max_memory: m.bytes,
+    from: m.from,
+    of: m.of,
+  });
+  const f = r.fds;
+  log.log(level, "fds", `  file descriptors: soft limit ${f.soft}${f.before !== f.soft ? ` (raised from ${f.before})` : ""}, hard limit ${f.hard}`, {
+    soft: f.soft,
+    before: f.before,
+    hard: f.hard,
+  });
 }
+
+const mib = (n: number) => (n >= 1 << 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);

@@ -5,6 +5,7 @@ import {
   closeFd,
   getSockName,
   openListenSocket,
+  raiseFdLimit,
   readKernelLimits,
   readListenQueue,
   relisten,
@@ -15,6 +16,7 @@ import type { Connection } from "./connection.ts";
 import { EchoHandlers, type EchoContext } from "./echo.ts";
 import { buildReport, logReport, type StartupReport } from "./report.ts";
 import { ServerStats, type StatsSnapshot } from "./stats.ts";
+import { defaultMemoryBudget, MemoryBudget } from "./memory.ts";
 
 export interface ServerHandle {
   /** The address the listener is bound to (getsockname: the real port when 0 was asked). */
@@ -42,6 +44,9 @@ export interface ServerHandle {
 export function startServer(config: ServerConfig): ServerHandle {
   const log = config.logger;
   const kernel = readKernelLimits();
+  // Every connection is a descriptor: the soft limit goes up to the hard one (setrlimit(2)). Bun
+  // 1.4.5 already does so itself at start (measured); this makes sure and reports it.
+  const fdLimit = raiseFdLimit();
   const activated = config.listenFd !== null;
   let fd: number;
   let backlog: number;
@@ -67,7 +72,10 @@ export function startServer(config: ServerConfig): ServerHandle {
 
   const stats = new ServerStats();
   const conns = new Set<Connection>();
-  const ctx: EchoContext = { config, log, stats, conns, onClosed: () => {} };
+  const memory = config.maxMemory === null ? defaultMemoryBudget() : { bytes: config.maxMemory, from: "--max-memory", of: null };
+  const budget = new MemoryBudget(memory.bytes);
+  stats.budget = budget;
+  const ctx: EchoContext = { config, log, stats, budget, conns, onClosed: () => {} };
   const echo = new EchoHandlers(ctx);
   let listener: TCPSocketListener<Connection>;
   try {
@@ -83,7 +91,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     throw e;
   }
   const address = getSockName(fd);
-  const report = buildReport(fd, address, config, backlog, kernel);
+  const report = buildReport(fd, address, config, backlog, kernel, memory, fdLimit);
   if (activated) log.info("activation", `socket activation: serving the listening socket systemd passed as fd ${fd}`, { fd });
   // A worker's report goes to debug: its supervisor prints the one report for all of them.
   logReport(log, report, config, config.workerId === null ? "info" : "debug");

@@ -20,6 +20,10 @@ export interface StatsSnapshot {
   /** Connection durations: count per bucket (not cumulative; the last is +Inf), sum in seconds. */
   readonly durationBuckets: readonly number[];
   readonly durationSum: number;
+  /** Bytes held for echo now, the --max-memory budget, and pauses because it was full. */
+  readonly heldBytes: number;
+  readonly memoryBudget: number;
+  readonly budgetPauses: number;
 }
 
 /** Live counters, mutated in place by the connection handlers (plain fields: no hot-path calls). */
@@ -34,6 +38,12 @@ export class ServerStats {
   readonly closed: ClosedCounts = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
   readonly durationBuckets: number[] = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
   durationSum = 0;
+  /** The process's memory budget, read when a snapshot is taken. */
+  budget: { readonly held: number; readonly limit: number; readonly pauses: number } | null = null;
+  /** Summed snapshots (mergeSnapshots) carry these as plain numbers. */
+  heldBytes = 0;
+  memoryBudget = 0;
+  budgetPauses = 0;
 
   /** Once per closed connection. */
   observeDuration(seconds: number): void {
@@ -55,6 +65,9 @@ export class ServerStats {
       partialRecords: this.partialRecords,
       durationBuckets: [...this.durationBuckets],
       durationSum: this.durationSum,
+      heldBytes: this.budget?.held ?? this.heldBytes,
+      memoryBudget: this.budget?.limit ?? this.memoryBudget,
+      budgetPauses: this.budget?.pauses ?? this.budgetPauses,
     };
   }
 }
@@ -71,6 +84,9 @@ export function mergeSnapshots(list: readonly StatsSnapshot[]): StatsSnapshot {
     total.records += s.records;
     total.partialRecords += s.partialRecords;
     total.durationSum += s.durationSum;
+    total.heldBytes += s.heldBytes;
+    total.memoryBudget += s.memoryBudget;
+    total.budgetPauses += s.budgetPauses;
     for (const r of CLOSE_REASONS) total.closed[r] += s.closed[r] ?? 0;
     s.durationBuckets.forEach((n, i) => (total.durationBuckets[i]! += n));
   }
