@@ -11,6 +11,7 @@ export {
   reservePort,
   relisten,
   closeFd,
+  dupFd,
   readSocketOptions,
   readQuickAck,
   type ListenSocketOptions,

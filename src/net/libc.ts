@@ -17,6 +17,9 @@ const lib = dlopen("libc.so.6", {
   send: { args: [i32, pointer, FFIType.u64, i32], returns: FFIType.i64 },
   recv: { args: [i32, pointer, FFIType.u64, i32], returns: FFIType.i64 },
   close: { args: [i32], returns: i32 },
+  // A second fd on the same listening socket: a new Bun.listen (new TLS certificate) can take it
+  // over while the old one stops, with no moment where the port refuses connections.
+  fcntl: { args: [i32, i32, i32], returns: i32 },
   // Variadic in C; the x86_64 and aarch64 calling conventions pass this pointer like a fixed arg.
   ioctl: { args: [i32, FFIType.u64, pointer], returns: i32 },
   // The client waits for its non-blocking connect with it (connect(2): "poll(2) for completion").
