@@ -2,41 +2,17 @@
 // to TLS after we read some bytes ourselves? Bun's node:net does it internally with
 // `handle.upgradeTLS({ isServer: true, tls, socket, data, initialData })` (read from the embedded
 // node:net source of Bun 1.4.5: adoptServerTLS). This checks that the public socket method does it.
-// Also: choosing the certificate per connection from the SNI we parse ourselves (c), and what the
-// client offered (ALPN list) which Bun's API does not expose.
+// Also: choosing the certificate per connection from the SNI we parse ourselves (src/tls/client-hello.ts),
+// and what the client offered (ALPN list), which Bun's API does not expose.
 // Run: bun experiments/tls/i-upgrade-server-socket.ts
 import { readFileSync } from "node:fs";
 import { listenFd, makePki, ourListenFd, python, show, until } from "./lib.ts";
+import { parseClientHello } from "../../src/tls/index.ts";
 
 const pki = makePki();
 const pem = (f: string) => readFileSync(f, "utf8");
 const foo = { cert: pem(pki.fooCert), key: pem(pki.fooKey) };
 const bar = { cert: pem(pki.barCert), key: pem(pki.barKey) };
-
-/** Minimal ClientHello reader (RFC 8446 §4.1.2, RFC 6066 §3 server_name, RFC 7301 ALPN), experiment only. */
-function peekHello(b: Uint8Array): { sni: string | null; alpn: string[] } | "incomplete" | "not-tls" {
-  if (b.length < 5) return "incomplete";
-  if (b[0] !== 0x16) return "not-tls";
-  const recLen = (b[3]! << 8) | b[4]!;
-  if (b.length < 5 + recLen) return "incomplete"; // (a ClientHello spanning records is not handled here)
-  let p = 5 + 4 + 2 + 32; // record hdr, handshake hdr, legacy_version, random
-  p += 1 + b[p]!; // session id
-  p += 2 + ((b[p]! << 8) | b[p + 1]!); // cipher suites
-  p += 1 + b[p]!; // compression
-  const extEnd = p + 2 + ((b[p]! << 8) | b[p + 1]!);
-  p += 2;
-  let sni: string | null = null;
-  const alpn: string[] = [];
-  while (p + 4 <= extEnd) {
-    const type = (b[p]! << 8) | b[p + 1]!;
-    const len = (b[p + 2]! << 8) | b[p + 3]!;
-    const body = b.subarray(p + 4, p + 4 + len);
-    if (type === 0 && body.length > 5) sni = new TextDecoder().decode(body.subarray(5, 5 + ((body[3]! << 8) | body[4]!)));
-    if (type === 16) for (let q = 2; q < body.length; q += 1 + body[q]!) alpn.push(new TextDecoder().decode(body.subarray(q + 1, q + 1 + body[q]!)));
-    p += 4 + len;
-  }
-  return { sni, alpn };
-}
 
 const { fd, port } = ourListenFd();
 const events: string[] = [];
@@ -93,22 +69,23 @@ const listener = listenFd<{ buf: Uint8Array; proxy: string | null; upgraded: boo
         rest = rest.subarray(nl + 1);
         st.buf = rest;
       }
-      const hello = peekHello(rest);
-      if (hello === "incomplete") return;
-      if (hello === "not-tls") {
+      const r = parseClientHello(rest);
+      if (r.kind === "incomplete") return;
+      if (r.kind === "not-tls") {
         events.push("raw: not TLS, closing");
         s.end();
         return;
       }
-      events.push(`raw: PROXY=${JSON.stringify(st.proxy)} offered sni=${hello.sni} alpn=${JSON.stringify(hello.alpn)}`);
-      const chosen = hello.sni === "bar.test" ? bar : foo;
+      const hello = r.hello;
+      events.push(`raw: PROXY=${JSON.stringify(st.proxy)} offered sni=${hello.serverName} alpn=${JSON.stringify(hello.alpn)}`);
+      const chosen = hello.serverName === "bar.test" ? bar : foo;
       const t0 = performance.now();
       try {
         const [raw, tls] = s.upgradeTLS({
           isServer: true,
           tls: { ...chosen, ca: pem(pki.caCert), requestCert: true, rejectUnauthorized: false, ALPNProtocols: "\x08http/1.1\x02h2" },
           socket: tlsHandlers,
-          data: { proxy: st.proxy, sni: hello.sni },
+          data: { proxy: st.proxy, sni: hello.serverName },
           initialData: rest,
         });
         st.upgraded = true;
