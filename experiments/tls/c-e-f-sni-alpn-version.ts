@@ -73,7 +73,8 @@ await probe("tls: array, wildcard serverName", [foo, { ...bar, serverName: "*.ba
 await probe("tls: array, serverName on the first entry only", [{ ...bar, serverName: "bar.test" }, foo], [["-servername", "bar.test"], ["-servername", "foo.test"]]);
 await probe("tls: array, one entry", [foo], [["-servername", "bar.test"]]);
 await probe("tls: object with serverName (single)", { ...bar, serverName: "bar.test" }, [["-servername", "foo.test"], ["-servername", "bar.test"]]);
-await probe("cert/key arrays (RSA+EC style: several chains, one context)", { cert: [foo.cert, bar.cert], key: [foo.key, bar.key] }, [["-servername", "bar.test"]]);
+await probe("cert/key arrays (RSA+EC style: several chains, one context)", { cert: [foo.cert, bar.cert], key: [foo.key, bar.key] }, [["-servername", "bar.test"], ["-servername", "foo.test"]]);
+await probe("cert/key arrays, order swapped", { cert: [bar.cert, foo.cert], key: [bar.key, foo.key] }, [["-servername", "bar.test"], ["-servername", "foo.test"]]);
 
 // (e) ALPN formats
 await probe("ALPNProtocols wire format \\x02h2\\x08http/1.1", { ...foo, ALPNProtocols: "\x02h2\x08http/1.1" }, [
