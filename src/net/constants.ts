@@ -21,3 +21,6 @@ export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
 export const TCP_SYNCNT = 7;
 export const TCP_QUICKACK = 12;
+
+// <fcntl.h>: duplicate with close-on-exec set in the same call (fcntl(2)).
+export const F_DUPFD_CLOEXEC = 1030;

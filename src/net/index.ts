@@ -13,6 +13,7 @@ export {
   reservePort,
   relisten,
   closeFd,
+  dupFd,
   readSocketOptions,
   readQuickAck,
   type ListenSocketOptions,

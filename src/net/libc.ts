@@ -19,6 +19,9 @@ const lib = dlopen("libc.so.6", {
   close: { args: [i32], returns: i32 },
   // The log writer's own non-blocking path to stderr (fd-write.ts).
   write: { args: [i32, pointer, FFIType.u64], returns: FFIType.i64 },
+  // A second fd on the same listening socket: a new Bun.listen (new TLS certificate) can take it
+  // over while the old one stops, with no moment where the port refuses connections.
+  fcntl: { args: [i32, i32, i32], returns: i32 },
   // Variadic in C; the x86_64 and aarch64 calling conventions pass this pointer like a fixed arg.
   ioctl: { args: [i32, FFIType.u64, pointer], returns: i32 },
   // The client waits for its non-blocking connect with it (connect(2): "poll(2) for completion").

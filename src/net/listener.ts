@@ -100,6 +100,16 @@ export function closeFd(fd: number): void {
   libc.close(fd);
 }
 
+/**
+ * A second descriptor for the same socket (fcntl(2) F_DUPFD_CLOEXEC). Bun.listen cannot adopt an fd
+ * it already serves (measured: "Failed to listen"), and stopping a listener closes its fd; with a
+ * duplicate, a new listener (new TLS certificate) serves the socket while the old one stops, and the
+ * port never refuses a connection (the listening socket lives while any fd refers to it).
+ */
+export function dupFd(fd: number): number {
+  return check(libc.fcntl(fd, C.F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)", `fd ${fd}`);
+}
+
 /** Option values as the kernel holds them, read back with getsockopt. */
 export interface SocketOptionValues {
   readonly reuseAddr: boolean;
