@@ -6,6 +6,7 @@ import { SOURCE_CLI, spawnServer, type ServerProcess } from "./helpers/process.t
 import { parsePrometheus, sample } from "./helpers/prometheus.ts";
 import { python } from "./helpers/python.ts";
 import { LogCapture } from "./helpers/server.ts";
+import { until } from "./helpers/wait.ts";
 import { join, resolve } from "node:path";
 
 const FAILING = resolve(import.meta.dir, "fixtures/failing-worker-fixture.ts");
@@ -107,6 +108,70 @@ describe("--workers: a supervisor and worker processes sharing the port", () => 
     const after = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
     expect(sample(after, "tcp_echo_worker_processes")).toBe(2);
     expect(p.log.of("worker-failed")).toEqual([]);
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+
+  test("a hung worker (SIGSTOP) is found within seconds, /readyz says so meanwhile, and it is killed and replaced", async () => {
+    await using p = await spawnServer(["--workers", "2", "--metrics", "127.0.0.1:0"]);
+    await allListening(p, 2);
+    const m = await p.log.waitFor((e) => e.event === "metrics");
+    const url = `http://127.0.0.1:${m.port}`;
+    const victim = p.log.of("worker-start").find((e) => e.worker === 1)!.pid as number;
+    const stoppedAt = performance.now();
+    process.kill(victim, "SIGSTOP");
+    // Not ready while it hangs: a share of new connections would go to it.
+    let sawNotReady = false;
+    while (!p.log.of("worker-hung").length && performance.now() - stoppedAt < 8000) {
+      if ((await fetch(`${url}/readyz`)).status === 503) sawNotReady = true;
+      await Bun.sleep(100);
+    }
+    const hung = await p.log.waitFor((e) => e.event === "worker-hung");
+    expect(hung).toMatchObject({ level: "error", worker: 1, pid: victim });
+    expect(sawNotReady).toBe(true);
+    expect(performance.now() - stoppedAt).toBeLessThan(6000);
+    expect(await p.log.waitFor((e) => e.event === "worker-exit" && e.pid === victim)).toMatchObject({ signal: "SIGKILL" });
+    await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 1 && e.pid !== victim);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // Every new connection is served again.
+    const out = await python(
+      `import socket,sys
+ok = 0
+for _ in range(40):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    s.sendall(b"h"); ok += s.recv(1) == b"h"; s.close()
+print(ok)`,
+      [p.port],
+    );
+    expect(out.trim()).toBe("40");
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  }, 30_000);
+
+  test("counters never go backwards when a worker is killed and replaced", async () => {
+    await using p = await spawnServer(["--workers", "2", "--metrics", "127.0.0.1:0"]);
+    await allListening(p, 2);
+    const m = await p.log.waitFor((e) => e.event === "metrics");
+    const scrape = async () => parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(p.port);
+      await c.writeAll(new TextEncoder().encode("0123456789"));
+      await c.waitBytes(10);
+      c.socket.end();
+      await c.closed;
+    }
+    await until(() => p.log.of("close").length >= 20, "20 closes are logged");
+    const before = await scrape();
+    expect(sample(before, "tcp_echo_connections_accepted_total")).toBe(20);
+    expect(new Set(p.log.of("open").map((e) => e.worker)).size).toBe(2);
+    const victim = p.log.of("worker-start").find((e) => e.worker === 2)!.pid as number;
+    process.kill(victim, "SIGKILL");
+    await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 2 && e.pid !== victim);
+    const after = await scrape();
+    for (const name of ["tcp_echo_connections_accepted_total", "tcp_echo_received_bytes_total", "tcp_echo_sent_bytes_total", "tcp_echo_connection_duration_seconds_count"]) {
+      expect({ name, value: sample(after, name) }).toEqual({ name, value: sample(before, name) });
+    }
+    expect(sample(after, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(20);
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });

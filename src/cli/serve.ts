@@ -21,6 +21,8 @@ export default defineCommand({
         log.warn("signal", `${signal} again: exiting now`, { signal });
         service?.abort?.();
       },
+      onHangup: () => service?.reload(),
+      onReport: () => void service?.report(),
     });
     try {
       service = runService(settings, log);

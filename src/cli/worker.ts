@@ -8,7 +8,12 @@ import { stopOnSignals } from "./signals.ts";
  */
 export async function runWorkerCommand(): Promise<number> {
   let service: Service | null = null;
-  const signals = stopOnSignals({ onFirst: () => void service?.stop(), ignoreSigint: true });
+  const signals = stopOnSignals({
+    onFirst: () => void service?.stop(),
+    onHangup: () => service?.reload(),
+    onReport: () => void service?.report(),
+    ignoreSigint: true,
+  });
   try {
     service = (await runWorker()).service;
     if (signals.signal.aborted) void service.stop();

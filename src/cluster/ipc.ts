@@ -11,11 +11,15 @@ export type WireSettings = Omit<ServiceOptions, "record"> & { readonly record: {
 
 export type ToWorker =
   | { readonly type: "start"; readonly worker: number; readonly settings: WireSettings }
-  | { readonly type: "stats"; readonly id: number };
+  | { readonly type: "stats"; readonly id: number }
+  /** Liveness: a worker that does not answer within HUNG_MS is replaced. */
+  | { readonly type: "ping"; readonly id: number };
 
 export type FromWorker =
   | { readonly type: "listening"; readonly port: number; readonly report: StartupReport }
-  | { readonly type: "stats"; readonly id: number; readonly stats: StatsSnapshot; readonly process: ProcessMetrics };
+  | { readonly type: "stats"; readonly id: number; readonly stats: StatsSnapshot; readonly process: ProcessMetrics }
+  /** The answer to a ping carries the counters, so a worker that dies leaves its totals behind. */
+  | { readonly type: "pong"; readonly id: number; readonly stats: StatsSnapshot };
 
 export function toWire(o: ServiceOptions): WireSettings {
   return { ...o, record: o.record && { format: o.record.codec.format, mode: o.record.mode } };

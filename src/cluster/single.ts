@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger.ts";
 import { startServer } from "../server/index.ts";
 import { startMetricsServer } from "../server/metrics.ts";
 import { readProcessMetrics } from "../server/process-metrics.ts";
-import { startStatsReporter } from "../server/stats-reporter.ts";
+import { logStats, startStatsReporter } from "../server/stats-reporter.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
 /** One process serving connections on its own, with its metrics endpoint and stats lines. */
@@ -25,6 +25,8 @@ export function runSingle(opts: ServiceOptions, logger: Logger): Service {
   if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, handle.stats, logger));
   return {
     stop: handle.stop,
+    reload: () => logger.info("reload", "SIGHUP: nothing to reload (settings are fixed at start)"),
+    report: async () => logStats(logger, handle.stats(), null, 0),
     // Metrics keep answering (readyz 503) until the drain has finished.
     done: handle.stopped.then(() => {
       for (const c of cleanups) c();

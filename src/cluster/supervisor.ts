@@ -3,11 +3,11 @@ import { plural } from "../log/plural.ts";
 import { closeFd, reservePort } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
-import { mergeSnapshots, type StatsSnapshot } from "../server/stats.ts";
+import { ServerStats, sumSnapshots, type StatsSnapshot } from "../server/stats.ts";
 import { startMetricsServer, type WorkerCounts } from "../server/metrics.ts";
 import type { ProcessMetrics } from "../server/process-metrics.ts";
 import { logReport } from "../server/report.ts";
-import { startStatsReporter } from "../server/stats-reporter.ts";
+import { logStats, startStatsReporter } from "../server/stats-reporter.ts";
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
@@ -19,6 +19,10 @@ const BACKOFF_MAX_MS = 30_000;
 const STATS_WAIT_MS = 1000;
 /** A slot without a listening worker for longer than the longest back-off: /healthz says so. */
 const DOWN_UNHEALTHY_MS = BACKOFF_MAX_MS + 5_000;
+/** Every worker is asked this often whether it is alive (its answer carries its counters). */
+const PING_MS = 1000;
+/** A worker silent this long is hung (stopped, or its event loop stuck): it is killed and replaced. */
+const HUNG_MS = 3000;
 
 interface Slot {
   readonly id: number;
@@ -29,6 +33,12 @@ interface Slot {
   listening: boolean;
   /** When this slot last stopped having a listening worker (performance.now()); null while it has one. */
   downSince: number | null;
+  /** When the worker last answered anything (performance.now()). */
+  lastHeard: number;
+  /** The freshest counters it reported: added to the retired totals when it goes. */
+  last: StatsSnapshot | null;
+  /** Silent for HUNG_MS: being killed. */
+  hung: boolean;
   restart: ReturnType<typeof setTimeout> | null;
 }
 
@@ -54,7 +64,20 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   const port = reserved.port;
   const settings = toWire({ ...opts, port, workers: 1 });
   const command = workerCommand();
-  const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({ id: i + 1, proc: null, startedAt: 0, failures: 0, listening: false, downSince: performance.now(), restart: null }));
+  const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({
+    id: i + 1,
+    proc: null,
+    startedAt: 0,
+    failures: 0,
+    listening: false,
+    downSince: performance.now(),
+    lastHeard: 0,
+    last: null,
+    hung: false,
+    restart: null,
+  }));
+  /** Counters of workers that have exited: totals never go backwards when a worker is replaced. */
+  const retired = new ServerStats();
   const { promise: done, resolve: finish } = Promise.withResolvers<number>();
   let stopping: Promise<void> | null = null;
   /** Every worker has listened once: start-up is over. */
@@ -62,12 +85,14 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   /** The exit code once stopped: 0, or why start-up failed. */
   let exitCode = 0;
   let nextQuestion = 0;
-  const pending = new Map<number, { answers: { stats: StatsSnapshot; process: ProcessMetrics }[]; expect: number; resolve: () => void }>();
+  const pending = new Map<number, { answers: Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>; expect: number; resolve: () => void }>();
 
   log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${opts.host}:${port} (SO_REUSEPORT)`, { workers: opts.workers, address: opts.host, port });
 
   function onMessage(slot: Slot, m: FromWorker): void {
-    if (m.type === "listening") {
+    slot.lastHeard = performance.now();
+    if (m.type === "pong") slot.last = m.stats;
+    else if (m.type === "listening") {
       slot.listening = true;
       slot.downSince = null;
       log.info("worker-ready", `worker ${slot.id} (pid ${slot.proc?.pid}) listening`, { worker: slot.id, pid: slot.proc?.pid ?? null });
@@ -77,17 +102,19 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
         logReport(log, m.report, opts, "info");
       }
     } else if (m.type === "stats") {
+      slot.last = m.stats;
       const q = pending.get(m.id);
       if (!q) return;
-      q.answers.push({ stats: m.stats, process: m.process });
-      if (q.answers.length >= q.expect) q.resolve();
+      q.answers.set(slot.id, { stats: m.stats, process: m.process });
+      if (q.answers.size >= q.expect) q.resolve();
     }
   }
 
   function spawn(slot: Slot): void {
     slot.restart = null;
     slot.listening = false;
-    slot.startedAt = performance.now();
+    slot.hung = false;
+    slot.startedAt = slot.lastHeard = performance.now();
     let proc: Subprocess;
     try {
       proc = Bun.spawn(command, {
@@ -114,6 +141,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     slot.proc = null;
     slot.listening = false;
     slot.downSince ??= performance.now();
+    if (slot.last) retired.add(slot.last, false);
+    slot.last = null;
     const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
     if (stopping) {
       log.info("worker-exit", `worker ${slot.id} (pid ${proc.pid}) stopped (${how})`, { worker: slot.id, pid: proc.pid, code, signal: proc.signalCode ?? null });
@@ -152,25 +181,49 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     finish(exitCode);
   }
 
-  /** Asks every live worker for its counters; waits at most STATS_WAIT_MS. */
-  async function gather(): Promise<{ stats: StatsSnapshot; process: ProcessMetrics }[]> {
+  /**
+   * Asks every live worker for its counters (waits at most STATS_WAIT_MS) and adds the retired
+   * totals; a worker that does not answer counts with the last figures it sent.
+   */
+  async function gather(): Promise<{ stats: StatsSnapshot; processes: ProcessMetrics[] }> {
     const live = slots.filter((s) => s.proc && s.listening);
-    if (live.length === 0) return [];
     const id = ++nextQuestion;
-    const q = { answers: [] as { stats: StatsSnapshot; process: ProcessMetrics }[], expect: live.length, resolve: () => {} };
-    const answered = new Promise<void>((r) => (q.resolve = r));
-    pending.set(id, q);
-    for (const s of live) s.proc!.send({ type: "stats", id } satisfies ToWorker);
-    await Promise.race([answered, Bun.sleep(STATS_WAIT_MS)]);
-    pending.delete(id);
-    return q.answers;
+    const q = { answers: new Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>(), expect: live.length, resolve: () => {} };
+    if (live.length > 0) {
+      const answered = new Promise<void>((r) => (q.resolve = r));
+      pending.set(id, q);
+      for (const s of live) s.proc!.send({ type: "stats", id } satisfies ToWorker);
+      await Promise.race([answered, Bun.sleep(STATS_WAIT_MS)]);
+      pending.delete(id);
+    }
+    const snapshots = live.map((s) => q.answers.get(s.id)?.stats ?? s.last).filter((x): x is StatsSnapshot => x !== null);
+    return { stats: sumSnapshots(snapshots, retired.snapshot()), processes: [...q.answers.values()].map((a) => a.process) };
   }
+
+  /** Liveness: ping the workers; one silent for HUNG_MS is killed, and replaced by onExit. */
+  const pinger = setInterval(() => {
+    if (stopping) return;
+    const now = performance.now();
+    for (const s of slots) {
+      if (!s.proc || !s.listening || s.hung) continue;
+      if (now - s.lastHeard > HUNG_MS) {
+        s.hung = true;
+        log.error("worker-hung", `worker ${s.id} (pid ${s.proc.pid}) has not answered for ${((now - s.lastHeard) / 1000).toFixed(1)} s; killing it`, {
+          worker: s.id,
+          pid: s.proc.pid,
+          silent_ms: Math.round(now - s.lastHeard),
+        });
+        s.proc.kill("SIGKILL");
+      } else s.proc.send({ type: "ping", id: ++nextQuestion } satisfies ToWorker);
+    }
+  }, PING_MS);
 
   function workerCounts(): WorkerCounts {
     const now = performance.now();
     return {
       desired: opts.workers,
-      serving: slots.filter((s) => s.listening).length,
+      serving: slots.filter((s) => s.listening && !s.hung).length,
+      hung: slots.filter((s) => s.hung || (s.proc !== null && s.listening && now - s.lastHeard > PING_MS * 2)).map((s) => s.id),
       down: slots.filter((s) => s.downSince !== null && now - s.downSince > DOWN_UNHEALTHY_MS).map((s) => s.id),
     };
   }
@@ -192,6 +245,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       }, (opts.shutdownTimeout + 5) * 1000);
       await done;
       clearTimeout(killer);
+      clearInterval(pinger);
       for (const c of cleanups) c();
     })();
     return stopping;
@@ -201,10 +255,12 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     if (opts.metrics) {
       const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
         view: async () => {
-          const answers = await gather();
-          return { stats: mergeSnapshots(answers.map((a) => a.stats)), processes: answers.map((a) => a.process), workers: workerCounts() };
+          const { stats, processes } = await gather();
+          return { stats, processes, workers: workerCounts() };
         },
-        accepting: () => !stopping && slots.some((s) => s.listening),
+        // A hung worker still holds its share of the port (SO_REUSEPORT), so some new connections
+        // would hang: not ready until it has been replaced.
+        accepting: () => !stopping && slots.some((s) => s.listening) && workerCounts().hung.length === 0,
         health: () => workerCounts().down,
       }, log);
       cleanups.push(m.stop);
@@ -213,12 +269,17 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     closeFd(reserved.fd);
     throw e;
   }
-  if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => mergeSnapshots((await gather()).map((a) => a.stats)), log));
+  if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => (await gather()).stats, log));
 
   for (const s of slots) if (!stopping) spawn(s);
   return {
     stop,
     done,
+    reload: () => {
+      log.info("reload", "SIGHUP: nothing to reload (settings are fixed at start); passed on to the workers");
+      for (const s of slots) s.proc?.kill("SIGHUP");
+    },
+    report: async () => logStats(log, (await gather()).stats, null, 0),
     abort: () => {
       for (const s of slots) s.proc?.kill("SIGKILL");
     },

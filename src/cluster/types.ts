@@ -19,4 +19,8 @@ export interface Service {
   readonly done: Promise<number>;
   /** Ends child processes at once (a second signal); the caller exits right after. */
   abort?(): void;
+  /** SIGHUP: reload what can be reloaded (nothing yet but the log line that says so). */
+  reload(): void;
+  /** SIGUSR1: log the counters now. */
+  report(): Promise<void>;
 }

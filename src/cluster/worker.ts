@@ -30,6 +30,7 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   const handle = startServer({ ...opts, workerId: start.worker, logger });
   const onMessage = (m: ToWorker) => {
     if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
+    else if (m?.type === "ping") send({ type: "pong", id: m.id, stats: handle.stats() } satisfies FromWorker);
   };
   // A supervisor that went away (even by SIGKILL) must not leave its workers behind.
   const onDisconnect = () => void handle.stop();
@@ -38,6 +39,8 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   send({ type: "listening", port: handle.address.port, report: handle.report } satisfies FromWorker);
   const service: Service = {
     stop: handle.stop,
+    reload: () => logger.debug("reload", "SIGHUP: nothing to reload"),
+    report: async () => {},
     done: handle.stopped.then(() => {
       process.off("message", onMessage);
       process.off("disconnect", onDisconnect);

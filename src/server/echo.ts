@@ -115,6 +115,9 @@ export class EchoHandlers implements Echoer {
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
     if (this.timeoutMs > 0) this.scheduleIdle(c, t + this.timeoutMs);
+    // Bun arms a 120 s timer on every accepted socket (measured); with no idle timeout it must not
+    // fire, since its handler is our backstop.
+    else socket.timeout(0);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
   }
@@ -289,7 +292,7 @@ export class EchoHandlers implements Echoer {
     stats.open--;
     stats.closed[reason]++;
     const ms = now() - c.openedAt;
-    stats.observeDuration(ms / 1000);
+    stats.duration.observe(ms / 1000);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
       log.info(
@@ -334,7 +337,8 @@ export class EchoHandlers implements Echoer {
         (ours === null ? "no deadline of ours was scheduled" : `our deadline is ${((ours - t) / 1000).toFixed(3)} s away`),
       { conn: c.id, peer: c.peer, armed_s: c.backstopSeconds, fired_after_ms: Math.round(t - c.backstopArmedAt), our_deadline_in_ms: ours === null ? null : Math.round(ours - t) },
     );
-    if (ours !== null && ours > t) this.armBackstop(c, ours - t, t);
+    if (ours === null) socket.timeout(0);
+    else if (ours > t) this.armBackstop(c, ours - t, t);
     else {
       this.wheel.cancel(c);
       this.due(c, t);
@@ -428,6 +432,9 @@ export class EchoHandlers implements Echoer {
       return;
     }
     c.reason ??= "idle-timeout";
+    // How late we act, measured now rather than at the tick's start: a tick with many deadlines
+    // handles them one after the other (the benchmark holds p99 to 30 ms at 10,000 connections).
+    this.ctx.stats.timeoutLateness.observe((now() - idleDue) / 1000);
     const log = this.ctx.log;
     if (log.infoOn)
       log.info("timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.ctx.config.timeout}); sending FIN`, {

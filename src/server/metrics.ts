@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
 import { CLOSE_REASONS } from "./config.ts";
 import type { ProcessMetrics } from "./process-metrics.ts";
-import { DURATION_BUCKETS, type StatsSnapshot } from "./stats.ts";
+import { DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "./stats.ts";
 
 /** A supervisor's workers: how many should serve, how many do, which slots stayed down too long. */
 export interface WorkerCounts {
@@ -11,6 +11,8 @@ export interface WorkerCounts {
   readonly serving: number;
   /** Slots with no listening worker for longer than the restart back-off can explain. */
   readonly down: readonly number[];
+  /** Workers that have stopped answering (being killed and replaced). */
+  readonly hung: readonly number[];
 }
 
 /** What /metrics shows: the counters (summed over workers) and the processes behind them. */
@@ -37,6 +39,17 @@ function family(out: string[], name: string, type: "counter" | "gauge" | "histog
   for (const [labels, value] of samples) out.push(`${name}${labels} ${Number.isFinite(value) ? value : 0}`);
 }
 
+function histogram(out: string[], name: string, help: string, bounds: readonly number[], h: HistogramSnapshot): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+  let cumulative = 0;
+  bounds.forEach((le, i) => {
+    cumulative += h.counts[i] ?? 0;
+    out.push(`${name}_bucket{le="${le}"} ${cumulative}`);
+  });
+  const count = cumulative + (h.counts[bounds.length] ?? 0);
+  out.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${h.sum}`, `${name}_count ${count}`);
+}
+
 const sum = (list: readonly ProcessMetrics[], f: (p: ProcessMetrics) => number) => list.reduce((a, p) => a + f(p), 0);
 
 /** The Prometheus text exposition format (version 0.0.4). Names are documented in the README. */
@@ -51,19 +64,16 @@ export function renderMetrics(v: MetricsView, accepting: boolean): string {
   family(out, "tcp_echo_records_decoded_total", "counter", "Binary records decoded (--record).", [["", s.records]]);
   family(out, "tcp_echo_records_partial_total", "counter", "Connections that closed inside a record.", [["", s.partialRecords]]);
   family(out, "tcp_echo_backpressure_pauses_total", "counter", "Times reading paused because --max-buffer bytes waited.", [["", s.pauses]]);
-  let cumulative = 0;
-  const buckets: Sample[] = DURATION_BUCKETS.map((le, i) => {
-    cumulative += s.durationBuckets[i] ?? 0;
-    return [`_bucket{le="${le}"}`, cumulative];
-  });
-  const count = cumulative + (s.durationBuckets[DURATION_BUCKETS.length] ?? 0);
-  buckets.push([`_bucket{le="+Inf"}`, count], ["_sum", s.durationSum], ["_count", count]);
-  out.push("# HELP tcp_echo_connection_duration_seconds How long closed connections lasted.", "# TYPE tcp_echo_connection_duration_seconds histogram");
-  for (const [suffix, value] of buckets) out.push(`tcp_echo_connection_duration_seconds${suffix} ${value}`);
+  histogram(out, "tcp_echo_connection_duration_seconds", "How long closed connections lasted.", DURATION_BUCKETS, s.duration);
+  histogram(out, "tcp_echo_idle_timeout_lateness_seconds", "How late each idle timeout acted after its deadline.", LATENESS_BUCKETS, s.timeoutLateness);
+  family(out, "tcp_echo_echo_held_bytes", "gauge", "Bytes received and not yet echoed (held for slow readers).", [["", s.heldBytes]]);
+  family(out, "tcp_echo_max_memory_bytes", "gauge", "The --max-memory budget for held bytes (summed over processes).", [["", s.memoryBudget]]);
+  family(out, "tcp_echo_memory_budget_pauses_total", "counter", "Times a connection paused because --max-memory was reached.", [["", s.budgetPauses]]);
   family(out, "tcp_echo_ready", "gauge", "1 while accepting connections, 0 while draining.", [["", accepting ? 1 : 0]]);
-  const w = v.workers ?? { desired: 1, serving: 1, down: [] };
+  const w = v.workers ?? { desired: 1, serving: 1, down: [], hung: [] };
   family(out, "tcp_echo_worker_processes", "gauge", "Processes serving connections now.", [["", w.serving]]);
   family(out, "tcp_echo_worker_processes_desired", "gauge", "Processes that should be serving connections (--workers).", [["", w.desired]]);
+  family(out, "tcp_echo_worker_processes_hung", "gauge", "Workers that stopped answering the supervisor (killed and replaced).", [["", w.hung.length]]);
   const p = v.processes;
   family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes.", [["", sum(p, (x) => x.cpuSeconds)]]);
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the serving processes.", [["", sum(p, (x) => x.residentBytes)]]);

@@ -4,6 +4,39 @@ export type ClosedCounts = Record<CloseReason, number>;
 
 /** Upper bounds (seconds) of the connection-duration histogram buckets; +Inf is implied. */
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600] as const;
+/** Upper bounds (seconds) of how late an idle timeout acted after its deadline. */
+export const LATENESS_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1] as const;
+
+/** Counts per bucket (not cumulative; the last is +Inf) and the sum of the observed values. */
+export interface HistogramSnapshot {
+  readonly counts: readonly number[];
+  readonly sum: number;
+}
+
+export class Histogram {
+  readonly counts: number[];
+  sum = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  observe(x: number): void {
+    let i = 0;
+    while (i < this.bounds.length && x > this.bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += x;
+  }
+
+  add(s: HistogramSnapshot): void {
+    s.counts.forEach((n, i) => (this.counts[i]! += n));
+    this.sum += s.sum;
+  }
+
+  snapshot(): HistogramSnapshot {
+    return { counts: [...this.counts], sum: this.sum };
+  }
+}
 
 /** A point-in-time copy of the server's counters. */
 export interface StatsSnapshot {
@@ -12,15 +45,16 @@ export interface StatsSnapshot {
   readonly closed: Readonly<ClosedCounts>;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  /** Times a connection's reading was paused because --max-buffer bytes waited to be echoed. */
+  /** Times a connection's reading was paused (its --max-buffer, or the --max-memory budget). */
   readonly pauses: number;
   /** --record: records decoded, and connections that closed inside a record. */
   readonly records: number;
   readonly partialRecords: number;
-  /** Connection durations: count per bucket (not cumulative; the last is +Inf), sum in seconds. */
-  readonly durationBuckets: readonly number[];
-  readonly durationSum: number;
-  /** Bytes held for echo now, the --max-memory budget, and pauses because it was full. */
+  /** How long closed connections lasted, in seconds. */
+  readonly duration: HistogramSnapshot;
+  /** How late each idle timeout acted after its deadline, in seconds. */
+  readonly timeoutLateness: HistogramSnapshot;
+  /** Bytes held for echo now (a gauge), the --max-memory budget, and pauses because it was full. */
   readonly heldBytes: number;
   readonly memoryBudget: number;
   readonly budgetPauses: number;
@@ -36,22 +70,14 @@ export class ServerStats {
   records = 0;
   partialRecords = 0;
   readonly closed: ClosedCounts = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
-  readonly durationBuckets: number[] = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
-  durationSum = 0;
+  readonly duration = new Histogram(DURATION_BUCKETS);
+  readonly timeoutLateness = new Histogram(LATENESS_BUCKETS);
   /** The process's memory budget, read when a snapshot is taken. */
   budget: { readonly held: number; readonly limit: number; readonly pauses: number } | null = null;
-  /** Summed snapshots (mergeSnapshots) carry these as plain numbers. */
+  /** Summed snapshots (sumSnapshots) carry these as plain numbers. */
   heldBytes = 0;
   memoryBudget = 0;
   budgetPauses = 0;
-
-  /** Once per closed connection. */
-  observeDuration(seconds: number): void {
-    let i = 0;
-    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
-    this.durationBuckets[i]!++;
-    this.durationSum += seconds;
-  }
 
   snapshot(): StatsSnapshot {
     return {
@@ -63,32 +89,41 @@ export class ServerStats {
       pauses: this.pauses,
       records: this.records,
       partialRecords: this.partialRecords,
-      durationBuckets: [...this.durationBuckets],
-      durationSum: this.durationSum,
+      duration: this.duration.snapshot(),
+      timeoutLateness: this.timeoutLateness.snapshot(),
       heldBytes: this.budget?.held ?? this.heldBytes,
       memoryBudget: this.budget?.limit ?? this.memoryBudget,
       budgetPauses: this.budget?.pauses ?? this.budgetPauses,
     };
   }
+
+  /** Adds a snapshot's counters; its gauges (open, held bytes, budget) only with `gauges`. */
+  add(s: StatsSnapshot, gauges: boolean): void {
+    this.accepted += s.accepted;
+    this.bytesIn += s.bytesIn;
+    this.bytesOut += s.bytesOut;
+    this.pauses += s.pauses;
+    this.records += s.records;
+    this.partialRecords += s.partialRecords;
+    this.budgetPauses += s.budgetPauses;
+    for (const r of CLOSE_REASONS) this.closed[r] += s.closed[r] ?? 0;
+    this.duration.add(s.duration);
+    this.timeoutLateness.add(s.timeoutLateness);
+    if (gauges) {
+      this.open += s.open;
+      this.heldBytes += s.heldBytes;
+      this.memoryBudget += s.memoryBudget;
+    }
+  }
 }
 
-/** Sums snapshots field by field: the view across worker processes. */
-export function mergeSnapshots(list: readonly StatsSnapshot[]): StatsSnapshot {
+/**
+ * The view across worker processes: `retired` holds the counters of workers that have exited
+ * (their gauges are gone with them), so totals never go backwards when a worker is replaced.
+ */
+export function sumSnapshots(live: readonly StatsSnapshot[], retired: StatsSnapshot | null = null): StatsSnapshot {
   const total = new ServerStats();
-  for (const s of list) {
-    total.accepted += s.accepted;
-    total.open += s.open;
-    total.bytesIn += s.bytesIn;
-    total.bytesOut += s.bytesOut;
-    total.pauses += s.pauses;
-    total.records += s.records;
-    total.partialRecords += s.partialRecords;
-    total.durationSum += s.durationSum;
-    total.heldBytes += s.heldBytes;
-    total.memoryBudget += s.memoryBudget;
-    total.budgetPauses += s.budgetPauses;
-    for (const r of CLOSE_REASONS) total.closed[r] += s.closed[r] ?? 0;
-    s.durationBuckets.forEach((n, i) => (total.durationBuckets[i]! += n));
-  }
+  if (retired) total.add(retired, false);
+  for (const s of live) total.add(s, true);
   return total.snapshot();
 }
