@@ -5,7 +5,7 @@ export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts"
 export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
-export { raiseFdLimit, type FdLimit } from "./rlimit.ts";
+export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
 export { writeSome, PIPE_BUF } from "./fd-write.ts";
 export {
   openListenSocket,

@@ -1,5 +1,5 @@
-import { libc, ptr } from "./libc.ts";
-import { check } from "./errno.ts";
+import { libc, errno, ptr } from "./libc.ts";
+import { check, SyscallError } from "./errno.ts";
 import { scratch } from "./sockopt.ts";
 
 // getrlimit(2) / setrlimit(2) for RLIMIT_NOFILE (asm-generic/resource.h: 7), on struct rlimit
@@ -34,4 +34,31 @@ export function raiseFdLimit(): FdLimit {
   }
   const now = read();
   return { before: soft, soft: now.soft, hard: now.hard };
+}
+
+const EMFILE = 24;
+const ENFILE = 23;
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * How many more descriptors this process can open, counted up to `want`, by duplicating `fd` that
+ * many times and closing the copies at once: the only exact answer (the kernel keeps no count we
+ * can read cheaply). 0 means the limit is reached (EMFILE, or ENFILE for the whole system).
+ */
+export function freeFds(fd: number, want: number): number {
+  const copies: number[] = [];
+  try {
+    while (copies.length < want) {
+      const d = libc.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (d < 0) {
+        const e = errno();
+        if (e === EMFILE || e === ENFILE) break;
+        throw new SyscallError("fcntl", e, "F_DUPFD_CLOEXEC");
+      }
+      copies.push(d);
+    }
+    return copies.length;
+  } finally {
+    for (const d of copies) libc.close(d);
+  }
 }

@@ -48,6 +48,8 @@ export class EchoHandlers implements Echoer {
   private readonly access: AccessConfig | null;
   /** Open connections per peer address, for --max-per-ip. */
   private readonly perIp = new Map<string, number>();
+  /** Called at every accept (the accept guard counts descriptors near the limit). */
+  onAccept: () => void = () => {};
   /** Connections paused because the memory budget was full; they read again when it has room. */
   private readonly budgetPaused = new Set<Connection>();
   /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
@@ -94,6 +96,7 @@ export class EchoHandlers implements Echoer {
     socket.data = c;
     stats.accepted++;
     stats.open++;
+    this.onAccept();
     conns.add(c);
     if (config.maxConnections > 0 && stats.open > config.maxConnections) {
       this.refuse(c, "limit", `${plural(stats.open - 1, "connection")} open, --max-connections is ${config.maxConnections}`, { max_connections: config.maxConnections });

@@ -68,6 +68,9 @@ export function renderMetrics(v: MetricsView, accepting: boolean): string {
   histogram(out, "tcp_echo_idle_timeout_lateness_seconds", "How late each idle timeout acted after its deadline.", LATENESS_BUCKETS, s.timeoutLateness);
   family(out, "tcp_echo_echo_held_bytes", "gauge", "Bytes received and not yet echoed (held for slow readers).", [["", s.heldBytes]]);
   family(out, "tcp_echo_max_memory_bytes", "gauge", "The --max-memory budget for held bytes (summed over processes).", [["", s.memoryBudget]]);
+  family(out, "tcp_echo_accept_paused", "gauge", "Processes not accepting now because they are out of file descriptors.", [["", s.acceptPaused]]);
+  family(out, "tcp_echo_accept_pauses_total", "counter", "Times accepting paused for want of file descriptors.", [["", s.acceptPauses]]);
+  family(out, "tcp_echo_accept_paused_seconds_total", "counter", "Time spent not accepting for want of file descriptors.", [["", s.acceptPausedSeconds]]);
   family(out, "tcp_echo_memory_budget_pauses_total", "counter", "Times a connection paused because --max-memory was reached.", [["", s.budgetPauses]]);
   family(out, "tcp_echo_ready", "gauge", "1 while accepting connections, 0 while draining.", [["", accepting ? 1 : 0]]);
   const w = v.workers ?? { desired: 1, serving: 1, down: [], hung: [] };

@@ -8,7 +8,6 @@ import {
   raiseFdLimit,
   readKernelLimits,
   readListenQueue,
-  relisten,
   type Ipv4Address,
 } from "../net/index.ts";
 import type { ServerConfig } from "./config.ts";
@@ -16,6 +15,8 @@ import type { Connection } from "./connection.ts";
 import { EchoHandlers, type EchoContext } from "./echo.ts";
 import { buildReport, logReport, type StartupReport } from "./report.ts";
 import { ServerStats, type StatsSnapshot } from "./stats.ts";
+import { AcceptGuard } from "./accept-guard.ts";
+import { readdirSync } from "node:fs";
 import { defaultMemoryBudget, MemoryBudget } from "./memory.ts";
 
 export interface ServerHandle {
@@ -77,19 +78,26 @@ export function startServer(config: ServerConfig): ServerHandle {
   stats.budget = budget;
   const ctx: EchoContext = { config, log, stats, budget, conns, onClosed: () => {} };
   const echo = new EchoHandlers(ctx);
-  let listener: TCPSocketListener<Connection>;
+  const handlers = echo.handlers();
+  // Descriptors in use besides connections (Bun's own, stdio, the listener): counted once.
+  const baseFds = readdirSync("/proc/self/fd").length;
+  let guard: AcceptGuard;
   try {
-    // Bun.listen adopts a listening fd ({ fd }, absent from its types) and keeps our options.
-    listener = (Bun.listen as unknown as (o: object) => TCPSocketListener<Connection>)({
+    guard = new AcceptGuard(
       fd,
-      allowHalfOpen: true,
-      socket: echo.handlers(),
-    });
-    relisten(fd, backlog);
+      backlog,
+      // Bun.listen adopts a listening fd ({ fd }, absent from its types) and keeps our options.
+      (copy) => (Bun.listen as unknown as (o: object) => TCPSocketListener<unknown>)({ fd: copy, allowHalfOpen: true, socket: handlers }),
+      fdLimit.soft,
+      () => baseFds + stats.open,
+      log,
+    );
   } catch (e) {
-    if (!activated) closeFd(fd);
+    closeFd(fd);
     throw e;
   }
+  echo.onAccept = () => guard.accepted();
+  stats.accept = () => guard.counts;
   const address = getSockName(fd);
   const report = buildReport(fd, address, config, backlog, kernel, memory, fdLimit);
   if (activated) log.info("activation", `socket activation: serving the listening socket systemd passed as fd ${fd}`, { fd });
@@ -106,7 +114,9 @@ export function startServer(config: ServerConfig): ServerHandle {
       open: conns.size,
       shutdown_timeout: config.shutdownTimeout,
     });
-    listener.stop(false);
+    // Stop accepting; connections still in the kernel's accept queue are reset as our socket closes.
+    guard.stop();
+    closeFd(fd);
     for (const c of [...conns]) echo.beginShutdown(c);
     if (conns.size > 0) {
       const { promise: allClosed, resolve } = Promise.withResolvers<void>();

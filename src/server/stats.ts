@@ -58,6 +58,10 @@ export interface StatsSnapshot {
   readonly heldBytes: number;
   readonly memoryBudget: number;
   readonly budgetPauses: number;
+  /** Accepting paused for want of file descriptors: now (a gauge, 0/1 per process), how often, how long. */
+  readonly acceptPaused: number;
+  readonly acceptPauses: number;
+  readonly acceptPausedSeconds: number;
 }
 
 /** Live counters, mutated in place by the connection handlers (plain fields: no hot-path calls). */
@@ -78,6 +82,11 @@ export class ServerStats {
   heldBytes = 0;
   memoryBudget = 0;
   budgetPauses = 0;
+  /** The accept guard's counts, read when a snapshot is taken. */
+  accept: (() => { readonly paused: boolean; readonly pauses: number; readonly pausedSeconds: number }) | null = null;
+  acceptPaused = 0;
+  acceptPauses = 0;
+  acceptPausedSeconds = 0;
 
   snapshot(): StatsSnapshot {
     return {
@@ -94,7 +103,15 @@ export class ServerStats {
       heldBytes: this.budget?.held ?? this.heldBytes,
       memoryBudget: this.budget?.limit ?? this.memoryBudget,
       budgetPauses: this.budget?.pauses ?? this.budgetPauses,
+      ...this.acceptCounts(),
     };
+  }
+
+  private acceptCounts() {
+    const a = this.accept?.();
+    return a
+      ? { acceptPaused: a.paused ? 1 : 0, acceptPauses: a.pauses, acceptPausedSeconds: a.pausedSeconds }
+      : { acceptPaused: this.acceptPaused, acceptPauses: this.acceptPauses, acceptPausedSeconds: this.acceptPausedSeconds };
   }
 
   /** Adds a snapshot's counters; its gauges (open, held bytes, budget) only with `gauges`. */
@@ -106,6 +123,8 @@ export class ServerStats {
     this.records += s.records;
     this.partialRecords += s.partialRecords;
     this.budgetPauses += s.budgetPauses;
+    this.acceptPauses += s.acceptPauses;
+    this.acceptPausedSeconds += s.acceptPausedSeconds;
     for (const r of CLOSE_REASONS) this.closed[r] += s.closed[r] ?? 0;
     this.duration.add(s.duration);
     this.timeoutLateness.add(s.timeoutLateness);
@@ -113,6 +132,7 @@ export class ServerStats {
       this.open += s.open;
       this.heldBytes += s.heldBytes;
       this.memoryBudget += s.memoryBudget;
+      this.acceptPaused += s.acceptPaused;
     }
   }
 }
