@@ -99,8 +99,11 @@ print(len(got), ok, flush=True)
 
   test("a peer that ignores our FIN is reset after --shutdown-timeout, and the exit is still 0", async () => {
     await using p = await spawnServer(["--shutdown-timeout", "0.5", "--timeout", "0"]);
-    const peer = python(
-      `
+    const peer = Bun.spawn(
+      [
+        "python3",
+        "-c",
+        `
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"hi"); assert s.recv(2) == b"hi"
@@ -108,9 +111,13 @@ print("ready", flush=True)
 assert s.recv(10) == b""   # FIN from the stopping server
 time.sleep(3)              # never close
 `,
-      [p.port],
+        String(p.port),
+      ],
+      { stdout: "pipe" },
     );
-    await p.log.waitFor((e) => e.event === "open");
+    // The echo must be back before the stop, or the stop's FIN would race the peer's "hi".
+    const ready = await peer.stdout.getReader().read();
+    expect(new TextDecoder().decode(ready.value)).toBe("ready\n");
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);
@@ -119,7 +126,7 @@ time.sleep(3)              # never close
     expect(took).toBeLessThan(2500);
     expect(p.log.of("shutdown-timeout")).toHaveLength(1);
     expect(p.log.of("close")[0]).toMatchObject({ reason: "shutdown", bytes_in: 2, bytes_out: 2 });
-    await peer;
+    expect(await peer.exited).toBe(0);
   });
 
   test("a second signal exits at once", async () => {

@@ -40,14 +40,15 @@ export async function spawnServer(args: string[] = [], opts: { cli?: string[]; e
   });
   const log = new LogCapture();
   const nonJson: string[] = [];
-  void pumpLines(proc.stderr, (line) => {
+  const pumped = pumpLines(proc.stderr, (line) => {
     try {
       log.write(line);
     } catch {
       nonJson.push(line);
     }
   });
-  const exited = proc.exited;
+  // The exit code once the process has exited AND its last log lines have been read.
+  const exited = Promise.all([proc.exited, pumped]).then(([code]) => code);
   // The "kernel" line ends the start-up report, so every option line is in by then.
   await Promise.race([
     log.waitFor((e) => e.event === "kernel", 15_000),
