@@ -1,49 +1,37 @@
 import { describe, expect, test } from "bun:test";
 import { runCli, spawnServer } from "./helpers/process.ts";
+import { normalizeArgv } from "../src/cli/flags.ts";
+import { argsDef } from "../src/cli/options/option.ts";
+import { SERVE_OPTIONS } from "../src/cli/options/table.ts";
 import pkg from "../package.json" with { type: "json" };
 
-describe("bad input: one line naming the option and the value, exit 2", () => {
-  const cases: [string[], RegExp][] = [
-    [["--bogus"], /unknown option --bogus/],
-    [["serve", "--prot", "1"], /unknown option --prot/],
-    [["--port", "70000"], /--port: "70000" is not a port in 0\.\.65535/],
-    [["--port", "-1"], /--port: "-1" is not a port/],
-    [["--port", "http"], /--port: "http" is not a port/],
-    [["--timeout", "-1"], /--timeout: "-1" is not a number of seconds >= 0/],
-    [["--timeout", "soon"], /--timeout: "soon" is not a number of seconds/],
-    [["--shutdown-timeout", "-2"], /--shutdown-timeout: "-2" is not a number of seconds/],
-    [["--recv-buf", "-5"], /--recv-buf: "-5" is not a size in bytes/],
-    [["--max-buffer", "lots"], /--max-buffer: "lots" is not a size in bytes/],
-    [["--backlog", "1.5"], /--backlog: "1.5" is not a whole number/],
-    [["--max-connections", "-3"], /--max-connections: "-3" is not a whole number/],
-    [["--keepalive", "0"], /--keepalive: "0" is not a whole number of seconds in 1\.\.32767/],
-    [["--keepalive-count", "3"], /--keepalive-count needs --keepalive SECONDS/],
-    [["--host", "::1"], /--host: "::1" is not an IPv4 address/],
-    [["--host", "300.1.1.1"], /--host: "300.1.1.1" is not an IPv4 address/],
-    [["--log-level", "loud"], /--log-level: "loud" is not one of silent, error, warn, info, debug, trace/],
-    [["--log-format", "xml"], /--log-format: "xml" is not one of pretty, json/],
-    [["--quickack", "sometimes"], /--quickack: "sometimes" is not one of auto, always, off/],
-    [["--nodelay=1"], /--nodelay takes no value/],
-    [["--port"], /--port needs a value/],
-    [["frobnicate"], /unknown command "frobnicate"/],
-    [["serve", "extra"], /unexpected argument "extra"/],
+describe("bad input: one line naming the option and the command's help, exit 2", () => {
+  // One spawned process per command for the exit code and the printing; the messages of every
+  // option are checked in-process by options-table.test.ts.
+  const cases: [string[], string][] = [
+    [["--timeout", "soon"], `tcp-echo: --timeout: "soon" is not a duration (like 5.5, 5.5s, 500ms, 2m, 1h) in 0..2147483.647 s (see tcp-echo serve --help)`],
+    [["client", "--count", "0"], `tcp-echo: --count: "0" is not a whole number in 1..2147483647 (see tcp-echo client --help)`],
+    [["bench", "--mode", "warp"], `tcp-echo: --mode: "warp" is not one of pingpong, stream, connect, idle (see tcp-echo bench --help)`],
+    [["frobnicate"], `tcp-echo: unknown command "frobnicate" (commands: serve, client, bench) (see tcp-echo --help)`],
   ];
-  for (const [argv, message] of cases) {
-    test(`tcp-echo ${argv.join(" ")}`, async () => {
-      const r = await runCli(argv);
-      expect(r.code).toBe(2);
-      const lines = r.stderr.trim().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(message);
-      expect(r.stderr).not.toContain("    at ");
-    });
-  }
-
-  test("a bad TCP_ECHO_* variable is named as the variable", async () => {
-    const r = await runCli(["serve"], { env: { TCP_ECHO_TIMEOUT: "forever" } });
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^tcp-echo: TCP_ECHO_TIMEOUT: "forever" is not a number of seconds/);
+  test.concurrent.each(cases)("tcp-echo %p", async (argv, line) => {
+    const r = await runCli(argv);
+    expect({ code: r.code, stderr: r.stderr, stdout: r.stdout }).toEqual({ code: 2, stderr: `${line}\n`, stdout: "" });
   });
+});
+
+describe("argv shapes: unknown, valueless and stray arguments", () => {
+  const defs = argsDef(SERVE_OPTIONS);
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown option --bogus"],
+    [["--prot", "1"], "unknown option --prot"],
+    [["--nodelay=1"], `--nodelay takes no value (got "1")`],
+    [["--port"], "--port needs a value"],
+    [["extra"], `unexpected argument "extra"`],
+    [["-p", "1"], `unknown option "-p"`],
+  ];
+  for (const [argv, message] of cases) test(argv.join(" "), () => expect(() => normalizeArgv(argv, defs)).toThrow(message));
+  test("a negative number reaches the option's own check", () => expect(normalizeArgv(["--timeout", "-1"], defs)).toEqual(["--timeout=-1"]));
 });
 
 describe("runtime failures: errno name and meaning, exit 1", () => {
@@ -73,8 +61,13 @@ describe("help, version, options from the environment", () => {
     expect(top.stdout).toContain("serve");
     const serve = await runCli(["serve", "--help"]);
     expect(serve.code).toBe(0);
-    for (const opt of ["--host", "--port", "--timeout", "--backlog", "--recv-buf", "--send-buf", "--quickack", "--nodelay", "--keepalive", "--keepalive-interval", "--keepalive-count", "--reuse-port", "--max-connections", "--max-buffer", "--shutdown-timeout", "--log-level", "--log-format"])
-      expect(serve.stdout).toContain(opt);
+    // Every option of the table, with its default; no line wider than 80 columns; no colour when
+    // stdout is not a terminal; examples, the variable rule and the exit codes at the end.
+    for (const o of Object.values(SERVE_OPTIONS)) expect(serve.stdout).toContain(`--${o.name}`);
+    expect(serve.stdout).toContain("[5.5]");
+    expect(serve.stdout.split("\n").filter((l) => l.length > 80)).toEqual([]);
+    expect(serve.stdout).not.toContain("\x1b[");
+    expect(serve.stdout).toMatch(/Examples:[\s\S]*Environment:[\s\S]*TCP_ECHO_<OPTION>[\s\S]*Exit codes:/);
   });
 
   test("TCP_ECHO_* variables set options, and a flag wins over its variable", async () => {

@@ -118,7 +118,7 @@ print(got == b"data\\n" * 1000)
   test("bad input exits 2 with one line; address in use exits 1", async () => {
     const bad = await runCli(["serve", "--timeout", "x"], { cli: [exe] });
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split("\n")).toEqual([`tcp-echo: --timeout: "x" is not a number of seconds >= 0 (see tcp-echo serve --help)`]);
+    expect(bad.stderr.trim().split("\n")).toEqual([`tcp-echo: --timeout: "x" is not a duration (like 5.5, 5.5s, 500ms, 2m, 1h) in 0..2147483.647 s (see tcp-echo serve --help)`]);
     await using p = await spawnServer(["--no-reuse-port"], { cli: [exe] });
     const busy = await runCli(["serve", "--port", String(p.port), "--no-reuse-port"], { cli: [exe] });
     expect(busy.code).toBe(1);

@@ -8,8 +8,8 @@ import { parseArgs, type ArgsDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { EXIT } from "../src/cli/errors.ts";
 import { normalizeArgv } from "../src/cli/flags.ts";
-import serveCommand from "../src/cli/serve.ts";
-import { resolveServeSettings } from "../src/cli/serve-options.ts";
+import serveCommand from "../src/cli/commands/serve.ts";
+import { resolveServe } from "../src/cli/serve-settings.ts";
 import { DEFAULTS } from "../src/server/index.ts";
 import { ROOT } from "./helpers/process.ts";
 
@@ -29,7 +29,7 @@ async function serveArgsDef(): Promise<ArgsDef> {
 async function resolveCli(argv: readonly string[], env: Env = {}) {
   if (argv[0] !== "serve") throw new Error(`expected the explicit command "serve" first, got ${JSON.stringify(argv[0])}`);
   const defs = await serveArgsDef();
-  return resolveServeSettings(parseArgs(normalizeArgv(argv.slice(1), defs), defs), env);
+  return resolveServe(parseArgs(normalizeArgv(argv.slice(1), defs), defs), env).settings;
 }
 
 /** The value of `--name V` or `--name=V` in argv (the last one wins, as in the CLI). */

@@ -1,43 +1,6 @@
 import type { ArgsDef } from "citty";
 import { UsageError } from "./errors.ts";
 
-/** Parsed flags as citty returns them. */
-export type CliArgs = Readonly<Record<string, unknown>>;
-
-export const ENV_PREFIX = "TCP_ECHO_";
-
-/** The environment variable for an option: `recv-buf` -> `TCP_ECHO_RECV_BUF`. */
-export function envName(option: string): string {
-  return ENV_PREFIX + option.toUpperCase().replace(/-/g, "_");
-}
-
-/** A value as the user gave it, and where it came from (for error messages). */
-export interface Given<T> {
-  readonly value: T;
-  readonly from: string;
-}
-
-type Env = Record<string, string | undefined>;
-
-/** Flag first, then TCP_ECHO_<OPTION>; undefined when neither is set (the caller's default applies). */
-export function givenString(args: CliArgs, env: Env, option: string): Given<string> | undefined {
-  const raw = args[option];
-  if (raw !== undefined) {
-    // A repeated flag: the last one wins, as with most CLIs.
-    const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-    return { value: typeof v === "string" ? v : String(v), from: `--${option}` };
-  }
-  const e = env[envName(option)];
-  return e === undefined || e === "" ? undefined : { value: e, from: envName(option) };
-}
-
-export function givenBoolean(args: CliArgs, env: Env, option: string): Given<boolean | string> | undefined {
-  const raw = args[option];
-  if (typeof raw === "boolean") return { value: raw, from: raw ? `--${option}` : `--no-${option}` };
-  const e = env[envName(option)];
-  return e === undefined || e === "" ? undefined : { value: e, from: envName(option) };
-}
-
 /**
  * citty accepts any `--flag`; a typo must not be silently ignored. Also turns `--opt -1` into
  * `--opt=-1` so a negative number reaches the option's validator (and its message) instead of

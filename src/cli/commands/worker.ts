@@ -1,5 +1,5 @@
-import { runWorker, type Service } from "../cluster/index.ts";
-import { stopOnSignals } from "./signals.ts";
+import { runWorker, type Service } from "../../cluster/index.ts";
+import { stopOnSignals } from "../signals.ts";
 
 /**
  * The hidden `__worker` command: a worker process of `serve --workers N`. It takes no arguments;

@@ -1,12 +1,15 @@
 import { defineCommand } from "citty";
-import { plural } from "../log/plural.ts";
+import { plural } from "../../log/plural.ts";
 import { writeFileSync } from "node:fs";
 import { arch, cpus, release, type } from "node:os";
-import pkg from "../../package.json" with { type: "json" };
-import { formatProgress, formatReport, renderHtmlReport, runBench, toLoadgenJson } from "../bench/index.ts";
-import { EXIT } from "./errors.ts";
-import { benchArgs, resolveBenchSettings } from "./bench-options.ts";
-import { stopOnSignals } from "./signals.ts";
+import pkg from "../../../package.json" with { type: "json" };
+import { formatProgress, formatReport, renderHtmlReport, runBench, toLoadgenJson } from "../../bench/index.ts";
+import { EXIT } from "../errors.ts";
+import { resolveBench } from "../bench-settings.ts";
+import { argsDef } from "../options/option.ts";
+import { BENCH_OPTIONS } from "../options/table.ts";
+import type { CommandHelp } from "../options/help.ts";
+import { stopOnSignals } from "../signals.ts";
 
 /** Erases the progress line: back to column 0, clear to the end of the line. */
 const CLEAR_LINE = "\r\x1b[K";
@@ -19,11 +22,29 @@ function platform(): string {
   return `Bun ${Bun.version}, ${type()} ${release()} ${arch()}, ${c.length} CPU${c.length === 1 ? "" : "s"}${c[0] ? ` (${c[0].model.trim()})` : ""}`;
 }
 
+export const options = BENCH_OPTIONS;
+
+export const help: CommandHelp = {
+  usage: "tcp-echo bench --mode pingpong|stream|connect|idle [options]",
+  description: "Load generator for any TCP echo server: pingpong, stream, connect or idle; every byte that comes back is checked.",
+  examples: [
+    ["tcp-echo bench --mode pingpong", "10 connections, 64 B messages, 1 s warm-up + 5 s"],
+    ["tcp-echo bench --mode pingpong --connections 100 --rate 20000", "latency at a fixed offered load (open loop)"],
+    ["tcp-echo bench --mode stream --connections 4 --size 64k", "throughput"],
+    ["tcp-echo bench --mode idle --connections 1000 --duration 3", "does the server close idle connections on time?"],
+  ],
+};
+
 export default defineCommand({
-  meta: { name: "bench", description: "Load generator for any echo server: pingpong, stream, connect or idle" },
-  args: benchArgs,
+  meta: { name: "bench", description: help.description },
+  args: argsDef(BENCH_OPTIONS),
   async run({ args, rawArgs }) {
-    const { json, html, ...options } = resolveBenchSettings(args, process.env);
+    const { settings, print } = resolveBench(args, process.env);
+    if (print) {
+      process.stdout.write(print);
+      return EXIT.ok;
+    }
+    const { json, html, ...options } = settings;
     // The live line goes to stderr, and only when a person watches both streams: a redirected
     // stream would collect every carriage-return update.
     const live = Boolean(process.stdout.isTTY && process.stderr.isTTY);

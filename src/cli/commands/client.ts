@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { runClient } from "../../client/index.ts";
+import { EXIT } from "../errors.ts";
+import { resolveClient } from "../client-settings.ts";
+import { argsDef } from "../options/option.ts";
+import { CLIENT_OPTIONS } from "../options/table.ts";
+import type { CommandHelp } from "../options/help.ts";
+import { stopOnSignals } from "../signals.ts";
+
+export const options = CLIENT_OPTIONS;
+
+export const help: CommandHelp = {
+  usage: "tcp-echo client [options]",
+  description:
+    "Send messages (and binary records) to an echo server, check that exactly those bytes come back, time each round trip, half-close, and report when the server's FIN came, like ping.",
+  examples: [
+    ["tcp-echo client --count 3 --interval 0.2", "three round trips to 127.0.0.1:9999"],
+    ["tcp-echo client --record '! I 2s' --values 1,ab", "a message, then a record packed as Python's struct.pack would"],
+    ["tcp-echo client --count 3 --interval 1.5", "against serve --timeout 1: see when the idle timeout's FIN comes"],
+  ],
+};
+
+export default defineCommand({
+  meta: { name: "client", description: help.description },
+  args: argsDef(CLIENT_OPTIONS),
+  async run({ args }) {
+    const { settings, print } = resolveClient(args, process.env);
+    if (print) {
+      process.stdout.write(print);
+      return EXIT.ok;
+    }
+    // Like ping: the first signal ends the run after the current round trip; the half-close and
+    // the summary still come.
+    const signals = stopOnSignals();
+    try {
+      const result = await runClient({ ...settings, signal: signals.signal }, (line) => console.log(line));
+      return result.ok ? EXIT.ok : EXIT.failure;
+    } finally {
+      signals.release();
+    }
+  },
+});

@@ -1,0 +1,110 @@
+// Every option of every command, once. A command's table is the list of entries it takes; each
+// entry carries its parser (values.ts), default, help text and scope (option.ts).
+import { availableParallelism } from "node:os";
+import { BENCH_MODES } from "../../bench/index.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../../log/logger.ts";
+import { MAX_SYN_RETRIES } from "../../net/index.ts";
+import { DEFAULTS, QUICKACK_MODES, RECORD_MODES } from "../../server/index.ts";
+import type { Option } from "./option.ts";
+import { boolean, choice, cidrList, duration, endpoint, host, integer, MAX_TIMER_S, port, positive, size, text, type ValueKind } from "./values.ts";
+
+function option<T, D = T>(o: Option<T, D>): Option<T, D> {
+  return o;
+}
+
+// Linux limits for the keep-alive options (include/net/tcp.h: MAX_TCP_KEEPIDLE/KEEPINTVL/KEEPCNT).
+const KEEP_MAX_S = 32767;
+const KEEPCNT_MAX = 127;
+const INT_MAX = 2 ** 31 - 1;
+
+/** N worker processes, or `auto`: one per CPU this process may run on. */
+const workersKind: ValueKind<number> = {
+  hint: "N|auto",
+  parse(t, from) {
+    return t.trim().toLowerCase() === "auto" ? availableParallelism() : integer(1, 1024, "a number of processes or auto").parse(t, from);
+  },
+  fromFile(v, from) {
+    return this.parse(typeof v === "number" ? String(v) : typeof v === "string" ? v : JSON.stringify(v), from);
+  },
+  show: String,
+};
+
+// --- shared by several commands ---
+
+export const CONFIG = option({ name: "config", kind: text("FILE"), default: null as string | null, unset: "none", help: "read options from a TOML or JSON file (keys are the option names)", scope: "process" });
+export const PRINT_CONFIG = option({ name: "print-config", kind: boolean, default: false, help: "print every setting with where it came from (flag, env, file, default) and exit", scope: "process", switch: true });
+const LOG_LEVEL = option({ name: "log-level", kind: choice(LOG_LEVELS, "LEVEL"), default: "info" as (typeof LOG_LEVELS)[number], help: LOG_LEVELS.join(", "), scope: "process" });
+const LOG_FORMAT = option({ name: "log-format", kind: choice(LOG_FORMATS, "FORMAT"), default: "pretty" as (typeof LOG_FORMATS)[number], help: "pretty, or json (one object per line)", scope: "process" });
+
+// --- tcp-echo serve ---
+
+export const SERVE_OPTIONS = {
+  host: option({ name: "host", kind: host, default: DEFAULTS.host, help: "IPv4 address to listen on (localhost = 127.0.0.1; 0.0.0.0 = all)", scope: "listener" }),
+  port: option({ name: "port", kind: port, default: DEFAULTS.port, help: "TCP port; 0 picks a free one", scope: "listener" }),
+  timeout: option({ name: "timeout", kind: duration(0, MAX_TIMER_S, { zero: "off" }), default: DEFAULTS.timeout, help: "idle timeout; 0 disables it", scope: "listener" }),
+  backlog: option({ name: "backlog", kind: integer(1, INT_MAX), default: null as number | null, unset: "somaxconn", help: "accept queue size for listen()", scope: "listener" }),
+  recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...), inherited by accepted sockets", scope: "listener" }),
+  sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF, inherited by accepted sockets", scope: "listener" }),
+  quickack: option({ name: "quickack", kind: choice(QUICKACK_MODES), default: DEFAULTS.quickack as (typeof QUICKACK_MODES)[number], help: "TCP_QUICKACK: auto, always or off", scope: "listener" }),
+  nodelay: option({ name: "nodelay", kind: boolean, default: DEFAULTS.nodelay as boolean, help: "TCP_NODELAY on accepted sockets (--no-nodelay: leave Nagle on)", scope: "listener", switch: true }),
+  keepalive: option({ name: "keepalive", kind: duration(1, KEEP_MAX_S, { whole: true }), default: null as number | null, unset: "off", help: "SO_KEEPALIVE with this TCP_KEEPIDLE", scope: "listener" }),
+  keepaliveInterval: option({ name: "keepalive-interval", kind: duration(1, KEEP_MAX_S, { whole: true }), default: null as number | null, unset: "kernel default", help: "TCP_KEEPINTVL", scope: "listener", needs: "keepalive" }),
+  keepaliveCount: option({ name: "keepalive-count", kind: integer(1, KEEPCNT_MAX), default: null as number | null, unset: "kernel default", help: "TCP_KEEPCNT", scope: "listener", needs: "keepalive" }),
+  reusePort: option({ name: "reuse-port", kind: boolean, default: DEFAULTS.reusePort as boolean, help: "SO_REUSEPORT (SO_REUSEADDR is always on)", scope: "listener", switch: true }),
+  maxConnections: option({ name: "max-connections", kind: integer(0, INT_MAX), default: DEFAULTS.maxConnections as number, help: "open connections at once; 0 = unlimited", scope: "listener" }),
+  maxBuffer: option({ name: "max-buffer", kind: size(), default: DEFAULTS.maxBuffer as number, help: "echo bytes held per connection before its reading pauses", scope: "listener" }),
+  maxMemory: option({ name: "max-memory", kind: size(1024 * 1024, 2 ** 50), default: null as number | null, unset: "a quarter of the memory limit", help: "echo bytes held by the whole process before connections that queue more pause", scope: "process" }),
+  shutdownTimeout: option({ name: "shutdown-timeout", kind: duration(0, MAX_TIMER_S), default: DEFAULTS.shutdownTimeout as number, help: "how long a graceful stop waits for peers to close", scope: "process" }),
+  record: option({ name: "record", kind: text("FORMAT"), default: null as string | null, unset: "off", help: "decode binary records in a Python struct format, like '! I 2s Q 2h f'", scope: "listener" }),
+  recordMode: option({ name: "record-mode", kind: choice(RECORD_MODES), default: "interleaved" as (typeof RECORD_MODES)[number], help: "interleaved (a line, echoed, then a record, not echoed) or stream (records only, echoed)", scope: "listener", needs: "record" }),
+  workers: option({ name: "workers", kind: workersKind, default: 1, help: "worker processes sharing the port through SO_REUSEPORT; auto = one per CPU", scope: "process" }),
+  statsInterval: option({ name: "stats-interval", kind: duration(0, MAX_TIMER_S, { zero: "off" }), default: 0, help: "log a line of counters and rates this often; 0 = off", scope: "process" }),
+  metrics: option({ name: "metrics", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "serve /metrics (Prometheus), /healthz, /readyz over HTTP", scope: "process" }),
+  allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/access.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
+  deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/access.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
+  maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address; 0 = unlimited", scope: "listener" }),
+  logLevel: LOG_LEVEL,
+  logFormat: LOG_FORMAT,
+  config: CONFIG,
+  printConfig: PRINT_CONFIG,
+};
+
+// --- tcp-echo client ---
+
+export const CLIENT_OPTIONS = {
+  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
+  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the server's TCP port", scope: "process" }),
+  message: option({ name: "message", kind: text("TEXT"), default: "hello", help: "sent each time; a newline is added unless it ends in one", scope: "process" }),
+  record: option({ name: "record", kind: text("FORMAT"), default: null as string | null, unset: "none", help: "Python struct format of a binary record sent after each echo (needs --values)", scope: "process" }),
+  values: option({ name: "values", kind: text("V,V,..."), default: null as string | null, unset: "none", help: "the record's values, comma-separated (bytes as text or hex:6162)", scope: "process", needs: "record" }),
+  connectTimeout: option({ name: "connect-timeout", kind: duration(0.001, MAX_TIMER_S), default: 10, help: "bound on the whole connect, SYN retries included", scope: "process" }),
+  synRetries: option({ name: "syn-retries", kind: integer(1, MAX_SYN_RETRIES), default: null as number | null, unset: "kernel default", help: `TCP_SYNCNT, 1..${MAX_SYN_RETRIES}`, scope: "process" }),
+  timeout: option({ name: "timeout", kind: duration(0.001, MAX_TIMER_S), default: 5, help: "wait for each echo and for the server's FIN", scope: "process" }),
+  nodelay: option({ name: "nodelay", kind: boolean, default: false, help: "TCP_NODELAY (off: Nagle's algorithm on, as many clients)", scope: "process", switch: true }),
+  recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...)", scope: "process" }),
+  sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
+  count: option({ name: "count", kind: integer(1, INT_MAX), default: 1, help: "messages to send, one round trip each", scope: "process" }),
+  interval: option({ name: "interval", kind: duration(0, MAX_TIMER_S), default: 1, help: "pause between round trips; 0 for none", scope: "process" }),
+  config: CONFIG,
+  printConfig: PRINT_CONFIG,
+};
+
+// --- tcp-echo bench (defaults, ranges and conflicts are bench/loadgen/loadgen.c's) ---
+
+const MAX_BENCH_S = 1e6;
+
+export const BENCH_OPTIONS = {
+  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the echo server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
+  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the echo server's TCP port", scope: "process" }),
+  mode: option({ name: "mode", kind: choice(BENCH_MODES), default: null as (typeof BENCH_MODES)[number] | null, unset: "required", help: "pingpong, stream, connect or idle", scope: "process" }),
+  connections: option({ name: "connections", kind: integer(1, 1_000_000), default: 10, help: "connections at once (connect: concurrent loops)", scope: "process" }),
+  size: option({ name: "size", kind: size(0, 2 ** 30), default: null as number | null, unset: "64; stream 16k", help: "bytes per message; stream: per write; idle: 0 = no exchange", scope: "process" }),
+  duration: option({ name: "duration", kind: duration(0.001, MAX_BENCH_S), default: null as number | null, unset: "5", help: "measured time; idle: how long connections are held", scope: "process" }),
+  count: option({ name: "count", kind: integer(1, 2 ** 50), default: null as number | null, unset: "none", help: "stop after N measured messages (stream: N x --size bytes); --duration then only caps the time", scope: "process" }),
+  rate: option({ name: "rate", kind: positive("a rate in messages per second > 0", "MSGS_PER_S"), default: null as number | null, unset: "closed loop", help: "pingpong, connect: open-loop pacing over all connections; latency from the intended send time", scope: "process" }),
+  warmup: option({ name: "warmup", kind: duration(0, MAX_BENCH_S), default: 1, help: "run before measuring; not used in idle mode", scope: "process" }),
+  json: option({ name: "json", kind: boolean, default: false, help: "print one JSON object (bench/loadgen's schema) and nothing else on stdout", scope: "process", switch: true }),
+  html: option({ name: "html", kind: text("FILE"), default: null as string | null, unset: "none", help: "also write a self-contained HTML report (settings, figures, latency chart) to FILE; its directory must exist", scope: "process" }),
+  config: CONFIG,
+  printConfig: PRINT_CONFIG,
+};

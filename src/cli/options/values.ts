@@ -1,0 +1,169 @@
+// One parser per kind of value an option takes. Each turns the text a user gave (a flag, a
+// TCP_ECHO_* variable, a config-file value) into a typed value, or throws a UsageError whose message
+// names where the value came from (`from`: "--timeout", "TCP_ECHO_TIMEOUT", "tcp-echo.toml: timeout")
+// and the value, and says what would have been accepted, bounds included.
+import { parseIpv4 } from "../../net/index.ts";
+import { parseCidr, type Cidr } from "../../server/access.ts";
+import { UsageError } from "../errors.ts";
+
+/** How to read one kind of value; `T` is what the program gets. */
+export interface ValueKind<T> {
+  /** Shown in help after the flag: SECONDS, BYTES, N, ... */
+  readonly hint: string;
+  /** Text from a flag or a variable. */
+  parse(text: string, from: string): T;
+  /** A value from a config file: text goes through parse(); numbers and booleans where they fit. */
+  fromFile(value: unknown, from: string): T;
+  /** A value as a user would write it back (help defaults, --print-config). */
+  show(value: T): string;
+}
+
+const bad = (from: string, text: string, want: string) => new UsageError(`${from}: ${JSON.stringify(text)} is not ${want}`);
+
+/** A config-file value that is not text: only numbers (and booleans for switches) are accepted. */
+function fileText(value: unknown, from: string, numbersOk: boolean): string {
+  if (typeof value === "string") return value;
+  if (numbersOk && typeof value === "number" && Number.isFinite(value)) return String(value);
+  throw new UsageError(`${from}: ${JSON.stringify(value)} is a ${Array.isArray(value) ? "list" : typeof value}, not ${numbersOk ? "a number or a string" : "a string"}`);
+}
+
+/** JavaScript timers hold at most 2^31 - 1 ms (setTimeout clamps larger delays to 1 ms). */
+export const MAX_TIMER_S = (2 ** 31 - 1) / 1000;
+
+const UNIT_S: Record<string, number> = { "": 1, s: 1, ms: 0.001, m: 60, h: 3600 };
+
+/**
+ * Seconds, with an optional unit: `5.5`, `5.5s`, `500ms`, `2m`, `1h` (a bare number is seconds).
+ * `whole`: the kernel takes whole seconds (TCP_KEEPIDLE and friends).
+ */
+export function duration(min: number, max: number, opts: { whole?: boolean; zero?: string } = {}): ValueKind<number> {
+  const want = `a duration (like 5.5, 5.5s, 500ms, 2m, 1h) in ${min}..${max} s${opts.whole ? ", whole seconds" : ""}`;
+  const parse = (text: string, from: string): number => {
+    const m = /^\s*\+?(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$/i.exec(text);
+    if (!m) throw bad(from, text, want);
+    const n = Number(m[1]) * UNIT_S[(m[2] ?? "").toLowerCase()]!;
+    // Rounded to the millisecond: "0.1m" is 6 s, not 6.000000000000001 s.
+    const s = Math.round(n * 1000) / 1000;
+    if (!Number.isFinite(s) || s < min || s > max || (opts.whole && !Number.isInteger(s))) throw bad(from, text, want);
+    return s;
+  };
+  return { hint: "SECONDS", parse, fromFile: (v, from) => parse(fileText(v, from, true), from), show: (v) => (v === 0 && opts.zero ? `0 (${opts.zero})` : `${v}`) };
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Bytes, with an optional k/m/g suffix in powers of 1024 ("64k", "1m", "65536"). */
+export function size(min = 1, max = 2 ** 31 - 1): ValueKind<number> {
+  const parse = (text: string, from: string): number => {
+    const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(text);
+    if (!m) throw bad(from, text, "a size in bytes (like 65536, 64k, 1m)");
+    const n = Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+    if (n < min || n > max) throw bad(from, text, `a size in ${min}..${max} bytes`);
+    return n;
+  };
+  const show = (n: number) => (n % 1024 ** 3 === 0 ? `${n / 1024 ** 3}g` : n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}m` : n % 1024 === 0 ? `${n / 1024}k` : `${n}`);
+  return { hint: "BYTES", parse, fromFile: (v, from) => parse(fileText(v, from, true), from), show };
+}
+
+/** A whole number in min..max. */
+export function integer(min: number, max: number, what = "a whole number", hint = "N"): ValueKind<number> {
+  const parse = (text: string, from: string): number => {
+    const t = text.trim();
+    if (!/^[+]?\d+$/.test(t)) throw bad(from, text, `${what} (${min}..${max})`);
+    const n = Number(t);
+    if (n < min || n > max) throw bad(from, text, `${what} in ${min}..${max}`);
+    return n;
+  };
+  return { hint, parse, fromFile: (v, from) => parse(fileText(v, from, true), from), show: String };
+}
+
+/** A decimal number > 0 ("5000", "2.5", "1e4"). */
+export function positive(what: string, hint: string): ValueKind<number> {
+  const parse = (text: string, from: string): number => {
+    const t = text.trim();
+    const n = /^[+]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+    if (!(n > 0) || !Number.isFinite(n)) throw bad(from, text, what);
+    return n;
+  };
+  return { hint, parse, fromFile: (v, from) => parse(fileText(v, from, true), from), show: String };
+}
+
+export const port: ValueKind<number> = integer(0, 65535, "a port", "PORT");
+
+/** An IPv4 address; `localhost` is 127.0.0.1 (IPv4 only, as the server). */
+export const host: ValueKind<string> = {
+  hint: "ADDR",
+  parse(text, from) {
+    const t = text.trim();
+    if (t === "localhost") return "127.0.0.1";
+    if (!parseIpv4(t)) throw bad(from, text, "an IPv4 address (like 127.0.0.1 or 0.0.0.0)");
+    return t;
+  },
+  fromFile(v, from) {
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => v,
+};
+
+/** HOST:PORT (the metrics endpoint). */
+export const endpoint: ValueKind<{ readonly host: string; readonly port: number }> = {
+  hint: "HOST:PORT",
+  parse(text, from) {
+    const i = text.lastIndexOf(":");
+    if (i < 0) throw bad(from, text, "HOST:PORT (like 127.0.0.1:9464)");
+    return { host: host.parse(text.slice(0, i), from), port: port.parse(text.slice(i + 1), from) };
+  },
+  fromFile(v, from) {
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => `${v.host}:${v.port}`,
+};
+
+export function choice<T extends string>(choices: readonly T[], hint = "MODE"): ValueKind<T> {
+  const parse = (text: string, from: string): T => {
+    const t = text.trim().toLowerCase();
+    if (!(choices as readonly string[]).includes(t)) throw bad(from, text, `one of ${choices.join(", ")}`);
+    return t as T;
+  };
+  return { hint, parse, fromFile: (v, from) => parse(fileText(v, from, false), from), show: (v) => v };
+}
+
+/** A switch: `--x` / `--no-x` on the command line; 1/0, true/false, yes/no, on/off in a variable. */
+export const boolean: ValueKind<boolean> = {
+  hint: "",
+  parse(text, from) {
+    const t = text.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(t)) return true;
+    if (["0", "false", "no", "off"].includes(t)) return false;
+    throw bad(from, text, "a boolean (1/0, true/false, yes/no, on/off)");
+  },
+  fromFile(v, from) {
+    if (typeof v === "boolean") return v;
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => (v ? "on" : "off"),
+};
+
+/** Free text (a message, a struct format, a path); checked by the option's own rules if any. */
+export function text(hint: string): ValueKind<string> {
+  return { hint, parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: (v) => v };
+}
+
+/** Comma-separated IPv4 networks (10.0.0.0/8,127.0.0.1); host bits must be zero. */
+export const cidrList: ValueKind<readonly Cidr[]> = {
+  hint: "CIDR,...",
+  parse(text, from) {
+    const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    if (parts.length === 0) throw bad(from, text, "a list of IPv4 networks (like 10.0.0.0/8,127.0.0.1)");
+    return parts.map((p) => {
+      const c = parseCidr(p);
+      if (!c) throw bad(from, p, "an IPv4 network (like 10.0.0.0/8 or 127.0.0.1; host bits must be zero)");
+      return c;
+    });
+  },
+  fromFile(v, from) {
+    if (Array.isArray(v)) return this.parse(v.map((x) => fileText(x, from, false)).join(","), from);
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => v.map((c) => c.text).join(","),
+};
