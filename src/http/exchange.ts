@@ -218,9 +218,15 @@ export class Exchange implements ReplyHost, TimeoutActions {
 
   private settled(c: HttpConn, req: HttpRequest, resolved: boolean, value: unknown): void {
     if (c.closed || c.active !== req) return;
-    if (resolved) this.reply(c, req, value as HttpReply);
-    else this.failed(c, req, value);
-    this.advance(c);
+    try {
+      if (resolved) this.reply(c, req, value as HttpReply);
+      else this.failed(c, req, value);
+      this.advance(c);
+    } catch (e) {
+      // Outside the socket handlers' guard: a bug here must not become an unhandled rejection.
+      this.log.error("http-bug", `${c.tag} bug: ${errorText(e)}; resetting the connection`, { server: this.name, conn: c.id, peer: c.peer, error: errorText(e) });
+      c.socket.terminate();
+    }
   }
 
   /** A handler threw or rejected, or its reply could not be sent: 500 (or 400 for a body it could not read). */

@@ -48,6 +48,13 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     },
   });
   const refusals = new RefusalLog(log, name, limits.maxConnections);
+  /** A bug of ours in one connection is logged and costs only that connection, never the server. */
+  const bug = (c: HttpConn, e: unknown) => {
+    log.error("http-bug", `${c.tag} bug: ${errorText(e)}; resetting the connection`, { server: name, conn: c.id, peer: c.peer, error: errorText(e) });
+    if (!c.closed) c.socket.terminate();
+    else if (conns.delete(c) && allClosed && conns.size === 0) allClosed();
+  };
+
   let nextId = 0;
 
   const listener: TCPSocketListener<HttpConn | undefined> = Bun.listen<HttpConn | undefined>({
@@ -72,17 +79,42 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         conns.add(c);
         exchange.open(c);
       },
+      // No closure per event: each handler has its own try, free in JSC until something throws.
       data(s: Sock, chunk: Uint8Array) {
-        if (s.data) exchange.data(s.data, chunk);
+        const c = s.data;
+        if (c)
+          try {
+            exchange.data(c, chunk);
+          } catch (e) {
+            bug(c, e);
+          }
       },
       drain(s: Sock) {
-        if (s.data) exchange.drain(s.data);
+        const c = s.data;
+        if (c)
+          try {
+            exchange.drain(c);
+          } catch (e) {
+            bug(c, e);
+          }
       },
       end(s: Sock) {
-        if (s.data) exchange.end(s.data);
+        const c = s.data;
+        if (c)
+          try {
+            exchange.end(c);
+          } catch (e) {
+            bug(c, e);
+          }
       },
       close(s: Sock, error?: Error) {
-        if (s.data) exchange.close(s.data, error);
+        const c = s.data;
+        if (c)
+          try {
+            exchange.close(c, error);
+          } catch (e) {
+            bug(c, e);
+          }
       },
       error(s: Sock, error: Error) {
         const c = s.data;

@@ -2,7 +2,10 @@
 //   bun test/http/bench-keepalive.ts [seconds per run = 2] [rounds = 3]
 // Each server runs in its own process; this process is the client (raw Bun.connect, one request
 // in flight per connection, the response read to its Content-Length). Rounds alternate the
-// servers so drift hits both; the median round is reported. Not part of `bun test`.
+// servers so drift hits both; the median round is reported, as throughput and as the server
+// process's CPU time per request (/proc/<pid>/stat), which other load on the machine disturbs
+// less than throughput does. Not part of `bun test`.
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const SECONDS = Number(process.argv[2] ?? 2);
@@ -23,8 +26,16 @@ async function spawnServer(which: string) {
   return { proc, port: Number(/LISTENING (\d+)/.exec(text)![1]) };
 }
 
+/** User plus system CPU seconds of a process (proc(5): fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** `conns` connections, each sending the next request when the previous response is complete. */
-async function loop(port: number, conns: number, ms: number): Promise<number> {
+async function loop(port: number, conns: number, ms: number, pid = 0): Promise<{ n: number; cpu: number }> {
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
   let count = 0;
   let running = true;
   const done: Promise<void>[] = [];
@@ -66,11 +77,13 @@ async function loop(port: number, conns: number, ms: number): Promise<number> {
   await Bun.sleep(ms);
   running = false;
   const measured = count;
+  const cpu = pid ? cpuSeconds(pid) - cpu0 : 0;
   await Promise.all(done);
-  return measured;
+  return { n: measured, cpu };
 }
 
 const results: Record<string, Record<number, number[]>> = { ours: {}, bun: {} };
+const cpuPerReq: Record<string, Record<number, number[]>> = { ours: {}, bun: {} };
 for (const which of ["ours", "bun"] as const) {
   const s = await spawnServer(which);
   await loop(s.port, 1, 300); // warm-up: JIT both sides
@@ -82,8 +95,9 @@ for (let round = 0; round < ROUNDS; round++) {
     const s = await spawnServer(which);
     await loop(s.port, 1, 300);
     for (const conns of [1, 16]) {
-      const n = await loop(s.port, conns, SECONDS * 1000);
+      const { n, cpu } = await loop(s.port, conns, SECONDS * 1000, s.proc.pid);
       (results[which]![conns] ??= []).push(n / SECONDS);
+      (cpuPerReq[which]![conns] ??= []).push((cpu / n) * 1e6);
     }
     s.proc.kill("SIGTERM");
     await s.proc.exited;
@@ -94,8 +108,10 @@ console.log(`bun ${Bun.version}, ${SECONDS} s per run, median of ${ROUNDS} round
 for (const conns of [1, 16]) {
   const ours = median(results.ours![conns]!);
   const bun = median(results.bun![conns]!);
+  const cpuOurs = median(cpuPerReq.ours![conns]!);
+  const cpuBun = median(cpuPerReq.bun![conns]!);
   console.log(
-    `${String(conns).padStart(2)} connection(s): ours ${Math.round(ours)} req/s (${((1e6 / ours) * conns).toFixed(1)} µs/req per connection), ` +
-      `Bun.serve ${Math.round(bun)} req/s (${((1e6 / bun) * conns).toFixed(1)} µs/req per connection); ours/Bun.serve = ${(ours / bun).toFixed(2)}`,
+    `${String(conns).padStart(2)} connection(s): ours ${Math.round(ours)} req/s, server CPU ${cpuOurs.toFixed(1)} µs/req; ` +
+      `Bun.serve ${Math.round(bun)} req/s, server CPU ${cpuBun.toFixed(1)} µs/req; ours/Bun.serve throughput ${(ours / bun).toFixed(2)}, CPU per request ${(cpuOurs / cpuBun).toFixed(2)}`,
   );
 }
