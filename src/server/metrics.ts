@@ -1,6 +1,5 @@
-import type { Server } from "bun";
 import type { Logger } from "../log/logger.ts";
-import { errorText } from "../log/error-text.ts";
+import { startHttpServer, textReply, type HttpCounters } from "../http/index.ts";
 import { CLOSE_REASONS } from "./config.ts";
 import type { ProcessMetrics } from "./process-metrics.ts";
 import { DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "./stats.ts";
@@ -53,7 +52,7 @@ function histogram(out: string[], name: string, help: string, bounds: readonly n
 const sum = (list: readonly ProcessMetrics[], f: (p: ProcessMetrics) => number) => list.reduce((a, p) => a + f(p), 0);
 
 /** The Prometheus text exposition format (version 0.0.4). Names are documented in the README. */
-export function renderMetrics(v: MetricsView, accepting: boolean): string {
+export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly<HttpCounters> | null = null): string {
   const s = v.stats;
   const out: string[] = [];
   family(out, "tcp_echo_connections_accepted_total", "counter", "Connections accepted (including those refused at once).", [["", s.accepted]]);
@@ -84,71 +83,47 @@ export function renderMetrics(v: MetricsView, accepting: boolean): string {
   family(out, "process_open_fds", "gauge", "Open file descriptors of the serving processes.", [["", sum(p, (x) => x.openFds)]]);
   family(out, "process_max_fds", "gauge", "File descriptor limit of one serving process.", [["", p[0]?.maxFds ?? 0]]);
   family(out, "process_start_time_seconds", "gauge", "Start time of the oldest serving process, in Unix seconds.", [["", Math.min(...p.map((x) => x.startTimeSeconds))]]);
+  if (http) {
+    family(out, "tcp_echo_http_connections_open", "gauge", "Connections open on the metrics endpoint.", [["", http.connectionsOpen]]);
+    family(out, "tcp_echo_http_connections_refused_total", "counter", "Connections to the metrics endpoint refused by its connection cap.", [["", http.connectionsRefused]]);
+    family(out, "tcp_echo_http_timeouts_total", "counter", "Metrics-endpoint connections closed by a timeout, by phase.", (["header", "body", "idle", "send"] as const).map((k) => [`{phase="${k}"}`, http.timeouts[k]]));
+  }
   return out.join("\n") + "\n";
 }
 
 export interface MetricsServer {
   readonly port: number;
-  stop(): void;
-}
-
-const TEXT = { "content-type": "text/plain; charset=utf-8" };
-const reply = (status: number, text: string, headers: Record<string, string> = {}) => new Response(`${text}\n`, { status, headers: { ...TEXT, ...headers } });
-
-/** The path of a request target, without parsing it as a URL: an origin-form target ("/metrics?x")
- * is all this server answers (RFC 9112 section 3.2.1); anything else is not ours. */
-function pathOf(req: Request): string | null {
-  // Bun's req.url is absolute ("http://host/path"); a malformed Host makes it unparseable, so the
-  // path is cut out by hand rather than with new URL(), which would throw.
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(req.url);
-  if (!m) return null;
-  return m[1] ?? "/";
-}
-
-/** uri-host [":" port] (RFC 3986 section 3.2.2): a reg-name, an IPv4 address or a bracketed IPv6 one. */
-function validHost(host: string | null): boolean {
-  return host !== null && /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::\d{0,5})?$/.test(host);
+  stop(): Promise<void>;
 }
 
 /**
  * GET /metrics, /healthz (200 while running; 503 when a worker slot stays down), /readyz (200
- * accepting, 503 draining or no worker serving); else 404. Bun.serve runs in production mode with
- * our own error handler whatever NODE_ENV says: its development page would show source code.
+ * accepting, 503 draining or no worker serving); else 404. On tcp-echo's own HTTP server
+ * (src/http/): its connection cap, head and time limits keep a flood or a slowloris on this port
+ * from taking the descriptors and the loop the echo port needs.
  */
 export function startMetricsServer(host: string, port: number, source: MetricsSource, log: Logger): MetricsServer {
-  const server: Server<undefined> = Bun.serve({
-    hostname: host,
+  const server = startHttpServer({
+    host,
     port,
-    development: false,
-    async fetch(req) {
-      // RFC 9112 section 3.2: a Host with an invalid value gets 400.
-      if (!validHost(req.headers.get("host"))) return reply(400, "bad Host header");
-      if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "method not allowed", { allow: "GET, HEAD" });
-      switch (pathOf(req)) {
+    logger: log,
+    name: "metrics",
+    async handler(req) {
+      if (req.method !== "GET" && req.method !== "HEAD") return textReply(405, "method not allowed", { allow: "GET, HEAD" });
+      switch (req.path) {
         case "/metrics":
-          return new Response(renderMetrics(await source.view(), source.accepting()), {
-            headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-          });
+          return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: renderMetrics(await source.view(), source.accepting(), server.counters) };
         case "/healthz": {
           const down = source.health?.() ?? [];
-          return down.length === 0 ? reply(200, "ok") : reply(503, `worker slots down: ${down.join(", ")}`);
+          return down.length === 0 ? textReply(200, "ok") : textReply(503, `worker slots down: ${down.join(", ")}`);
         }
         case "/readyz":
-          return source.accepting() ? reply(200, "ready") : reply(503, "not ready");
-        case null:
-          return reply(400, "bad request target");
+          return source.accepting() ? textReply(200, "ready") : textReply(503, "not ready");
         default:
-          return reply(404, "not found");
+          return textReply(404, "not found");
       }
     },
-    error(e) {
-      // One line, whatever went wrong; never the stack, never the development page.
-      if (log.warnOn) log.warn("metrics-error", `metrics request failed: ${errorText(e)}`, { error: errorText(e) });
-      return reply(500, "internal error");
-    },
   });
-  const bound = server.port ?? port;
-  log.info("metrics", `metrics on http://${host}:${bound}/metrics (also /healthz, /readyz)`, { address: host, port: bound });
-  return { port: bound, stop: () => void server.stop(true) };
+  log.info("metrics", `metrics on http://${host}:${server.port}/metrics (also /healthz, /readyz)`, { address: host, port: server.port });
+  return { port: server.port, stop: () => server.stop() };
 }
-
