@@ -5,7 +5,7 @@ import { python } from "./helpers/python.ts";
 import { runCli } from "./helpers/process.ts";
 import { compileStruct } from "../src/protocol/struct/index.ts";
 import { createLogger } from "../src/log/logger.ts";
-import { RecordFramer, MAX_LINE, type Echoer } from "../src/server/records.ts";
+import { RecordFramer, MAX_LINE } from "../src/server/records.ts";
 import { ServerStats } from "../src/server/stats.ts";
 import type { Connection } from "../src/server/connection.ts";
 
@@ -13,20 +13,20 @@ const FORMAT = "! I 2s Q 2h f";
 const codec = compileStruct(FORMAT);
 const enc = new TextEncoder();
 
-/** The framer alone, fed any segmentation; echoes are collected instead of written. */
+/** The framer alone (it does no I/O), fed any segmentation; the ranges it says to echo are collected. */
 function framerHarness(mode: "interleaved" | "stream") {
   const log = new LogCapture();
   const stats = new ServerStats();
   const framer = new RecordFramer({ codec, mode }, createLogger({ level: "info", format: "json", write: log.write }), stats);
   const echoed: number[] = [];
-  const echoer: Echoer = {
-    echoSlice(_c, chunk, start, end) {
-      for (let i = start; i < end; i++) echoed.push(chunk[i]!);
-      return true;
-    },
-  };
   const conn = { id: 1, peer: "127.0.0.1:1", tag: "[#1 127.0.0.1:1]", records: framer.newState() } as unknown as Connection;
-  const feed = (chunk: Uint8Array) => (mode === "interleaved" ? framer.interleaved(echoer, conn, chunk) : framer.stream(conn, chunk));
+  const feed = (chunk: Uint8Array) => {
+    if (mode === "stream") return framer.stream(conn, chunk);
+    const ranges: number[] = [];
+    const held = framer.interleaved(conn, chunk, ranges);
+    for (let r = 0; r < ranges.length; r += 2) for (let i = ranges[r]!; i < ranges[r + 1]!; i++) echoed.push(chunk[i]!);
+    return held;
+  };
   return { log, stats, framer, conn, echoed, feed };
 }
 

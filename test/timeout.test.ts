@@ -119,12 +119,12 @@ print(sent)
 
   test("10,000 connections: one wheel, every deadline on time", async () => {
     // The wheel alone, without sockets, with as many entries as a loaded server holds.
-    const { DeadlineWheel } = await import("../src/server/deadlines.ts");
+    const { DeadlineWheel, realClock } = await import("../src/time/index.ts");
     type E = { wheelDue: number; wheelNext: null; wheelPrev: null; wheelSlot: number; due: number; firedAt: number };
     const late: number[] = [];
     let fired = 0;
     const wheel = new DeadlineWheel<E>(
-      () => performance.now(),
+      realClock,
       (e, now) => {
         fired++;
         late.push(now - e.due);

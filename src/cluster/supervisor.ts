@@ -6,7 +6,7 @@ import { errorText } from "../log/error-text.ts";
 import { ServerStats, sumSnapshots, type StatsSnapshot } from "../server/stats.ts";
 import { startMetricsServer, type WorkerCounts } from "../server/metrics.ts";
 import type { ProcessMetrics } from "../server/process-metrics.ts";
-import { logReport } from "../server/report.ts";
+import { logReport } from "../server/startup-report.ts";
 import { logStats, startStatsReporter } from "../server/stats-reporter.ts";
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service, ServiceOptions } from "./types.ts";

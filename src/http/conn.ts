@@ -1,5 +1,5 @@
 import type { Socket } from "bun";
-import type { WheelEntry } from "../server/deadlines.ts";
+import type { WheelEntry } from "../time/index.ts";
 import type { ParseFailure } from "./head.ts";
 import type { RequestHead } from "./head.ts";
 import { Outbox } from "./outbox.ts";

@@ -7,7 +7,7 @@
  * fires on a 4 s sweep and traffic does not reset it (see src/server/backstop.ts).
  */
 import type { Logger } from "../log/logger.ts";
-import { DeadlineWheel } from "../server/deadlines.ts";
+import { DeadlineWheel, realClock } from "../time/index.ts";
 import type { HttpConn } from "./conn.ts";
 import type { HttpCounters, HttpLimits } from "./types.ts";
 
@@ -53,7 +53,7 @@ export class Timeouts {
     private readonly ctx: TimeoutContext,
     private readonly actions: TimeoutActions,
   ) {
-    this.wheel = new DeadlineWheel<HttpConn>(() => performance.now(), (c, t) => this.due(c, t));
+    this.wheel = new DeadlineWheel<HttpConn>(realClock, (c, t) => this.due(c, t));
   }
 
   /** Schedules the deadline that applies now (after any change of the connection's state). */

@@ -30,7 +30,7 @@ export interface AcceptCounts {
  * refused, when descriptors come back). With RESUME_AT free, a new Bun listener takes a new dup.
  */
 export class AcceptGuard {
-  private listener: TCPSocketListener<unknown> | null = null;
+  private listener: TCPSocketListener<any> | null = null;
   private watch: ReturnType<typeof setInterval> | null = null;
   private retry: ReturnType<typeof setInterval> | null = null;
   private pausedAt = 0;
@@ -42,7 +42,7 @@ export class AcceptGuard {
   constructor(
     private readonly fd: number,
     private readonly backlog: number,
-    private readonly start: (fd: number) => TCPSocketListener<unknown>,
+    private readonly start: (fd: number) => TCPSocketListener<any>,
     /** Descriptors the process may open (the soft RLIMIT_NOFILE) and how many it has open now, roughly. */
     private readonly softLimit: number,
     private readonly inUse: () => number,

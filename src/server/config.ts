@@ -1,5 +1,6 @@
 import type { KeepaliveOptions } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
+import type { Clock } from "../time/index.ts";
 import type { StructCodec } from "../protocol/struct/index.ts";
 import type { AccessConfig } from "./access.ts";
 
@@ -52,7 +53,12 @@ export interface ServerConfig {
   /** Set in a worker process of --workers: shown in connection tags ("w2#12"). */
   readonly workerId: number | null;
   readonly logger: Logger;
+  /** Time for deadlines; the real clock unless a test passes a virtual one. */
+  readonly clock?: Clock;
 }
+
+/** What a listener's connection logic needs: the per-listener options. */
+export type ListenerProfile = Pick<ServerConfig, "timeout" | "quickack" | "nodelay" | "maxConnections" | "maxBuffer" | "record" | "access">;
 
 export const DEFAULTS = {
   host: "127.0.0.1",

@@ -1,5 +1,5 @@
 import type { Socket } from "bun";
-import type { WheelEntry } from "./deadlines.ts";
+import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
 
@@ -87,8 +87,23 @@ export class Connection implements WheelEntry {
   }
 
   /**
+   * Our FIN may go now: everything to echo before it is out, and the peer has ended (PeerEnded)
+   * or a graceful stop's cut-off byte has been echoed (Flushing). The one rule for every path
+   * that can send it: the peer's FIN, a drain, a read during a stop, the stop itself.
+   */
+  canSendFin(): boolean {
+    return this.buffered === 0 && (this.phase === Phase.PeerEnded || (this.phase === Phase.Flushing && this.bytesIn >= this.finAt));
+  }
+
+  /** Still echoing (reading is worth resuming). */
+  get echoing(): boolean {
+    return this.phase === Phase.Open || this.phase === Phase.Flushing;
+  }
+
+  /**
    * Writes queued bytes until the kernel stops taking them. Returns the bytes written; the caller
-   * accounts them (activity time, stats, logs). `onSent` sees each written slice (debug logs).
+   * counts them (EchoHandlers.sent, the one place bytes out are counted). `onSent` sees each
+   * written slice (debug logs).
    */
   flush(onSent: ((bytes: Uint8Array) => void) | null): number {
     let written = 0;
@@ -116,7 +131,6 @@ export class Connection implements WheelEntry {
       this.qHead = 0;
     }
     this.buffered -= written;
-    this.bytesOut += written;
     return written;
   }
 

@@ -1,55 +1,56 @@
 import type { Socket, SocketHandler } from "bun";
-import { plural } from "../log/plural.ts";
-import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, socketFd, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
+import type { Clock } from "../time/index.ts";
+import { Admission } from "./admission.ts";
+import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase } from "./connection.ts";
-import type { CloseReason, ServerConfig } from "./config.ts";
-import { DeadlineWheel } from "./deadlines.ts";
-import { backstopSeconds } from "./backstop.ts";
-import { RecordFramer, type Echoer } from "./records.ts";
-import { refusal, type AccessConfig } from "./access.ts";
-import type { ServerStats } from "./stats.ts";
 import type { MemoryBudget } from "./memory.ts";
+import { RecordFramer } from "./records.ts";
+import type { ServerStats } from "./stats.ts";
+import { IdleTimeouts } from "./timeouts.ts";
 
 type Sock = Socket<Connection>;
-
-/** Shared state of one server's connections. */
-export interface EchoContext {
-  readonly config: ServerConfig;
-  readonly log: Logger;
-  readonly stats: ServerStats;
-  /** Bytes held for echo across the process (--max-memory). */
-  readonly budget: MemoryBudget;
-  readonly conns: Set<Connection>;
-  /** Called after every close; the server uses it to finish a graceful stop. */
-  onClosed: () => void;
-}
-
-const now = () => performance.now();
 
 /** Refused connections logged per second and event (limit, denied); the rest are counted in a summary line. */
 export const REFUSAL_LINES_PER_S = 20;
 
+/** What one listener's connection logic works with. */
+export interface EchoContext {
+  readonly profile: ListenerProfile;
+  readonly log: Logger;
+  /** This listener's counters. */
+  readonly stats: ServerStats;
+  /** Bytes held for echo across the process (--max-memory). */
+  readonly budget: MemoryBudget;
+  readonly clock: Clock;
+  /** Starts connection tags: "#" or "w2#" in a worker. */
+  readonly tagPrefix: string;
+  /** Called at every accept (the accept guard counts descriptors near the limit). */
+  readonly onAccept: () => void;
+}
+
+/** Ranges of one read to echo (record framing), reused: no allocation per read. */
+const slices: number[] = [];
+
 /**
- * The connection logic on Bun.listen's handlers. Per chunk: one write, counter updates and a clock
- * read; no allocation unless a write falls short or debug logging is on.
+ * The connection logic of one listener on Bun.listen's handlers. The data path is one short walk:
+ * `data` -> framing (plain, or the record framer's ranges) -> `write`, which keeps what the kernel
+ * does not take and pauses reading past --max-buffer or the process's --max-memory. Per chunk: one
+ * write, counter updates and a clock read; no allocation unless a write falls short or debug
+ * logging is on. It owns its connections' lives: shutdown() resolves when the last one closed.
  */
-export class EchoHandlers implements Echoer {
-  readonly wheel: DeadlineWheel<Connection>;
+export class EchoHandlers {
   private nextId = 0;
-  private readonly timeoutMs: number;
+  private readonly conns = new Set<Connection>();
   private readonly maxBuffer: number;
   private readonly quickOn: boolean;
   private readonly quickAlways: boolean;
   private readonly framer: RecordFramer | null;
-  private readonly tagPrefix: string;
-  private readonly access: AccessConfig | null;
-  /** Open connections per peer address, for --max-per-ip. */
-  private readonly perIp = new Map<string, number>();
-  /** Called at every accept (the accept guard counts descriptors near the limit). */
-  onAccept: () => void = () => {};
+  private readonly admission: Admission;
+  private readonly timeouts: IdleTimeouts;
   /** Connections paused because the memory budget was full; they read again when it has room. */
   private readonly budgetPaused = new Set<Connection>();
   /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
@@ -57,80 +58,97 @@ export class EchoHandlers implements Echoer {
   private readonly deniedGate: LogGate;
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
+  /** Resolves the promise of shutdown() when the last connection has closed. */
+  private allClosed: (() => void) | null = null;
 
   constructor(private readonly ctx: EchoContext) {
-    const cfg = ctx.config;
-    this.timeoutMs = cfg.timeout * 1000;
-    this.maxBuffer = cfg.maxBuffer;
-    this.quickOn = cfg.quickack !== "off";
-    this.quickAlways = cfg.quickack === "always";
-    this.access = cfg.access;
-    this.tagPrefix = cfg.workerId === null ? "#" : `w${cfg.workerId}#`;
-    this.framer = cfg.record ? new RecordFramer(cfg.record, ctx.log, ctx.stats) : null;
+    const p = ctx.profile;
+    this.maxBuffer = p.maxBuffer;
+    this.quickOn = p.quickack !== "off";
+    this.quickAlways = p.quickack === "always";
+    this.framer = p.record ? new RecordFramer(p.record, ctx.log, ctx.stats) : null;
+    this.admission = new Admission(p.maxConnections, p.access);
+    this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
+      idle: (c) => this.idle(c),
+      hardClose: (c) => c.socket.terminate(),
+    });
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
     this.deniedGate = ctx.log.gate("denied", REFUSAL_LINES_PER_S, "info");
-    this.consume = (!cfg.record ? this.consumePlain : cfg.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
-    this.wheel = new DeadlineWheel<Connection>(now, (c, t) => this.due(c, t));
+    this.consume = (!p.record ? this.consumePlain : p.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
+  }
+
+  /** Open connections now. */
+  get open(): number {
+    return this.conns.size;
   }
 
   /** The object given to Bun.listen as `socket`. Methods are bound once, not per event. */
   handlers(): SocketHandler<Connection, "uint8array"> {
     return {
       binaryType: "uint8array",
-      open: (s) => this.open(s),
+      open: (s) => this.opened(s),
       data: (s, d) => this.data(s, d),
       drain: (s) => this.drain(s),
       end: (s) => this.end(s),
-      close: (s, e) => this.close(s, e),
+      close: (s, e) => this.closed(s, e),
       error: (s, e) => this.error(s, e),
-      timeout: (s) => this.backstop(s),
+      timeout: (s) => s.data && this.timeouts.backstop(s.data),
     };
   }
 
-  open(socket: Sock): void {
-    const { config, log, stats, conns } = this.ctx;
-    const t = now();
-    // `fd` is not in Bun's types but is there at run time: the FFI module reaches the socket by it.
-    const fd = (socket as unknown as { fd: number }).fd;
-    const c = new Connection(++this.nextId, socket.remoteAddress, socket.remotePort, this.tagPrefix, fd, t, socket);
+  /**
+   * Graceful stop: every connection echoes what its peer had sent by now, then gets our FIN.
+   * Resolves when the last connection has closed (the caller bounds the wait).
+   */
+  shutdown(): Promise<void> {
+    for (const c of [...this.conns]) this.beginShutdown(c);
+    if (this.conns.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.allClosed = resolve;
+    return promise;
+  }
+
+  /** Hard close (RST) of everyone left: for peers that outlive the shutdown grace period. */
+  terminateAll(reason: CloseReason): void {
+    for (const c of [...this.conns]) {
+      c.reason ??= reason;
+      c.socket.terminate();
+    }
+  }
+
+  /** Stops the timers; called once the listener is done. */
+  close(): void {
+    this.timeouts.close();
+  }
+
+  private opened(socket: Sock): void {
+    const { log, stats, clock } = this.ctx;
+    const t = clock.now();
+    const fd = socketFd(socket);
+    const c = new Connection(++this.nextId, socket.remoteAddress, socket.remotePort, this.ctx.tagPrefix, fd, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
-    this.onAccept();
-    conns.add(c);
-    if (config.maxConnections > 0 && stats.open > config.maxConnections) {
-      this.refuse(c, "limit", `${plural(stats.open - 1, "connection")} open, --max-connections is ${config.maxConnections}`, { max_connections: config.maxConnections });
-      return;
-    }
-    if (this.access) {
-      const why = refusal(this.access, socket.remoteAddress);
-      if (why) return this.refuse(c, "denied", why, { rule: why });
-      const max = this.access.maxPerIp;
-      if (max > 0) {
-        const n = this.perIp.get(socket.remoteAddress) ?? 0;
-        if (n >= max) return this.refuse(c, "denied", `--max-per-ip ${max}: ${n} open from ${socket.remoteAddress}`, { rule: `--max-per-ip ${max}` });
-        this.perIp.set(socket.remoteAddress, n + 1);
-        c.countedIp = true;
-      }
-    }
+    this.conns.add(c);
+    this.ctx.onAccept();
+    const refused = this.admission.admit(socket.remoteAddress, stats.open);
+    if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
+    c.countedIp = this.admission.countsPerIp;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
-    if (!config.nodelay) socket.setNoDelay(false);
+    if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
-    if (this.timeoutMs > 0) this.scheduleIdle(c, t + this.timeoutMs);
-    // Bun arms a 120 s timer on every accepted socket (measured); with no idle timeout it must not
-    // fire, since its handler is our backstop.
-    else socket.timeout(0);
+    this.timeouts.opened(c, t);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
   }
 
-  data(socket: Sock, chunk: Uint8Array): void {
+  private data(socket: Sock, chunk: Uint8Array): void {
     const c = socket.data;
     const n = chunk.length;
     c.bytesIn += n;
     this.ctx.stats.bytesIn += n;
-    c.lastActive = now();
+    c.lastActive = this.ctx.clock.now();
     const log = this.ctx.log;
     if (log.debugOn) log.debug("recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
     if (c.phase === Phase.Open) this.consume(socket, c, chunk);
@@ -145,9 +163,11 @@ export class EchoHandlers implements Echoer {
     if (whole ? this.quickAlways : this.quickOn) armQuickAck(c.fd);
   }
 
-  /** --record-mode interleaved: lines echoed, records decoded and not echoed. */
-  private consumeInterleaved(_socket: Sock, c: Connection, chunk: Uint8Array): void {
-    const held = this.framer!.interleaved(this, c, chunk);
+  /** --record-mode interleaved: the framer says which ranges are lines (echoed); records are not. */
+  private consumeInterleaved(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    slices.length = 0;
+    let held = this.framer!.interleaved(c, chunk, slices);
+    for (let i = 0; i < slices.length; i += 2) if (!this.write(socket, c, chunk, slices[i]!, slices[i + 1]!)) held = true;
     // A record read gets no echo to carry our ACK: a Nagle peer would wait 40 ms for it.
     if (held ? this.quickOn : this.quickAlways) armQuickAck(c.fd);
   }
@@ -159,18 +179,14 @@ export class EchoHandlers implements Echoer {
     if (whole ? this.quickAlways : this.quickOn) armQuickAck(c.fd);
   }
 
-  /** Echoer for the record framer. */
-  echoSlice(c: Connection, chunk: Uint8Array, start: number, end: number): boolean {
-    return this.write(c.socket, c, chunk, start, end);
-  }
-
   /**
    * Echoes chunk[start, end) behind whatever is queued; keeps what the kernel does not take and
-   * pauses reading at --max-buffer. Returns true when all of it went out at once.
+   * pauses reading at --max-buffer (or --max-memory). Returns true when all of it went out at once.
    */
   private write(socket: Sock, c: Connection, chunk: Uint8Array, start: number, end: number): boolean {
     const n = end - start;
     if (n === 0) return true;
+    let queued = n;
     if (c.buffered === 0) {
       const w = socket.write(chunk, start, n);
       if (w === n) {
@@ -179,14 +195,12 @@ export class EchoHandlers implements Echoer {
       }
       if (w < 0) return true; // closing; the close handler accounts for it
       if (w > 0) this.sent(c, w, chunk, start);
-      c.enqueue(chunk, start + w, end);
-      this.ctx.budget.held += end - start - w;
-    } else {
-      c.enqueue(chunk, start, end);
-      this.ctx.budget.held += n;
+      queued = n - w;
     }
+    c.enqueue(chunk, end - queued, end);
+    const budget = this.ctx.budget;
+    budget.held += queued;
     if (!c.paused) {
-      const budget = this.ctx.budget;
       if (c.buffered >= this.maxBuffer) this.pause(socket, c, "max-buffer");
       else if (budget.over) {
         // The process holds more than --max-memory for echo: whoever queues more waits, in the
@@ -197,6 +211,29 @@ export class EchoHandlers implements Echoer {
       }
     }
     return false;
+  }
+
+  /** The one place bytes out are counted: the connection, the listener, the budget, the clock. */
+  private sent(c: Connection, n: number, chunk: Uint8Array, start: number): void {
+    c.bytesOut += n;
+    this.ctx.stats.bytesOut += n;
+    const log = this.ctx.log;
+    if (log.debugOn) {
+      const bytes = chunk.subarray(start, start + n);
+      log.debug("send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+    }
+  }
+
+  /** Writes what is queued; queued bytes going out also free budget and count as activity. */
+  private flush(c: Connection): void {
+    const log = this.ctx.log;
+    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
+    if (w > 0) {
+      c.lastActive = this.ctx.clock.now();
+      c.bytesOut += w;
+      this.ctx.stats.bytesOut += w;
+      this.ctx.budget.held -= w;
+    }
   }
 
   private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory"): void {
@@ -218,9 +255,7 @@ export class EchoHandlers implements Echoer {
   /** The budget has room again: the connections it paused read again (unless their own queue is full). */
   private relieveBudget(): void {
     if (this.budgetPaused.size === 0 || !this.ctx.budget.relieved) return;
-    for (const c of [...this.budgetPaused]) {
-      if (c.buffered <= this.maxBuffer >> 1 && (c.phase === Phase.Open || c.phase === Phase.Flushing)) this.resume(c);
-    }
+    for (const c of [...this.budgetPaused]) if (c.buffered <= this.maxBuffer >> 1 && c.echoing) this.resume(c);
   }
 
   /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */
@@ -229,15 +264,14 @@ export class EchoHandlers implements Echoer {
     const keep = Math.max(0, Math.min(chunk.length, c.finAt - before));
     c.discarded += chunk.length - keep;
     if (keep > 0) this.consume(socket, c, keep === chunk.length ? chunk : chunk.subarray(0, keep));
-    if (c.buffered === 0 && c.bytesIn >= c.finAt && c.phase === Phase.Flushing) this.sendFin(c);
+    if (c.canSendFin()) this.sendFin(c);
   }
 
-  drain(socket: Sock): void {
+  private drain(socket: Sock): void {
     const c = socket.data;
     if (c.buffered > 0) this.flush(c);
-    if (c.buffered === 0 && (c.phase === Phase.PeerEnded || (c.phase === Phase.Flushing && c.bytesIn >= c.finAt))) {
-      this.sendFin(c);
-    } else if (c.paused && c.buffered <= this.maxBuffer >> 1 && (c.buffered === 0 || !this.ctx.budget.over) && (c.phase === Phase.Open || c.phase === Phase.Flushing)) {
+    if (c.canSendFin()) this.sendFin(c);
+    else if (c.paused && c.echoing && c.buffered <= this.maxBuffer >> 1 && (c.buffered === 0 || !this.ctx.budget.over)) {
       // Over the budget, a connection whose peer has read everything back holds nothing and may
       // read again: pausing it would wait on others' peers, and a client that reads its
       // connections one after the other would never be served.
@@ -247,19 +281,17 @@ export class EchoHandlers implements Echoer {
   }
 
   /** The peer's FIN (allowHalfOpen): echo everything it sent, then answer with ours. */
-  end(socket: Sock): void {
+  private end(socket: Sock): void {
     const c = socket.data;
     const log = this.ctx.log;
     if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
-    if (c.phase === Phase.Open) {
-      c.phase = Phase.PeerEnded;
-      if (c.buffered === 0) this.sendFin(c);
-    }
-    // Flushing: drain() sends our FIN when the queue empties. FinSent: Bun closes on its own.
+    if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
+    // Flushing: the FIN goes once byte finAt is echoed. FinSent: Bun closes on its own.
+    if (c.canSendFin()) this.sendFin(c);
   }
 
   /** Closed at once, before any byte is echoed: RST, nothing kept. */
-  private refuse(c: Connection, reason: "limit" | "denied", why: string, fields: Record<string, unknown>): void {
+  private refuse(c: Connection, reason: "limit" | "denied", why: string, fields: Readonly<Record<string, unknown>>): void {
     c.reason = reason;
     // Anything that still arrives before the close is discarded, never echoed.
     c.phase = Phase.FinSent;
@@ -270,19 +302,14 @@ export class EchoHandlers implements Echoer {
     c.socket.terminate();
   }
 
-  close(socket: Sock, error?: Error): void {
+  private closed(socket: Sock, error?: Error): void {
     const c = socket.data;
     if (!c || c.phase === Phase.Closed) return;
-    if (c.countedIp) {
-      const ip = c.remoteAddress;
-      const n = (this.perIp.get(ip) ?? 1) - 1;
-      if (n > 0) this.perIp.set(ip, n);
-      else this.perIp.delete(ip);
-    }
+    if (c.countedIp) this.admission.release(c.remoteAddress);
     if (error && !c.errorText) this.noteError(c, error);
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
-    this.wheel.cancel(c);
+    this.timeouts.closed(c);
     this.budgetPaused.delete(c);
     if (c.buffered > 0) {
       // What was queued for this connection is released with it.
@@ -290,19 +317,17 @@ export class EchoHandlers implements Echoer {
       this.relieveBudget();
     }
     this.framer?.closed(c);
-    const { stats, conns, log } = this.ctx;
-    conns.delete(c);
+    const { stats, log } = this.ctx;
+    this.conns.delete(c);
     stats.open--;
     stats.closed[reason]++;
-    const ms = now() - c.openedAt;
+    const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
       log.info(
         "close",
-        `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` +
-          (lost > 0 ? `, not echoed ${lost} B` : "") +
-          (c.errorText ? ` (${c.errorText})` : ""),
+        `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
         {
           conn: c.id,
           peer: c.peer,
@@ -315,37 +340,12 @@ export class EchoHandlers implements Echoer {
         },
       );
     }
-    this.ctx.onClosed();
+    if (this.allClosed && this.conns.size === 0) this.allClosed();
   }
 
-  error(socket: Sock, error: Error): void {
+  private error(socket: Sock, error: Error): void {
     const c = socket.data;
     if (c) this.noteError(c, error);
-  }
-
-  /**
-   * Bun's own timeout, armed so that it cannot fire before our deadline plus a margin (see
-   * backstop.ts). Firing at all means our wheel did not act in time: a bug, logged as such with
-   * both deadlines. A connection whose deadline is still ahead is not cut: Bun's timer is re-armed.
-   * One whose deadline passed is handled as the wheel should have handled it.
-   */
-  backstop(socket: Sock): void {
-    const c = socket.data;
-    if (!c || c.phase === Phase.Closed) return;
-    const t = now();
-    const ours = c.wheelSlot >= 0 ? c.wheelDue : null;
-    this.ctx.log.error(
-      "backstop",
-      `${c.tag} bug: Bun's socket timeout fired ${((t - c.backstopArmedAt) / 1000).toFixed(3)} s after it was armed for ${c.backstopSeconds} s; ` +
-        (ours === null ? "no deadline of ours was scheduled" : `our deadline is ${((ours - t) / 1000).toFixed(3)} s away`),
-      { conn: c.id, peer: c.peer, armed_s: c.backstopSeconds, fired_after_ms: Math.round(t - c.backstopArmedAt), our_deadline_in_ms: ours === null ? null : Math.round(ours - t) },
-    );
-    if (ours === null) socket.timeout(0);
-    else if (ours > t) this.armBackstop(c, ours - t, t);
-    else {
-      this.wheel.cancel(c);
-      this.due(c, t);
-    }
   }
 
   /**
@@ -353,41 +353,24 @@ export class EchoHandlers implements Echoer {
    * we have read, and what still waits unread in the kernel: SIOCINQ says how much), then FIN.
    * Bytes that arrive later were sent after the stop and are discarded.
    */
-  beginShutdown(c: Connection): void {
+  private beginShutdown(c: Connection): void {
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
     c.finAt = c.bytesIn + unreadBytes(c.fd);
     c.phase = Phase.Flushing;
-    if (c.buffered === 0 && c.bytesIn >= c.finAt) this.sendFin(c);
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).
+    if (c.canSendFin()) this.sendFin(c);
   }
 
-  /** Hard close (RST): for peers that outlive the shutdown grace period. */
-  terminate(c: Connection, reason: CloseReason): void {
-    if (c.phase === Phase.Closed) return;
-    c.reason ??= reason;
-    c.socket.terminate();
-  }
-
-  private sent(c: Connection, n: number, chunk: Uint8Array, start: number): void {
-    c.bytesOut += n;
-    this.ctx.stats.bytesOut += n;
-    const log = this.ctx.log;
-    if (log.debugOn) {
-      const bytes = chunk.subarray(start, start + n);
-      log.debug("send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
-    }
-  }
-
-  private flush(c: Connection): void {
-    const log = this.ctx.log;
-    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
-    if (w > 0) {
-      c.lastActive = now();
-      this.ctx.stats.bytesOut += w;
-      this.ctx.budget.held -= w;
-    }
+  /** Idle timeout: flush what can go, drop the rest (counted as not echoed), FIN. */
+  private idle(c: Connection): void {
+    c.reason ??= "idle-timeout";
+    if (c.buffered > 0) this.flush(c);
+    const dropped = c.dropQueue();
+    c.discarded += dropped;
+    this.ctx.budget.held -= dropped;
+    this.sendFin(c);
   }
 
   /** shutdown(SHUT_WR): Bun's end() would close the socket at the peer's next byte (measured). */
@@ -403,55 +386,6 @@ export class EchoHandlers implements Echoer {
     }
     const log = this.ctx.log;
     if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
-  }
-
-  /** Our deadline, and Bun's timer re-armed behind it (traffic does not reset Bun's timer). */
-  private scheduleIdle(c: Connection, due: number): void {
-    this.wheel.schedule(c, due);
-    const t = now();
-    this.armBackstop(c, due - t, t);
-  }
-
-  private armBackstop(c: Connection, remainingMs: number, t: number): void {
-    const seconds = backstopSeconds(remainingMs);
-    c.backstopArmedAt = t;
-    c.backstopSeconds = seconds;
-    c.socket.timeout(seconds);
-  }
-
-  /** The wheel says this connection's deadline may have come. */
-  private due(c: Connection, t: number): void {
-    if (c.phase === Phase.Closed) return;
-    if (c.phase === Phase.FinSent) {
-      // One more --timeout went by after our FIN and the peer is still there.
-      const log = this.ctx.log;
-      if (log.infoOn) log.info("hard-close", `${c.tag} peer did not close within ${this.ctx.config.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
-      c.socket.terminate();
-      return;
-    }
-    const idleDue = c.lastActive + this.timeoutMs;
-    if (t < idleDue) {
-      this.scheduleIdle(c, idleDue);
-      return;
-    }
-    c.reason ??= "idle-timeout";
-    // How late we act, measured now rather than at the tick's start: a tick with many deadlines
-    // handles them one after the other (the benchmark holds p99 to 30 ms at 10,000 connections).
-    this.ctx.stats.timeoutLateness.observe((now() - idleDue) / 1000);
-    const log = this.ctx.log;
-    if (log.infoOn)
-      log.info("timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.ctx.config.timeout}); sending FIN`, {
-        conn: c.id,
-        peer: c.peer,
-        idle_ms: Math.round(t - c.lastActive),
-        buffered: c.buffered,
-      });
-    if (c.buffered > 0) this.flush(c);
-    const dropped = c.dropQueue();
-    c.discarded += dropped;
-    this.ctx.budget.held -= dropped;
-    this.sendFin(c);
-    this.scheduleIdle(c, t + this.timeoutMs);
   }
 
   private noteError(c: Connection, error: Error): void {
@@ -475,7 +409,7 @@ export class EchoHandlers implements Echoer {
         { conn: c.id, peer: c.peer, nodelay: o.nodelay, ack_mode: quick ? "quick" : "delayed", recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
       );
     } catch (e) {
-      this.ctx.log.debug("options", `${c.tag} options not readable: ${(e as Error).message}`, { conn: c.id, peer: c.peer });
+      this.ctx.log.debug("options", `${c.tag} options not readable: ${errorText(e)}`, { conn: c.id, peer: c.peer });
     }
   }
 }

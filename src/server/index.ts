@@ -12,4 +12,4 @@ export {
   type RecordMode,
 } from "./config.ts";
 export type { StatsSnapshot } from "./stats.ts";
-export type { StartupReport, OptionReport } from "./report.ts";
+export type { StartupReport, OptionReport } from "./startup-report.ts";

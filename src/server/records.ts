@@ -26,16 +26,11 @@ export class RecordState {
   }
 }
 
-/** What the framer needs from the connection logic: echo a slice now. */
-export interface Echoer {
-  /** Echoes chunk[start, end); returns true when the kernel took all of it at once. */
-  echoSlice(c: Connection, chunk: Uint8Array, start: number, end: number): boolean;
-}
-
 /**
  * Splits a connection's inbound stream into lines and records and decodes the records. One per
- * server; the per-connection part is RecordState. Only used when --record is given, so a plain
- * echo server never runs any of it.
+ * listener; the per-connection part is RecordState. It decides and does no I/O: it says which
+ * ranges of a read to echo, and the echo handlers write them. Only used when --record is given,
+ * so a plain echo server never runs any of it.
  */
 export class RecordFramer {
   private readonly codec: StructCodec;
@@ -45,7 +40,7 @@ export class RecordFramer {
   private readonly gate: LogGate;
 
   constructor(
-    readonly config: RecordConfig,
+    config: RecordConfig,
     private readonly log: Logger,
     private readonly stats: ServerStats,
   ) {
@@ -61,11 +56,11 @@ export class RecordFramer {
 
   /**
    * Interleaved framing: a line (through `\n`, at most MAX_LINE bytes) is echoed as its bytes
-   * arrive; then exactly `size` bytes of one record are decoded and not echoed. Returns true when
-   * some of this read was not answered at once (record bytes, or an echo the kernel did not take
-   * whole), which is when quick-ack must be re-armed.
+   * arrive; then exactly `size` bytes of one record are decoded and not echoed. Appends the ranges
+   * of `chunk` to echo to `echo` as start, end pairs (an array the caller reuses) and returns true
+   * when some of this read is a record's (no echo will carry our ACK for it: quick-ack matters).
    */
-  interleaved(echo: Echoer, c: Connection, chunk: Uint8Array): boolean {
+  interleaved(c: Connection, chunk: Uint8Array, echo: number[]): boolean {
     const r = c.records!;
     const n = chunk.length;
     let held = false;
@@ -75,7 +70,7 @@ export class RecordFramer {
         const limit = Math.min(n, i + (MAX_LINE - r.lineLength));
         const nl = chunk.indexOf(0x0a, i);
         const end = nl >= 0 && nl < limit ? nl + 1 : limit;
-        if (!echo.echoSlice(c, chunk, i, end)) held = true;
+        echo.push(i, end);
         r.lineLength += end - i;
         i = end;
         if (chunk[end - 1] === 0x0a || r.lineLength >= MAX_LINE) {

@@ -1,3 +1,5 @@
+import type { Clock } from "./clock.ts";
+
 /**
  * One hashed timing wheel for every connection's deadline (idle timeout, hard close). Activity
  * never touches the wheel: a connection only records when it was last active, and when its slot
@@ -17,16 +19,16 @@ const SLOTS = 1024;
 
 export class DeadlineWheel<T extends WheelEntry> {
   private readonly heads: (WheelEntry | null)[] = new Array<WheelEntry | null>(SLOTS).fill(null);
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private stopTimer: (() => void) | null = null;
   /** Last tick whose slot was processed. */
   private tick: number;
   private count = 0;
 
   constructor(
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly onDue: (entry: T, now: number) => void,
   ) {
-    this.tick = Math.floor(now() / TICK_MS);
+    this.tick = Math.floor(clock.now() / TICK_MS);
   }
 
   get size(): number {
@@ -55,8 +57,8 @@ export class DeadlineWheel<T extends WheelEntry> {
 
   /** Stops the timer; scheduled entries stay linked but never come due. */
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimer?.();
+    this.stopTimer = null;
   }
 
   private unlink(entry: WheelEntry): void {
@@ -70,17 +72,16 @@ export class DeadlineWheel<T extends WheelEntry> {
 
   private start(): void {
     // Catch up from now: ticks that passed while the wheel was empty hold nothing.
-    this.tick = Math.floor(this.now() / TICK_MS);
-    this.timer = setInterval(() => this.advance(), TICK_MS);
-    this.timer.unref?.();
+    this.tick = Math.floor(this.clock.now() / TICK_MS);
+    this.stopTimer = this.clock.every(TICK_MS, () => this.advance());
   }
 
   private advance(): void {
-    const now = this.now();
+    const now = this.clock.now();
     const target = Math.floor(now / TICK_MS);
     // A stalled event loop can skip ticks; walk every missed slot (at most one revolution).
     const from = Math.max(this.tick + 1, target - SLOTS + 1);
-    for (let t = from; t <= target && this.timer; t++) {
+    for (let t = from; t <= target && this.stopTimer; t++) {
       this.tick = t;
       const slot = t % SLOTS;
       let e = this.heads[slot] ?? null;

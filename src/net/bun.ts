@@ -1,0 +1,26 @@
+// Bun's untyped corners, typed once: the fd of a socket or listener (present at run time, absent
+// from bun-types), Bun.listen({ fd }) adopting our own listening socket, and Bun.connect({ fd })
+// adopting a connected one. Everything else in the code base calls these instead of casting.
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+
+/** The descriptor behind a Bun socket (the FFI module reaches the socket by it). */
+export function socketFd(socket: Socket<any>): number {
+  return (socket as unknown as { fd: number }).fd;
+}
+
+/**
+ * Serves a listening socket we made (or systemd passed) with Bun's handlers. Bun calls listen()
+ * on it again with its own backlog (511): callers put theirs back with relisten().
+ */
+export function listenOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">): TCPSocketListener<T> {
+  return (Bun.listen as unknown as (o: object) => TCPSocketListener<T>)({ fd, allowHalfOpen: true, socket: handlers });
+}
+
+/**
+ * Hands a connected fd to Bun (FdSocketOptions in bun-types, absent from connect's overloads). It
+ * must already be connected: Bun calls `open` and `drain` at once on an fd whose connect is still
+ * in progress, and a refused connect then ends with a close carrying no errno.
+ */
+export function connectOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">): Promise<Socket<T>> {
+  return (Bun.connect as unknown as (o: object) => Promise<Socket<T>>)({ fd, allowHalfOpen: true, socket: handlers });
+}

@@ -1,0 +1,52 @@
+import { plural } from "../log/plural.ts";
+import { refusal, type AccessConfig } from "./access.ts";
+
+/** Why a new connection is refused at once (reason, the rule in words, its log fields). */
+export interface Refusal {
+  readonly reason: "limit" | "denied";
+  readonly why: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Who may connect: --max-connections (counted over the listener's open connections), --allow /
+ * --deny, and --max-per-ip (open connections per peer address). Decides only; the echo handlers
+ * refuse (RST) and log.
+ */
+export class Admission {
+  private readonly perIp = new Map<string, number>();
+
+  constructor(
+    private readonly maxConnections: number,
+    private readonly access: AccessConfig | null,
+  ) {}
+
+  /** Admitted connections count against --max-per-ip until release(); they must be released. */
+  get countsPerIp(): boolean {
+    return (this.access?.maxPerIp ?? 0) > 0;
+  }
+
+  /** null: admitted (and counted per address when countsPerIp); else why not. */
+  admit(address: string, open: number): Refusal | null {
+    if (this.maxConnections > 0 && open > this.maxConnections) {
+      return { reason: "limit", why: `${plural(open - 1, "connection")} open, --max-connections is ${this.maxConnections}`, fields: { max_connections: this.maxConnections } };
+    }
+    const access = this.access;
+    if (!access) return null;
+    const why = refusal(access, address);
+    if (why) return { reason: "denied", why, fields: { rule: why } };
+    const max = access.maxPerIp;
+    if (max > 0) {
+      const n = this.perIp.get(address) ?? 0;
+      if (n >= max) return { reason: "denied", why: `--max-per-ip ${max}: ${n} open from ${address}`, fields: { rule: `--max-per-ip ${max}` } };
+      this.perIp.set(address, n + 1);
+    }
+    return null;
+  }
+
+  release(address: string): void {
+    const n = (this.perIp.get(address) ?? 1) - 1;
+    if (n > 0) this.perIp.set(address, n);
+    else this.perIp.delete(address);
+  }
+}
