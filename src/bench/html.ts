@@ -3,7 +3,7 @@
 // distribution as a percentile curve from the run's HDR histogram.
 import { esc, PALETTE, percentileChart } from "../charts/index.ts";
 import type { BenchOptions, BenchResult } from "./options.ts";
-import { toLoadgenJson, type LoadgenJson } from "./report.ts";
+import { toLoadgenJson, type LoadgenJson } from "./output.ts";
 
 export interface HtmlReportMeta {
   /** When the run ended (ISO 8601). */

@@ -8,10 +8,10 @@
 //   pattern.ts      the bytes sent, generated once, and the check of the echo
 //   latency.ts      round-trip times: HDR histogram plus exact min, max and mean; percentile curves
 //   html.ts         the self-contained HTML report of one run (`bench --html`)
-//   report.ts       loadgen-compatible JSON, the human report, the progress line
+//   output.ts       loadgen-compatible JSON, the human report, the progress line
 export { BENCH_DEFAULTS, BENCH_MODES, checkOptions, defaultSize } from "./options.ts";
 export type { BenchMode, BenchOptions, BenchProgress, BenchResult, LatencySummary, PercentilePoint } from "./options.ts";
 export { CURVE_PERCENTILES, DENSE_PERCENTILES } from "./latency.ts";
 export { renderHtmlReport, type HtmlReportMeta } from "./html.ts";
 export { runBench, type BenchHooks } from "./run.ts";
-export { formatProgress, formatReport, toLoadgenJson, type LoadgenJson } from "./report.ts";
+export { formatProgress, formatReport, toLoadgenJson, type LoadgenJson } from "./output.ts";

@@ -47,10 +47,6 @@ export class LatencyRecorder {
     return build({ bitBucketSize: 64, autoResize: false, lowestDiscernibleValue: 1, highestTrackableValue: MAX_NS, numberOfSignificantValueDigits: 3 });
   }
 
-  get count(): number {
-    return this.hist.totalCount;
-  }
-
   record(ns: number): void {
     const v = ns <= 0 ? 0 : ns >= MAX_NS ? MAX_NS : Math.round(ns);
     this.hist.recordValue(v);

@@ -4,7 +4,7 @@ import { EXIT, UsageError } from "./errors.ts";
 import { normalizeArgv } from "./flags.ts";
 import { paragraph, renderHelp, type CommandHelp } from "./options/help.ts";
 import type { Table } from "./options/option.ts";
-import { errorMessage } from "../log/error-text.ts";
+import { errorMessage } from "../log/index.ts";
 
 interface Loaded {
   readonly default: CommandDef<any>;

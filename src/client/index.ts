@@ -4,7 +4,7 @@
 //   stream.ts   the connected fd adopted by Bun: buffered reads with deadlines, writes with drain
 //   match.ts    an echo told apart from echoed records and stray bytes
 //   rtt.ts      min/avg/max/p99
-//   report.ts   the ping-like output lines
+//   output.ts   the ping-like output lines
 //   run.ts      runClient: the whole exchange, returning counts and round-trip times
 
 export { runClient, type ClientResult, type Print } from "./run.ts";

@@ -1,6 +1,6 @@
 // The binary record a client sends after each message (`--record FORMAT --values V,V,...`), packed
 // exactly as CPython's struct.pack(FORMAT, *values) would.
-import { compileStruct, formatChars, parseValue, reprValues, StructValueError, type StructCodec, type StructValue } from "../protocol/struct/index.ts";
+import { compileStruct, formatChars, parseValue, reprValues, StructValueError, valueCount, type StructCodec, type StructValue } from "../protocol/struct/index.ts";
 
 export interface PackedRecord {
   readonly format: string;
@@ -13,10 +13,8 @@ export interface PackedRecord {
 /** Byte size of each value-carrying field, in tuple order (what parseValue needs for `l`/`L`). */
 function fieldSizes(codec: StructCodec): number[] {
   const sizes: number[] = [];
-  for (const item of codec.items) {
-    if (item.char === "s" || item.char === "p") sizes.push(item.count);
-    else if (item.char !== "x") for (let k = 0; k < item.count; k++) sizes.push(item.itemSize);
-  }
+  // s and p carry one value whose size is their count; every other value is one item wide.
+  for (const item of codec.items) for (let k = valueCount(item); k > 0; k--) sizes.push(item.char === "s" || item.char === "p" ? item.count : item.itemSize);
   return sizes;
 }
 
@@ -58,8 +56,10 @@ function culprit(format: string, codec: StructCodec, texts: readonly string[], v
   const prefix = "@=<>!".includes(format[0] ?? "") ? format[0]! : "";
   let i = 0;
   for (const item of codec.items) {
-    if (item.char === "x") continue;
-    const runs = item.char === "s" || item.char === "p" ? [`${item.count}${item.char}`] : Array(item.count).fill(item.char);
+    const n = valueCount(item);
+    if (n === 0) continue;
+    // Each value alone: a whole s/p field ("4s"), or one of the repeated chars ("h").
+    const runs = n === 1 && item.count !== 1 ? [`${item.count}${item.char}`] : Array(n).fill(item.char);
     for (const one of runs) {
       try {
         compileStruct(prefix + one).encode([values[i]!]);

@@ -1,7 +1,7 @@
 import { closeFd, connectSocket, readClientSocketOptions, setClientNoDelay, type ClientSocketOptions, type Ipv4Address } from "../net/index.ts";
 import type { ClientOptions } from "./options.ts";
 import { matchEcho, RecordTracker, type RecordsOutcome } from "./match.ts";
-import * as line from "./report.ts";
+import * as line from "./output.ts";
 import { summarizeRtts, type RttStats } from "./rtt.ts";
 import { EchoStream } from "./stream.ts";
 

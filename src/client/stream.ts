@@ -1,6 +1,7 @@
 // The connected fd handed to Bun, with what the client needs on top: everything received kept in
 // order until taken, and waits that end on enough bytes, on the server's FIN, or on a deadline.
 import type { Socket } from "bun";
+import { connectOnFd } from "../net/index.ts";
 
 /** How a wait ended: with enough bytes, the server's FIN (or a close) first, or the deadline. */
 export type WaitOutcome = "ok" | "closed" | "timeout";
@@ -9,11 +10,6 @@ interface Waiter {
   readonly done: () => boolean;
   readonly finish: (outcome: WaitOutcome) => void;
 }
-
-// Bun.connect adopts a connected fd ({ fd }: FdSocketOptions in bun-types, absent from connect's
-// overloads). It must already be connected: Bun calls `open` and `drain` at once on an fd whose
-// connect is still in progress, and a refused connect then ends with a close carrying no errno.
-type AdoptFd = (o: object) => Promise<Socket<undefined>>;
 
 export class EchoStream {
   private chunks: Uint8Array[] = [];
@@ -39,27 +35,19 @@ export class EchoStream {
   /** Hands a connected fd to Bun; Bun owns and closes it from then on. */
   static async adopt(fd: number): Promise<EchoStream> {
     const s = new EchoStream();
-    s.socket = await (Bun.connect as unknown as AdoptFd)({
-      fd,
-      // We send our FIN ourselves, after the last message; the server's FIN must not end ours.
-      allowHalfOpen: true,
-      socket: {
-        binaryType: "uint8array",
-        data: (_sock: unknown, d: Uint8Array) => s.onData(d),
-        drain: () => s.drainWaiter?.(),
-        end: () => s.onEnd(null),
-        close: (_sock: unknown, err?: Error) => s.onEnd(err ?? null, true),
-        error: (_sock: unknown, err: Error) => {
-          s.error ??= err;
-        },
+    // We send our FIN ourselves, after the last message; the server's FIN must not end ours
+    // (connectOnFd adopts with allowHalfOpen).
+    s.socket = await connectOnFd<undefined>(fd, {
+      binaryType: "uint8array",
+      data: (_sock, d) => s.onData(d),
+      drain: () => s.drainWaiter?.(),
+      end: () => s.onEnd(null),
+      close: (_sock, err) => s.onEnd(err ?? null, true),
+      error: (_sock, err) => {
+        s.error ??= err;
       },
     });
     return s;
-  }
-
-  /** Bytes received and not yet taken. */
-  get available(): number {
-    return this.buffered;
   }
 
   private onData(d: Uint8Array): void {

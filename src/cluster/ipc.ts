@@ -3,7 +3,7 @@
 // variable a user could set by hand.
 import { compileStruct } from "../protocol/struct/index.ts";
 import type { StartupReport, StatsSnapshot } from "../server/index.ts";
-import type { ProcessMetrics } from "../server/process-metrics.ts";
+import type { ProcessMetrics } from "../ops/index.ts";
 import type { ServiceOptions } from "./types.ts";
 
 /** ServiceOptions as JSON can carry them: the record codec travels as its format text. */

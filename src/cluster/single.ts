@@ -1,8 +1,6 @@
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
-import { startMetricsServer } from "../server/metrics.ts";
-import { readProcessMetrics } from "../server/process-metrics.ts";
-import { logStats, startStatsReporter } from "../server/stats-reporter.ts";
+import { startMetricsServer, readProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
 /** One process serving connections on its own, with its metrics endpoint and stats lines. */

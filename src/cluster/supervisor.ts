@@ -1,13 +1,8 @@
 import type { Subprocess } from "bun";
-import { plural } from "../log/plural.ts";
+import { plural, type Logger, errorText } from "../log/index.ts";
 import { closeFd, reservePort } from "../net/index.ts";
-import type { Logger } from "../log/logger.ts";
-import { errorText } from "../log/error-text.ts";
-import { ServerStats, sumSnapshots, type StatsSnapshot } from "../server/stats.ts";
-import { startMetricsServer, type WorkerCounts } from "../server/metrics.ts";
-import type { ProcessMetrics } from "../server/process-metrics.ts";
-import { logReport } from "../server/startup-report.ts";
-import { logStats, startStatsReporter } from "../server/stats-reporter.ts";
+import { ServerStats, sumSnapshots, type StatsSnapshot, logReport } from "../server/index.ts";
+import { startMetricsServer, type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 

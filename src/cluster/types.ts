@@ -1,4 +1,4 @@
-import type { LogSettings } from "../log/logger.ts";
+import type { LogSettings } from "../log/index.ts";
 import type { ServerConfig } from "../server/index.ts";
 
 /** Everything `serve` needs: the server's config plus how to run it (processes, metrics, stats). */

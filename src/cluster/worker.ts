@@ -1,6 +1,6 @@
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
-import { readProcessMetrics } from "../server/process-metrics.ts";
+import { readProcessMetrics } from "../ops/index.ts";
 import { fromWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service } from "./types.ts";
 

@@ -1,7 +1,6 @@
 import type { Socket } from "bun";
 import type { WheelEntry } from "../time/index.ts";
-import type { ParseFailure } from "./head.ts";
-import type { RequestHead } from "./head.ts";
+import type { ParseFailure, RequestHead } from "./head.ts";
 import { Outbox } from "./outbox.ts";
 import { RequestParser, type ParserLimits } from "./parser.ts";
 import type { HttpRequest } from "./request.ts";

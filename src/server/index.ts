@@ -6,10 +6,12 @@ export {
   CLOSE_REASONS,
   RECORD_MODES,
   type ServerConfig,
+  type ListenerProfile,
   type QuickAckMode,
   type CloseReason,
   type RecordConfig,
   type RecordMode,
 } from "./config.ts";
-export type { StatsSnapshot } from "./stats.ts";
-export type { StartupReport, OptionReport } from "./startup-report.ts";
+export { ServerStats, sumSnapshots, DURATION_BUCKETS, LATENESS_BUCKETS, type StatsSnapshot, type HistogramSnapshot } from "./stats.ts";
+export { logReport, type StartupReport, type OptionReport } from "./startup-report.ts";
+export { parseCidr, refusal, type Cidr, type AccessConfig } from "./access.ts";

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { plural } from "../../log/plural.ts";
+import { plural } from "../../log/index.ts";
 import { writeFileSync } from "node:fs";
 import { arch, cpus, release, type } from "node:os";
 import pkg from "../../../package.json" with { type: "json" };

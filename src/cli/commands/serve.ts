@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { runService, type Service } from "../../cluster/index.ts";
-import { createLogger } from "../../log/logger.ts";
+import { createLogger } from "../../log/index.ts";
 import { EXIT } from "../errors.ts";
 import { argsDef } from "../options/option.ts";
 import { SERVE_OPTIONS } from "../options/table.ts";

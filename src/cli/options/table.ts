@@ -2,7 +2,7 @@
 // entry carries its parser (values.ts), default, help text and scope (option.ts).
 import { availableParallelism } from "node:os";
 import { BENCH_MODES } from "../../bench/index.ts";
-import { LOG_FORMATS, LOG_LEVELS } from "../../log/logger.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import { DEFAULTS, QUICKACK_MODES, RECORD_MODES } from "../../server/index.ts";
 import type { Option } from "./option.ts";
@@ -60,8 +60,8 @@ export const SERVE_OPTIONS = {
   workers: option({ name: "workers", kind: workersKind, default: 1, help: "worker processes sharing the port through SO_REUSEPORT; auto = one per CPU", scope: "process" }),
   statsInterval: option({ name: "stats-interval", kind: duration(0, MAX_TIMER_S, { zero: "off" }), default: 0, help: "log a line of counters and rates this often; 0 = off", scope: "process" }),
   metrics: option({ name: "metrics", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "serve /metrics (Prometheus), /healthz, /readyz over HTTP", scope: "process" }),
-  allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/access.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
-  deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/access.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
+  allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
+  deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
   maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address; 0 = unlimited", scope: "listener" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,

@@ -3,7 +3,7 @@
 // names where the value came from (`from`: "--timeout", "TCP_ECHO_TIMEOUT", "tcp-echo.toml: timeout")
 // and the value, and says what would have been accepted, bounds included.
 import { parseIpv4 } from "../../net/index.ts";
-import { parseCidr, type Cidr } from "../../server/access.ts";
+import { parseCidr, type Cidr } from "../../server/index.ts";
 import { UsageError } from "../errors.ts";
 
 /** How to read one kind of value; `T` is what the program gets. */

@@ -4,7 +4,7 @@
 
 import { StructValueError } from "./errors.ts";
 import { fieldCodec, type FieldReader, type FieldWriter } from "./fields.ts";
-import { parseFormat } from "./format.ts";
+import { parseFormat, valueCount } from "./format.ts";
 import type { StructCodec, StructValue } from "./types.ts";
 
 interface FieldOp {
@@ -43,11 +43,10 @@ export function compileStruct(format: string): StructCodec {
   const { size, fieldCount, items } = parsed;
   const ops: FieldOp[] = [];
   for (const item of items) {
-    if (item.char === "x") continue;
+    const count = valueCount(item);
+    if (count === 0) continue;
     const { read, write } = fieldCodec(item.char, item.count, item.itemSize, parsed.native, parsed.littleEndian);
-    const whole = item.char === "s" || item.char === "p";
-    const count = whole ? 1 : item.count;
-    if (count > 0) ops.push({ offset: item.offset, count, stride: item.itemSize, read, write });
+    ops.push({ offset: item.offset, count, stride: item.itemSize, read, write });
   }
 
   const decodeViews = new BufferViews();

@@ -50,6 +50,14 @@ function isDigit(ch: string): boolean {
 }
 
 /** Parses and places `format`; throws StructFormatError where CPython raises struct.error. */
+/**
+ * How many values of the tuple an item carries: a pad byte none; `s` and `p` one (their count is a
+ * length); any other char `count` of them. The one place this rule lives.
+ */
+export function valueCount(item: Pick<FormatItem, "char" | "count">): number {
+  return item.char === "x" ? 0 : item.char === "s" || item.char === "p" ? 1 : item.count;
+}
+
 export function parseFormat(format: string): ParsedFormat {
   // CPython checks for NUL before parsing (strlen against the byte length).
   const nul = format.indexOf("\0");
@@ -97,10 +105,10 @@ export function parseFormat(format: string): ParsedFormat {
     if (count * itemSize > Number.MAX_SAFE_INTEGER - size) {
       throw new StructFormatError(`total struct size too long at ${quote(ch)}`, format, i, ch);
     }
-    items.push({ char: ch, count, itemSize, offset: size, position: i });
+    const item = { char: ch, count, itemSize, offset: size, position: i };
+    items.push(item);
     size += count * itemSize;
-    if (ch === "s" || ch === "p") fieldCount += 1;
-    else if (ch !== "x") fieldCount += count;
+    fieldCount += valueCount(item);
     i += ch.length;
   }
   return { format, native, littleEndian, items, size, fieldCount };

@@ -9,7 +9,7 @@
 
 export { compileStruct } from "./codec.ts";
 export { StructFormatError, StructValueError } from "./errors.ts";
-export { calcsize, parseFormat, type FormatItem, type ParsedFormat } from "./format.ts";
+export { calcsize, parseFormat, valueCount, type FormatItem, type ParsedFormat } from "./format.ts";
 export { jsonValue, jsonValues } from "./json.ts";
 export { formatChars, parseValue } from "./parse-value.ts";
 export { floatRepr, reprValue, reprValues } from "./repr.ts";

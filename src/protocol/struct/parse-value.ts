@@ -1,3 +1,4 @@
+import { valueCount } from "./format.ts";
 // Textual values for a command line (`--values 1,ab,2`): one text per tuple field, parsed by the
 // field's format character into the value type that field's decoder produces.
 
@@ -70,9 +71,6 @@ export function parseValue(char: string, text: string, size?: number): StructVal
 /** The format char of each tuple field, in order (`'2h3sx?'` -> h, h, s, ?), to zip with texts. */
 export function formatChars(codec: StructCodec): string[] {
   const chars: string[] = [];
-  for (const item of codec.items) {
-    if (item.char === "s" || item.char === "p") chars.push(item.char);
-    else if (item.char !== "x") for (let k = 0; k < item.count; k++) chars.push(item.char);
-  }
+  for (const item of codec.items) for (let k = valueCount(item); k > 0; k--) chars.push(item.char);
   return chars;
 }

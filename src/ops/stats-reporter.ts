@@ -1,5 +1,5 @@
-import type { Logger } from "../log/logger.ts";
-import type { StatsSnapshot } from "./stats.ts";
+import type { Logger } from "../log/index.ts";
+import type { StatsSnapshot } from "../server/index.ts";
 
 const closedTotal = (s: StatsSnapshot) => Object.values(s.closed).reduce((a, b) => a + b, 0);
 const round = (x: number) => Math.round(x * 10) / 10;

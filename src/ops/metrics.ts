@@ -1,8 +1,8 @@
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { startHttpServer, textReply, type HttpCounters } from "../http/index.ts";
-import { CLOSE_REASONS } from "./config.ts";
+
 import type { ProcessMetrics } from "./process-metrics.ts";
-import { DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "./stats.ts";
+import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "../server/index.ts";
 
 /** A supervisor's workers: how many should serve, how many do, which slots stayed down too long. */
 export interface WorkerCounts {
