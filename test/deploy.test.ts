@@ -290,7 +290,7 @@ describe("every argument list handed to tcp-echo is accepted by its CLI", () => 
   }
 
   test("the service adopts systemd's socket as fd 3", async () => {
-    expect((await resolveCli(execStart.slice(1), activationEnv)).listenFd).toBe(3);
+    expect((await resolveCli(execStart.slice(1), activationEnv)).listeners.map((l) => l.listenFd)).toEqual([3]);
   });
 
   test("Kubernetes service links stay off: they would hand tcp-echo TCP_ECHO_PORT=tcp://...", async () => {

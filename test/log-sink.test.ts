@@ -37,7 +37,7 @@ print(json.dumps({"held": json.loads(held), "code": p.returncode, "err": err.dec
   });
 
   test("a reader that keeps up loses nothing", async () => {
-    const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LINES: "20000", PACE: "50" } });
+    const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LINES: "20000", PACE: "20" } });
     const [err, out, code] = await Promise.all([new Response(proc.stderr).text(), new Response(proc.stdout).text(), proc.exited]);
     expect(code).toBe(0);
     expect(JSON.parse(out).dropped).toBe(0);

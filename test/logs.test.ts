@@ -64,8 +64,8 @@ s.close()  # RST
     const lines: string[] = [];
     {
       const log = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
-      const { startServer, DEFAULTS } = await import("../src/server/index.ts");
-      const h = startServer({ ...DEFAULTS, port: 0, logger: log });
+      const { startServer, DEFAULT_LISTENER } = await import("../src/server/index.ts");
+      const h = startServer({ listeners: [{ ...DEFAULT_LISTENER, port: 0 }], maxMemory: null, shutdownTimeout: 5, workerId: null, logger: log });
       const c = await connect(h.address.port);
       c.socket.end();
       await c.closed;

@@ -3,7 +3,7 @@ import { serve } from "./helpers/server.ts";
 import { connect } from "./helpers/client.ts";
 import { runCli, spawnServer } from "./helpers/process.ts";
 import { parsePrometheus, sample } from "./helpers/prometheus.ts";
-import { parseCidr, refusal } from "../src/server/access.ts";
+import { parseCidr, perIpKey, refusal } from "../src/server/access.ts";
 import { python } from "./helpers/python.ts";
 
 /** Connects from a given loopback source address (127.0.0.0/8 is all ours) and echoes one byte. */
@@ -24,14 +24,31 @@ except (ConnectionResetError, BrokenPipeError):
 }
 
 describe("access control", () => {
-  test("CIDR parsing and the deny-wins rule", () => {
-    expect(parseCidr("10.0.0.0/8")).toMatchObject({ base: 0x0a000000, mask: 0xff000000 });
-    expect(parseCidr("127.0.0.2")).toMatchObject({ mask: 0xffffffff });
-    for (const bad of ["10.0.0.1/8", "10.0.0.0/33", "10.0.0/8", "::1/128", "x", "1.2.3.4/8/9"]) expect(parseCidr(bad)).toBeNull();
-    const access = { allow: [parseCidr("127.0.0.0/8")!], deny: [parseCidr("127.0.0.2")!], maxPerIp: 0 };
+  test("CIDR parsing (IPv4 and IPv6) and the deny-wins rule", () => {
+    expect(parseCidr("10.0.0.0/8")).toMatchObject({ family: 4, bytes: new Uint8Array([10, 0, 0, 0]), prefix: 8 });
+    expect(parseCidr("127.0.0.2")).toMatchObject({ family: 4, prefix: 32 });
+    expect(parseCidr("2001:db8::/32")).toMatchObject({ family: 6, prefix: 32 });
+    expect(parseCidr("::1")).toMatchObject({ family: 6, prefix: 128 });
+    // Host bits set (a likely typo), bad prefixes, malformed addresses.
+    for (const bad of ["10.0.0.1/8", "10.0.0.0/33", "10.0.0/8", "2001:db8::1/32", "::/129", "x", "1.2.3.4/8/9", "[::1]"]) expect({ bad, cidr: parseCidr(bad) }).toEqual({ bad, cidr: null });
+    const access = { allow: [parseCidr("127.0.0.0/8")!, parseCidr("2001:db8::/32")!], deny: [parseCidr("127.0.0.2")!, parseCidr("2001:db8:bad::/48")!], maxPerIp: 0, perIpPrefix6: 64 };
     expect(refusal(access, "127.0.0.1")).toBeNull();
     expect(refusal(access, "127.0.0.2")).toBe("--deny 127.0.0.2");
-    expect(refusal(access, "10.1.2.3")).toBe("not in --allow 127.0.0.0/8");
+    expect(refusal(access, "10.1.2.3")).toBe("not in --allow 127.0.0.0/8,2001:db8::/32");
+    expect(refusal(access, "2001:db8:1::5")).toBeNull();
+    expect(refusal(access, "2001:db8:bad::5")).toBe("--deny 2001:db8:bad::/48");
+    expect(refusal(access, "2001:db9::1")).toBe("not in --allow 127.0.0.0/8,2001:db8::/32");
+    // IPv4 rules never match an IPv6 address and the reverse.
+    expect(refusal({ ...access, allow: null, deny: [parseCidr("0.0.0.0/0")!] }, "::1")).toBeNull();
+  });
+
+  test("--max-per-ip groups IPv6 peers by their prefix, IPv4 peers by address", () => {
+    expect(perIpKey("127.0.0.1", 64)).toBe("127.0.0.1");
+    expect(perIpKey("2001:db8:1:2:aaaa::1", 64)).toBe("2001:db8:1:2::/64");
+    expect(perIpKey("2001:db8:1:2:bbbb::9", 64)).toBe("2001:db8:1:2::/64");
+    expect(perIpKey("2001:db8:1:3::1", 64)).toBe("2001:db8:1:3::/64");
+    expect(perIpKey("2001:db8:1:2:aaaa::1", 48)).toBe("2001:db8:1::/48");
+    expect(perIpKey("::1", 128)).toBe("::1");
   });
 
   test("a denied address is refused before any byte is echoed, logged with the rule, and counted", async () => {

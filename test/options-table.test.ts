@@ -28,7 +28,11 @@ function run<T>(table: Table, resolve: (args: Record<string, unknown>, env: Env)
   const defs = argsDef(table);
   return resolve(parseArgs(normalizeArgv(argv, defs), defs) as Record<string, unknown>, env);
 }
-const serve = (argv: string[], env: Env = {}) => run(SERVE_OPTIONS, resolveServe, argv, env);
+/** serve's settings with its first listener's fields alongside, as most cases check one listener. */
+const serve = (argv: string[], env: Env = {}) => {
+  const r = run(SERVE_OPTIONS, resolveServe, argv, env);
+  return { settings: { ...r.settings, ...r.settings.listeners[0]! }, print: r.print, listeners: r.settings.listeners };
+};
 const client = (argv: string[], env: Env = {}) => run(CLIENT_OPTIONS, resolveClient, argv, env);
 const bench = (argv: string[], env: Env = {}) => run(BENCH_OPTIONS, resolveBench, argv, env);
 
@@ -55,7 +59,7 @@ describe("serve: values from flags, variables, the file and defaults", () => {
     ["--no-nodelay", ["--no-nodelay"], {}, { nodelay: false }],
     ["keep-alive grouped", ["--keepalive", "30", "--keepalive-count", "4"], {}, { keepalive: { idle: 30, interval: null, count: 4 } }],
     ["keep-alive in minutes", ["--keepalive", "2m"], {}, { keepalive: { idle: 120, interval: null, count: null } }],
-    ["access rules", ["--deny", "10.0.0.0/8", "--max-per-ip", "3"], {}, { access: { allow: null, deny: [{ text: "10.0.0.0/8", base: 0x0a000000, mask: 0xff000000 }], maxPerIp: 3 } }],
+    ["access rules", ["--deny", "10.0.0.0/8,2001:db8::/32", "--max-per-ip", "3"], {}, { access: { allow: null, deny: [{ text: "10.0.0.0/8", family: 4, prefix: 8 }, { text: "2001:db8::/32", family: 6, prefix: 32 }], maxPerIp: 3, perIpPrefix6: 64 } }],
     ["metrics endpoint", ["--metrics", "127.0.0.1:9464"], {}, { metrics: { host: "127.0.0.1", port: 9464 } }],
     ["log settings", ["--log-level", "debug", "--log-format", "json"], {}, { log: { level: "debug", format: "json" } }],
   ];
@@ -81,9 +85,10 @@ describe("serve: bad values are one line naming where they came from, with the b
     [["--recv-buf", "-5"], {}, `--recv-buf: "-5" is not a size in bytes (like 65536, 64k, 1m)`],
     [["--max-buffer", "3g"], {}, `--max-buffer: "3g" is not a size in 1..2147483647 bytes`],
     [["--backlog", "1.5"], {}, `--backlog: "1.5" is not a whole number (1..2147483647)`],
-    [["--host", "::1"], {}, `--host: "::1" is not an IPv4 address (like 127.0.0.1 or 0.0.0.0)`],
+    [["--host", "::1:"], {}, `--host: "::1:" is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)`],
     [["--quickack", "sometimes"], {}, `--quickack: "sometimes" is not one of auto, always, off`],
-    [["--allow", "10.0.0.1/8"], {}, `--allow: "10.0.0.1/8" is not an IPv4 network (like 10.0.0.0/8 or 127.0.0.1; host bits must be zero)`],
+    [["--allow", "10.0.0.1/8"], {}, `--allow: "10.0.0.1/8" is not an IPv4 or IPv6 network (like 10.0.0.0/8, 127.0.0.1, 2001:db8::/32 or ::1; host bits must be zero)`],
+    [["--deny", "2001:db8::1/32"], {}, `--deny: "2001:db8::1/32" is not an IPv4 or IPv6 network (like 10.0.0.0/8, 127.0.0.1, 2001:db8::/32 or ::1; host bits must be zero)`],
     [["--record", "! I y"], {}, "--record: bad char 'y' at position 4 in struct format '! I y'"],
     [["--record", "!"], {}, `--record: "!" describes a record of 0 bytes`],
     [["--workers", "2", "--no-reuse-port"], {}, "--workers 2 needs SO_REUSEPORT: drop --no-reuse-port"],
@@ -169,7 +174,7 @@ describe("client and bench take the same kinds of values", () => {
     ["bench --count in idle mode", () => bench(["--mode", "idle", "--count", "3"]), "--count is not for idle mode (it holds connections for --duration)"],
     ["bench --count 1.5", () => bench(["--mode", "pingpong", "--count", "1.5"]), `--count: "1.5" is not a whole number (1..1125899906842624)`],
     ["bench --port 0", () => bench(["--mode", "pingpong", "--port", "0"]), `--port: "0" is not a port in 1..65535`],
-    ["bench --host ::1", () => bench(["--mode", "pingpong", "--host", "::1"]), `--host: "::1" is not an IPv4 address (like 127.0.0.1 or 0.0.0.0)`],
+    ["bench --host ::1:", () => bench(["--mode", "pingpong", "--host", "::1:"]), `--host: "::1:" is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)`],
     ["bench TCP_ECHO_CONNECTIONS=many", () => bench(["--mode", "pingpong"], { TCP_ECHO_CONNECTIONS: "many" }), `TCP_ECHO_CONNECTIONS: "many" is not a whole number (1..1000000)`],
     ["client TCP_ECHO_SYN_RETRIES=lots", () => client([], { TCP_ECHO_SYN_RETRIES: "lots" }), `TCP_ECHO_SYN_RETRIES: "lots" is not a whole number (1..127)`],
     ["client --record !Z", () => client(["--record", "!Z", "--values", "1"]), "--record: bad char 'Z' at position 1 in struct format '!Z'"],

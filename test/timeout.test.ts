@@ -76,7 +76,9 @@ except (ConnectionResetError, BrokenPipeError) as e:
   });
 
   test("after our FIN a paused connection reads again, so a peer held back by our window can still close", async () => {
-    await using s = serve({ timeout: 0.5, maxBuffer: 64 * 1024, sendBuf: 32 * 1024 });
+    // One second of idle timeout, and as long again before the hard close: python has 0.7 s after
+    // its sleep to read everything back and close, enough on a loaded machine.
+    await using s = serve({ timeout: 1, maxBuffer: 64 * 1024, sendBuf: 32 * 1024 });
     // python fills our buffers without reading (reading pauses), waits past our idle timeout, then
     // reads to our FIN and closes: its FIN sits behind the bytes our closed window held back.
     const out = await python(
@@ -94,7 +96,7 @@ while True:
         stalled = stalled or time.time()
         if time.time() - stalled > 0.1: break
         time.sleep(0.005)
-time.sleep(0.8)                  # our idle timeout sends FIN meanwhile, with reading paused
+time.sleep(1.3)                  # our idle timeout sends FIN meanwhile, with reading paused
 s.setblocking(True)
 while s.recv(65536):
     pass

@@ -1,6 +1,6 @@
 import type { Subprocess } from "bun";
 import { plural, type Logger, errorText } from "../log/index.ts";
-import { closeFd, reservePort } from "../net/index.ts";
+import { closeFd, hostPort, reservePort } from "../net/index.ts";
 import { ServerStats, sumSnapshots, type StatsSnapshot, logReport } from "../server/index.ts";
 import { startMetricsServer, type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
@@ -55,9 +55,27 @@ export function workerCommand(): string[] {
  * spawn failure). After that, failures are restarts.
  */
 export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
-  const reserved = reservePort(opts.host, opts.port);
-  const port = reserved.port;
-  const settings = toWire({ ...opts, port, workers: 1 });
+  // Each listener's port stays ours while workers bind their own sockets to it (SO_REUSEPORT), so
+  // port 0 gives every worker the same port. A socket systemd passed is handed on instead: worker
+  // fds 3, 4, ... in the order of `inherited` (stdio entries beyond 2 become the child's fds).
+  const reserved: number[] = [];
+  const inherited: number[] = [];
+  let listeners;
+  try {
+    listeners = opts.listeners.map((l) => {
+      if (l.listenFd !== null) {
+        inherited.push(l.listenFd);
+        return { ...l, listenFd: 2 + inherited.length };
+      }
+      const r = reservePort(l.host, l.port, l.ipv6Only);
+      reserved.push(r.fd);
+      return { ...l, port: r.port };
+    });
+  } catch (e) {
+    for (const fd of reserved) closeFd(fd);
+    throw e;
+  }
+  const settings = toWire({ ...opts, listeners, workers: 1 });
   const command = workerCommand();
   const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({
     id: i + 1,
@@ -82,7 +100,13 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   let nextQuestion = 0;
   const pending = new Map<number, { answers: Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>; expect: number; resolve: () => void }>();
 
-  log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${opts.host}:${port} (SO_REUSEPORT)`, { workers: opts.workers, address: opts.host, port });
+  const where = listeners.map((l) => hostPort(l.host, l.port)).join(", ");
+  log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${where} (SO_REUSEPORT)`, {
+    workers: opts.workers,
+    address: listeners[0]!.host,
+    port: listeners[0]!.port,
+    listeners: listeners.map((l) => ({ name: l.name, address: l.host, port: l.port })),
+  });
 
   function onMessage(slot: Slot, m: FromWorker): void {
     slot.lastHeard = performance.now();
@@ -113,9 +137,10 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     let proc: Subprocess;
     try {
       proc = Bun.spawn(command, {
-        // LISTEN_* are for the supervisor alone (sd_listen_fds(3)); workers bind their own sockets.
-        env: { ...process.env, LISTEN_PID: "", LISTEN_FDS: "" },
-        stdio: ["ignore", "inherit", "inherit"],
+        // LISTEN_* are for the supervisor alone (sd_listen_fds(3)): workers get the inherited
+        // sockets as fds 3, 4, ... and learn which is which from their settings.
+        env: { ...process.env, LISTEN_PID: "", LISTEN_FDS: "", LISTEN_FDNAMES: "" },
+        stdio: ["ignore", "inherit", "inherit", ...inherited],
         serialization: "json",
         ipc: (m) => onMessage(slot, m as FromWorker),
       });
@@ -172,7 +197,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   function finishIfAllGone(): void {
     if (!slots.every((s) => s.proc === null)) return;
-    closeFd(reserved.fd);
+    for (const fd of reserved) closeFd(fd);
     finish(exitCode);
   }
 
@@ -261,7 +286,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       cleanups.push(m.stop);
     }
   } catch (e) {
-    closeFd(reserved.fd);
+    for (const fd of reserved) closeFd(fd);
     throw e;
   }
   if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => (await gather()).stats, log));

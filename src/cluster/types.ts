@@ -2,7 +2,7 @@ import type { LogSettings } from "../log/index.ts";
 import type { ServerConfig } from "../server/index.ts";
 
 /** Everything `serve` needs: the server's config plus how to run it (processes, metrics, stats). */
-export interface ServiceOptions extends Omit<ServerConfig, "logger"> {
+export interface ServiceOptions extends Omit<ServerConfig, "logger" | "clock"> {
   readonly log: LogSettings;
   /** Worker processes; 1 = serve in this process. */
   readonly workers: number;

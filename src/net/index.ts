@@ -1,6 +1,20 @@
 // The socket layer: everything that needs libc (bun:ffi) stays below this folder.
 export { SyscallError, errnoName } from "./errno.ts";
-export { parseIpv4, getSockName, getPeerName, type Ipv4Address } from "./address.ts";
+export {
+  parseIpv4,
+  parseIpv6,
+  parseIp,
+  formatIp,
+  unmapIpv4,
+  hostPort,
+  formatAddress,
+  getSockName,
+  getPeerName,
+  type Family,
+  type SockAddress,
+  type Ipv4Address,
+} from "./address.ts";
+export { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into, asciiBytes } from "./ip.ts";
 export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts";
 export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck } from "./sockopt.ts";

@@ -1,5 +1,5 @@
 import { plural } from "../log/plural.ts";
-import { refusal, type AccessConfig } from "./access.ts";
+import { perIpKey, refusal, type AccessConfig } from "./access.ts";
 
 /** Why a new connection is refused at once (reason, the rule in words, its log fields). */
 export interface Refusal {
@@ -37,16 +37,18 @@ export class Admission {
     if (why) return { reason: "denied", why, fields: { rule: why } };
     const max = access.maxPerIp;
     if (max > 0) {
-      const n = this.perIp.get(address) ?? 0;
-      if (n >= max) return { reason: "denied", why: `--max-per-ip ${max}: ${n} open from ${address}`, fields: { rule: `--max-per-ip ${max}` } };
-      this.perIp.set(address, n + 1);
+      const key = perIpKey(address, access.perIpPrefix6);
+      const n = this.perIp.get(key) ?? 0;
+      if (n >= max) return { reason: "denied", why: `--max-per-ip ${max}: ${n} open from ${key}`, fields: { rule: `--max-per-ip ${max}` } };
+      this.perIp.set(key, n + 1);
     }
     return null;
   }
 
   release(address: string): void {
-    const n = (this.perIp.get(address) ?? 1) - 1;
-    if (n > 0) this.perIp.set(address, n);
-    else this.perIp.delete(address);
+    const key = perIpKey(address, this.access?.perIpPrefix6 ?? 128);
+    const n = (this.perIp.get(key) ?? 1) - 1;
+    if (n > 0) this.perIp.set(key, n);
+    else this.perIp.delete(key);
   }
 }

@@ -21,10 +21,19 @@ export interface RecordConfig {
   readonly mode: RecordMode;
 }
 
-/** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
-export interface ServerConfig {
+/**
+ * One listening socket and the profile of the connections it accepts: everything that can differ
+ * from one listener to the next.
+ */
+export interface ListenerConfig {
+  /** Names the listener in logs (`#12@admin` when there are several) and metrics (`listener="admin"`). */
+  readonly name: string;
   readonly host: string;
   readonly port: number;
+  /** IPV6_V6ONLY on an IPv6 listener: false (the default) makes `::` dual-stack. */
+  readonly ipv6Only: boolean;
+  /** A listening socket inherited from systemd (sd_listen_fds(3)) to adopt instead of binding. */
+  readonly listenFd: number | null;
   /** Idle timeout in seconds; 0 disables it. */
   readonly timeout: number;
   /** listen() backlog; null asks for somaxconn (the most the kernel will give). */
@@ -35,21 +44,25 @@ export interface ServerConfig {
   readonly nodelay: boolean;
   readonly keepalive: KeepaliveOptions | null;
   readonly reusePort: boolean;
-  /** Open connections allowed at once; 0 = unlimited. */
+  /** Open connections allowed at once on this listener; 0 = unlimited. */
   readonly maxConnections: number;
   /** Echo bytes held for one connection before its reading pauses. */
   readonly maxBuffer: number;
+  /** Decode binary records from the inbound stream; null = plain echo. */
+  readonly record: RecordConfig | null;
+  /** --allow / --deny / --max-per-ip; null = everyone, unlimited. */
+  readonly access: AccessConfig | null;
+}
+
+/** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
+export interface ServerConfig {
+  /** At least one. */
+  readonly listeners: readonly ListenerConfig[];
   /** Echo bytes held by the whole process before connections that queue more pause; null: a
    * quarter of the cgroup's or the machine's memory (see memory.ts). */
   readonly maxMemory: number | null;
   /** Seconds a graceful stop waits for peers to close. */
   readonly shutdownTimeout: number;
-  /** Decode binary records from the inbound stream; null = plain echo. */
-  readonly record: RecordConfig | null;
-  /** --allow / --deny / --max-per-ip; null = everyone, unlimited. */
-  readonly access: AccessConfig | null;
-  /** A listening socket inherited from systemd (sd_listen_fds(3)) to adopt instead of binding. */
-  readonly listenFd: number | null;
   /** Set in a worker process of --workers: shown in connection tags ("w2#12"). */
   readonly workerId: number | null;
   readonly logger: Logger;
@@ -57,12 +70,16 @@ export interface ServerConfig {
   readonly clock?: Clock;
 }
 
-/** What a listener's connection logic needs: the per-listener options. */
-export type ListenerProfile = Pick<ServerConfig, "timeout" | "quickack" | "nodelay" | "maxConnections" | "maxBuffer" | "record" | "access">;
+/** What a listener's connection logic needs. */
+export type ListenerProfile = Pick<ListenerConfig, "timeout" | "quickack" | "nodelay" | "maxConnections" | "maxBuffer" | "record" | "access">;
 
-export const DEFAULTS = {
+/** The default listener: the Python recipe's 127.0.0.1:9999, 5.5 s idle timeout. */
+export const DEFAULT_LISTENER = {
+  name: "main",
   host: "127.0.0.1",
   port: 9999,
+  ipv6Only: false,
+  listenFd: null,
   timeout: 5.5,
   backlog: null,
   recvBuf: null,
@@ -73,10 +90,13 @@ export const DEFAULTS = {
   reusePort: true,
   maxConnections: 0,
   maxBuffer: 1024 * 1024,
-  maxMemory: null,
-  shutdownTimeout: 5,
   record: null,
   access: null,
-  listenFd: null,
+} as const satisfies ListenerConfig;
+
+export const DEFAULTS = {
+  ...DEFAULT_LISTENER,
+  maxMemory: null,
+  shutdownTimeout: 5,
   workerId: null,
-} as const satisfies Omit<ServerConfig, "logger">;
+} as const;

@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import { hostPort } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
@@ -17,6 +18,14 @@ export enum Phase {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** What a listener puts around a connection's id in its tag; one object shared by its connections. */
+export interface ConnectionTag {
+  /** "#", or "w2#" in worker 2. */
+  readonly prefix: string;
+  /** "", or "@admin" when the process has several listeners. */
+  readonly suffix: string;
+}
 
 /**
  * Per-connection state (the socket's `data`). The echo queue holds bytes the kernel did not take
@@ -62,7 +71,7 @@ export class Connection implements WheelEntry {
     readonly id: number,
     readonly remoteAddress: string,
     readonly remotePort: number,
-    private readonly tagPrefix: string,
+    private readonly tagParts: ConnectionTag,
     readonly fd: number,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
@@ -70,14 +79,14 @@ export class Connection implements WheelEntry {
     this.lastActive = openedAt;
   }
 
-  /** "127.0.0.1:5555" */
+  /** "127.0.0.1:5555", "[::1]:5555" */
   get peer(): string {
-    return (this.peerText ??= `${this.remoteAddress}:${this.remotePort}`);
+    return (this.peerText ??= hostPort(this.remoteAddress, this.remotePort));
   }
 
-  /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
+  /** "[#12 127.0.0.1:5555]" ("[w2#12 ...]" in a worker, "[#12@admin ...]" with several listeners): starts every log line about it. */
   get tag(): string {
-    return (this.tagText ??= `[${this.tagPrefix}${this.id} ${this.peer}]`);
+    return (this.tagText ??= `[${this.tagParts.prefix}${this.id}${this.tagParts.suffix} ${this.peer}]`);
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */

@@ -1,12 +1,12 @@
 import type { Socket, SocketHandler } from "bun";
-import { armQuickAck, readQuickAck, readSocketOptions, socketFd, unreadBytes } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, socketFd, unmapIpv4, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
 import type { Clock } from "../time/index.ts";
 import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
-import { Connection, Phase } from "./connection.ts";
+import { Connection, Phase, type ConnectionTag } from "./connection.ts";
 import type { MemoryBudget } from "./memory.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
@@ -20,16 +20,20 @@ export const REFUSAL_LINES_PER_S = 20;
 /** What one listener's connection logic works with. */
 export interface EchoContext {
   readonly profile: ListenerProfile;
+  /** The listener's name, in JSON open/close lines (`listener`). */
+  readonly listener: string;
   readonly log: Logger;
   /** This listener's counters. */
   readonly stats: ServerStats;
   /** Bytes held for echo across the process (--max-memory). */
   readonly budget: MemoryBudget;
   readonly clock: Clock;
-  /** Starts connection tags: "#" or "w2#" in a worker. */
-  readonly tagPrefix: string;
+  /** What goes around connection ids in tags ("#12", "w2#12", "#12@admin"). */
+  readonly tag: ConnectionTag;
   /** Called at every accept (the accept guard counts descriptors near the limit). */
   readonly onAccept: () => void;
+  /** An IPv6 listener (dual-stack peers arrive IPv4-mapped). */
+  readonly v6: boolean;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -61,8 +65,12 @@ export class EchoHandlers {
   /** Resolves the promise of shutdown() when the last connection has closed. */
   private allClosed: (() => void) | null = null;
 
+  /** The listener is IPv6: peers may be IPv4-mapped. */
+  private readonly v6: boolean;
+
   constructor(private readonly ctx: EchoContext) {
     const p = ctx.profile;
+    this.v6 = ctx.v6;
     this.maxBuffer = p.maxBuffer;
     this.quickOn = p.quickack !== "off";
     this.quickAlways = p.quickack === "always";
@@ -125,13 +133,15 @@ export class EchoHandlers {
     const { log, stats, clock } = this.ctx;
     const t = clock.now();
     const fd = socketFd(socket);
-    const c = new Connection(++this.nextId, socket.remoteAddress, socket.remotePort, this.ctx.tagPrefix, fd, t, socket);
+    // An IPv4 peer of a dual-stack listener is that IPv4 address (shown and matched as such).
+    const address = this.v6 ? unmapIpv4(socket.remoteAddress) : socket.remoteAddress;
+    const c = new Connection(++this.nextId, address, socket.remotePort, this.ctx.tag, fd, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
     this.conns.add(c);
     this.ctx.onAccept();
-    const refused = this.admission.admit(socket.remoteAddress, stats.open);
+    const refused = this.admission.admit(address, stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
     c.countedIp = this.admission.countsPerIp;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
@@ -139,7 +149,7 @@ export class EchoHandlers {
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
     this.timeouts.opened(c, t);
-    if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
+    if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
 
@@ -331,6 +341,7 @@ export class EchoHandlers {
         {
           conn: c.id,
           peer: c.peer,
+          listener: this.ctx.listener,
           reason,
           bytes_in: c.bytesIn,
           bytes_out: c.bytesOut,

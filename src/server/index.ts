@@ -2,6 +2,8 @@
 export { startServer, type ServerHandle } from "./server.ts";
 export {
   DEFAULTS,
+  DEFAULT_LISTENER,
+  type ListenerConfig,
   QUICKACK_MODES,
   CLOSE_REASONS,
   RECORD_MODES,

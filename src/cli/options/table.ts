@@ -6,7 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import { DEFAULTS, QUICKACK_MODES, RECORD_MODES } from "../../server/index.ts";
 import type { Option } from "./option.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, MAX_TIMER_S, port, positive, size, text, type ValueKind } from "./values.ts";
+import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -39,8 +39,10 @@ const LOG_FORMAT = option({ name: "log-format", kind: choice(LOG_FORMATS, "FORMA
 // --- tcp-echo serve ---
 
 export const SERVE_OPTIONS = {
-  host: option({ name: "host", kind: host, default: DEFAULTS.host, help: "IPv4 address to listen on (localhost = 127.0.0.1; 0.0.0.0 = all)", scope: "listener" }),
-  port: option({ name: "port", kind: port, default: DEFAULTS.port, help: "TCP port; 0 picks a free one", scope: "listener" }),
+  listen: option({ name: "listen", kind: listenList, default: null as readonly ListenSpec[] | null, unset: "--host:--port", help: "a listener; repeat for several ([::]:9999 is dual-stack; :9999 = [::]:9999)", scope: "process", many: true }),
+  host: option({ name: "host", kind: host, default: DEFAULTS.host, help: "the address of the default listener when no --listen is given (:: = every address)", scope: "process" }),
+  port: option({ name: "port", kind: port, default: DEFAULTS.port, help: "its TCP port; 0 picks a free one", scope: "process" }),
+  ipv6Only: option({ name: "ipv6-only", kind: boolean, default: false, help: "IPV6_V6ONLY on IPv6 listeners: no IPv4 peers on ::", scope: "listener", switch: true }),
   timeout: option({ name: "timeout", kind: duration(0, MAX_TIMER_S, { zero: "off" }), default: DEFAULTS.timeout, help: "idle timeout; 0 disables it", scope: "listener" }),
   backlog: option({ name: "backlog", kind: integer(1, INT_MAX), default: null as number | null, unset: "somaxconn", help: "accept queue size for listen()", scope: "listener" }),
   recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...), inherited by accepted sockets", scope: "listener" }),
@@ -62,7 +64,8 @@ export const SERVE_OPTIONS = {
   metrics: option({ name: "metrics", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "serve /metrics (Prometheus), /healthz, /readyz over HTTP", scope: "process" }),
   allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
   deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
-  maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address; 0 = unlimited", scope: "listener" }),
+  maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address (IPv6: one prefix); 0 = unlimited", scope: "listener" }),
+  perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
   config: CONFIG,
