@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { serve } from "./helpers/server.ts";
 import { connect } from "./helpers/client.ts";
 import { runCli, spawnServer } from "./helpers/process.ts";
-import { parsePrometheus, sample } from "./helpers/prometheus.ts";
+import { parsePrometheus, sample, total } from "./helpers/prometheus.ts";
 import { parseCidr, perIpKey, refusal } from "../src/server/access.ts";
 import { python } from "./helpers/python.ts";
 
@@ -115,11 +115,11 @@ describe("metrics and health", () => {
     const res = await fetch(`${url}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const second = parsePrometheus(await res.text());
-    expect(sample(second, "tcp_echo_connections_accepted_total")).toBe(4);
-    expect(sample(second, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(3);
-    expect(sample(second, "tcp_echo_connections_closed_total", { reason: "denied" })).toBe(1);
-    expect(sample(second, "tcp_echo_received_bytes_total")).toBe(15);
-    expect(sample(second, "tcp_echo_sent_bytes_total")).toBe(15);
+    expect(total(second, "tcp_echo_connections_accepted_total")).toBe(4);
+    expect(total(second, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(3);
+    expect(total(second, "tcp_echo_connections_closed_total", { reason: "denied" })).toBe(1);
+    expect(total(second, "tcp_echo_received_bytes_total")).toBe(15);
+    expect(total(second, "tcp_echo_sent_bytes_total")).toBe(15);
     expect(sample(second, "tcp_echo_connection_duration_seconds_count")).toBe(4);
     expect(sample(second, "tcp_echo_connection_duration_seconds_bucket", { le: "+Inf" })).toBe(4);
     expect(sample(second, "process_resident_memory_bytes")).toBeGreaterThan(1e6);

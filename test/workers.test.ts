@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "./helpers/client.ts";
 import { SOURCE_CLI, spawnServer, type ServerProcess } from "./helpers/process.ts";
-import { parsePrometheus, sample } from "./helpers/prometheus.ts";
+import { parsePrometheus, sample, total } from "./helpers/prometheus.ts";
 import { python } from "./helpers/python.ts";
 import { LogCapture } from "./helpers/server.ts";
 import { until } from "./helpers/wait.ts";
@@ -66,8 +66,8 @@ describe("--workers: a supervisor and worker processes sharing the port", () => 
     }
     await Bun.sleep(100);
     const fam = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
-    expect(sample(fam, "tcp_echo_connections_accepted_total")).toBe(12);
-    expect(sample(fam, "tcp_echo_received_bytes_total")).toBe(60);
+    expect(total(fam, "tcp_echo_connections_accepted_total")).toBe(12);
+    expect(total(fam, "tcp_echo_received_bytes_total")).toBe(60);
     expect(sample(fam, "tcp_echo_worker_processes")).toBe(2);
     expect(new Set(p.log.of("open").map((e) => e.worker)).size).toBe(2);
     p.proc.kill("SIGTERM");
@@ -162,16 +162,16 @@ print(ok)`,
     }
     await until(() => p.log.of("close").length >= 20, "20 closes are logged");
     const before = await scrape();
-    expect(sample(before, "tcp_echo_connections_accepted_total")).toBe(20);
+    expect(total(before, "tcp_echo_connections_accepted_total")).toBe(20);
     expect(new Set(p.log.of("open").map((e) => e.worker)).size).toBe(2);
     const victim = p.log.of("worker-start").find((e) => e.worker === 2)!.pid as number;
     process.kill(victim, "SIGKILL");
     await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 2 && e.pid !== victim);
     const after = await scrape();
     for (const name of ["tcp_echo_connections_accepted_total", "tcp_echo_received_bytes_total", "tcp_echo_sent_bytes_total", "tcp_echo_connection_duration_seconds_count"]) {
-      expect({ name, value: sample(after, name) }).toEqual({ name, value: sample(before, name) });
+      expect({ name, value: total(after, name) }).toEqual({ name, value: total(before, name) });
     }
-    expect(sample(after, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(20);
+    expect(total(after, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(20);
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });

@@ -2,7 +2,7 @@ import type { Logger } from "../log/index.ts";
 import { startHttpServer, textReply, type HttpCounters } from "../http/index.ts";
 
 import type { ProcessMetrics } from "./process-metrics.ts";
-import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "../server/index.ts";
+import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type ListenerCounts, type StatsSnapshot } from "../server/index.ts";
 
 /** A supervisor's workers: how many should serve, how many do, which slots stayed down too long. */
 export interface WorkerCounts {
@@ -33,6 +33,9 @@ export interface MetricsSource {
 
 type Sample = [labels: string, value: number];
 
+/** A label value as the text format writes it: backslash, quote and newline escaped. */
+const labelValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
 function family(out: string[], name: string, type: "counter" | "gauge" | "histogram", help: string, samples: Sample[]): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   for (const [labels, value] of samples) out.push(`${name}${labels} ${Number.isFinite(value) ? value : 0}`);
@@ -55,11 +58,20 @@ const sum = (list: readonly ProcessMetrics[], f: (p: ProcessMetrics) => number) 
 export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly<HttpCounters> | null = null): string {
   const s = v.stats;
   const out: string[] = [];
-  family(out, "tcp_echo_connections_accepted_total", "counter", "Connections accepted (including those refused at once).", [["", s.accepted]]);
-  family(out, "tcp_echo_connections_open", "gauge", "Connections open now.", [["", s.open]]);
-  family(out, "tcp_echo_connections_closed_total", "counter", "Connections closed, by reason.", CLOSE_REASONS.map((r) => [`{reason="${r}"}`, s.closed[r]]));
-  family(out, "tcp_echo_received_bytes_total", "counter", "Bytes received from peers.", [["", s.bytesIn]]);
-  family(out, "tcp_echo_sent_bytes_total", "counter", "Bytes echoed to peers.", [["", s.bytesOut]]);
+  // Per listener (label listener="name"); sum over the label for the process's total.
+  const per = Object.entries(s.byListener).sort(([a], [b]) => a.localeCompare(b));
+  const each = (f: (c: ListenerCounts) => number): Sample[] => per.map(([name, c]) => [`{listener="${labelValue(name)}"}`, f(c)]);
+  family(out, "tcp_echo_connections_accepted_total", "counter", "Connections accepted (including those refused at once), by listener.", each((c) => c.accepted));
+  family(out, "tcp_echo_connections_open", "gauge", "Connections open now, by listener.", each((c) => c.open));
+  family(
+    out,
+    "tcp_echo_connections_closed_total",
+    "counter",
+    "Connections closed, by listener and reason.",
+    per.flatMap(([name, c]) => CLOSE_REASONS.map((r): Sample => [`{listener="${labelValue(name)}",reason="${r}"}`, c.closed[r]])),
+  );
+  family(out, "tcp_echo_received_bytes_total", "counter", "Bytes received from peers, by listener.", each((c) => c.bytesIn));
+  family(out, "tcp_echo_sent_bytes_total", "counter", "Bytes echoed to peers, by listener.", each((c) => c.bytesOut));
   family(out, "tcp_echo_records_decoded_total", "counter", "Binary records decoded (--record).", [["", s.records]]);
   family(out, "tcp_echo_records_partial_total", "counter", "Connections that closed inside a record.", [["", s.partialRecords]]);
   family(out, "tcp_echo_backpressure_pauses_total", "counter", "Times reading paused because --max-buffer bytes waited.", [["", s.pauses]]);

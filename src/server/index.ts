@@ -14,6 +14,6 @@ export {
   type RecordConfig,
   type RecordMode,
 } from "./config.ts";
-export { ServerStats, sumSnapshots, DURATION_BUCKETS, LATENESS_BUCKETS, type StatsSnapshot, type HistogramSnapshot } from "./stats.ts";
+export { ServerStats, sumSnapshots, DURATION_BUCKETS, LATENESS_BUCKETS, type StatsSnapshot, type HistogramSnapshot, type ListenerCounts } from "./stats.ts";
 export { logReport, type StartupReport, type OptionReport } from "./startup-report.ts";
 export { parseCidr, refusal, type Cidr, type AccessConfig } from "./access.ts";
