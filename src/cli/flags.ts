@@ -6,8 +6,11 @@ import { UsageError } from "./errors.ts";
  * `--opt=-1` so a negative number reaches the option's validator (and its message) instead of
  * being read as a short flag.
  */
-export function normalizeArgv(rawArgs: readonly string[], defs: ArgsDef): string[] {
+export function normalizeArgv(rawArgs: readonly string[], defs: ArgsDef, many: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
+  // citty keeps only the last of a repeated option: the values of one that may be given several
+  // times are joined with commas, as its variable and config-file forms are.
+  const repeated = new Map<string, string[]>();
   const known = new Map(Object.entries(defs).map(([k, d]) => [k, d.type ?? "string"]));
   for (let i = 0; i < rawArgs.length; i++) {
     const tok = rawArgs[i]!;
@@ -28,14 +31,20 @@ export function normalizeArgv(rawArgs: readonly string[], defs: ArgsDef): string
       out.push(tok);
       continue;
     }
-    if (eq >= 0) {
-      out.push(tok);
-      continue;
+    let value: string;
+    if (eq >= 0) value = tok.slice(eq + 1);
+    else {
+      const next = rawArgs[i + 1];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      value = next;
+      i++;
     }
-    const next = rawArgs[i + 1];
-    if (next === undefined) throw new UsageError(`--${name} needs a value`);
-    out.push(`--${name}=${next}`);
-    i++;
+    if (many.has(name)) {
+      const list = repeated.get(name);
+      if (list) list.push(value);
+      else repeated.set(name, [value]);
+    } else out.push(`--${name}=${value}`);
   }
+  for (const [name, values] of repeated) out.push(`--${name}=${values.join(",")}`);
   return out;
 }

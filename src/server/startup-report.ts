@@ -80,7 +80,10 @@ export function buildListenerReport(fd: number, cfg: ListenerConfig, address: So
   }
   if (o.ipv6Only !== null) {
     // An IPv6 listener: dual-stack unless IPV6_V6ONLY (ipv6(7)); only the wildcard takes IPv4 peers.
-    options.push(read("IPV6_V6ONLY", cfg.ipv6Only, o.ipv6Only, o.ipv6Only ? "IPv6 peers only" : address.host === "::" ? "dual-stack: IPv4 peers arrive as ::ffff:a.b.c.d" : null));
+    // Linux sets it itself when the socket is bound to a specific IPv6 address (inet6_bind): no
+    // IPv4 peer could reach one anyway, so the read-back says on whatever was asked.
+    const note = !o.ipv6Only ? "dual-stack: IPv4 peers arrive as ::ffff:a.b.c.d" : cfg.ipv6Only ? "IPv6 peers only" : "set by the kernel: a specific IPv6 address takes no IPv4 peers";
+    options.push(read("IPV6_V6ONLY", cfg.ipv6Only, o.ipv6Only, note));
   }
   return { name: cfg.name, address, options };
 }

@@ -79,6 +79,11 @@ export function argsDef(table: Table): ArgsDef {
   return out;
 }
 
+/** The options of a table that may be given several times (normalizeArgv joins them). */
+export function manyOptions(table: Table): ReadonlySet<string> {
+  return new Set(Object.values(table).filter((o) => o.many).map((o) => o.name));
+}
+
 /** How the default reads in help and --print-config. */
 export function showDefault(o: AnyOption): string {
   if (o.default === null || o.default === undefined) return o.unset ?? "none";
