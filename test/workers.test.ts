@@ -166,11 +166,19 @@ print(ok)`,
     expect(new Set(p.log.of("open").map((e) => e.worker)).size).toBe(2);
     const victim = p.log.of("worker-start").find((e) => e.worker === 2)!.pid as number;
     process.kill(victim, "SIGKILL");
+    await p.log.waitFor((e) => e.event === "worker-exit" && e.pid === victim);
+    // Until the replacement listens (250 ms back-off, then its start-up) only worker 1 answers:
+    // the victim's CPU time must still be in the sum, which is a counter.
+    const between = await scrape();
     await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === 2 && e.pid !== victim);
     const after = await scrape();
     for (const name of ["tcp_echo_connections_accepted_total", "tcp_echo_received_bytes_total", "tcp_echo_sent_bytes_total", "tcp_echo_connection_duration_seconds_count"]) {
+      expect({ name, value: total(between, name) }).toEqual({ name, value: total(before, name) });
       expect({ name, value: total(after, name) }).toEqual({ name, value: total(before, name) });
     }
+    const cpu = (m: typeof before) => sample(m, "process_cpu_seconds_total");
+    expect(cpu(between)).toBeGreaterThanOrEqual(cpu(before));
+    expect(cpu(after)).toBeGreaterThanOrEqual(cpu(between));
     expect(total(after, "tcp_echo_connections_closed_total", { reason: "peer-closed" })).toBe(20);
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);

@@ -32,6 +32,8 @@ interface Slot {
   lastHeard: number;
   /** The freshest counters it reported: added to the retired totals when it goes. */
   last: StatsSnapshot | null;
+  /** The CPU seconds it last reported (stats answers carry them): added to the retired CPU when it goes. */
+  lastCpu: number;
   /** Silent for HUNG_MS: being killed. */
   hung: boolean;
   restart: ReturnType<typeof setTimeout> | null;
@@ -86,11 +88,14 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     downSince: performance.now(),
     lastHeard: 0,
     last: null,
+    lastCpu: 0,
     hung: false,
     restart: null,
   }));
   /** Counters of workers that have exited: totals never go backwards when a worker is replaced. */
   const retired = new ServerStats();
+  /** CPU seconds of workers that have exited: process_cpu_seconds_total is a counter too. */
+  let retiredCpu = 0;
   const { promise: done, resolve: finish } = Promise.withResolvers<number>();
   let stopping: Promise<void> | null = null;
   /** Every worker has listened once: start-up is over. */
@@ -122,6 +127,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       }
     } else if (m.type === "stats") {
       slot.last = m.stats;
+      slot.lastCpu = m.process.cpuSeconds;
       const q = pending.get(m.id);
       if (!q) return;
       q.answers.set(slot.id, { stats: m.stats, process: m.process });
@@ -163,6 +169,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     slot.downSince ??= performance.now();
     if (slot.last) retired.add(slot.last, false);
     slot.last = null;
+    retiredCpu += slot.lastCpu;
+    slot.lastCpu = 0;
     const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
     if (stopping) {
       log.info("worker-exit", `worker ${slot.id} (pid ${proc.pid}) stopped (${how})`, { worker: slot.id, pid: proc.pid, code, signal: proc.signalCode ?? null });
@@ -205,7 +213,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
    * Asks every live worker for its counters (waits at most STATS_WAIT_MS) and adds the retired
    * totals; a worker that does not answer counts with the last figures it sent.
    */
-  async function gather(): Promise<{ stats: StatsSnapshot; processes: ProcessMetrics[] }> {
+  async function gather(): Promise<{ stats: StatsSnapshot; processes: ProcessMetrics[]; absentCpu: number }> {
     const live = slots.filter((s) => s.proc && s.listening);
     const id = ++nextQuestion;
     const q = { answers: new Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>(), expect: live.length, resolve: () => {} };
@@ -217,7 +225,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       pending.delete(id);
     }
     const snapshots = live.map((s) => q.answers.get(s.id)?.stats ?? s.last).filter((x): x is StatsSnapshot => x !== null);
-    return { stats: sumSnapshots(snapshots, retired.snapshot()), processes: [...q.answers.values()].map((a) => a.process) };
+    const silentCpu = live.filter((s) => !q.answers.has(s.id)).reduce((a, s) => a + s.lastCpu, 0);
+    return { stats: sumSnapshots(snapshots, retired.snapshot()), processes: [...q.answers.values()].map((a) => a.process), absentCpu: retiredCpu + silentCpu };
   }
 
   /** Liveness: ping the workers; one silent for HUNG_MS is killed, and replaced by onExit. */
@@ -275,8 +284,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     if (opts.metrics) {
       const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
         view: async () => {
-          const { stats, processes } = await gather();
-          return { stats, processes, workers: workerCounts() };
+          const { stats, processes, absentCpu } = await gather();
+          return { stats, processes, workers: workerCounts(), absentCpuSeconds: absentCpu };
         },
         // A hung worker still holds its share of the port (SO_REUSEPORT), so some new connections
         // would hang: not ready until it has been replaced.

@@ -21,6 +21,10 @@ export interface MetricsView {
   readonly processes: readonly ProcessMetrics[];
   /** With --workers: the supervisor's view of its workers; null for a single process. */
   readonly workers: WorkerCounts | null;
+  /** CPU seconds of serving processes not in `processes`: workers that have exited, and the last
+   * figure of workers that did not answer in time. process_cpu_seconds_total is a counter: it must
+   * not go back when a worker is replaced or stops answering. */
+  readonly absentCpuSeconds?: number;
 }
 
 export interface MetricsSource {
@@ -89,7 +93,7 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
   family(out, "tcp_echo_worker_processes_desired", "gauge", "Processes that should be serving connections (--workers).", [["", w.desired]]);
   family(out, "tcp_echo_worker_processes_hung", "gauge", "Workers that stopped answering the supervisor (killed and replaced).", [["", w.hung.length]]);
   const p = v.processes;
-  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes.", [["", sum(p, (x) => x.cpuSeconds)]]);
+  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes, exited workers included.", [["", sum(p, (x) => x.cpuSeconds) + (v.absentCpuSeconds ?? 0)]]);
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the serving processes.", [["", sum(p, (x) => x.residentBytes)]]);
   family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory of the serving processes.", [["", sum(p, (x) => x.virtualBytes)]]);
   family(out, "process_open_fds", "gauge", "Open file descriptors of the serving processes.", [["", sum(p, (x) => x.openFds)]]);
