@@ -7,7 +7,7 @@ import type { Clock } from "../time/index.ts";
 import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase, type ConnectionTag } from "./connection.ts";
-import type { MemoryBudget } from "./memory.ts";
+import { MAX_READ, type MemoryBudget } from "./memory.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 import { IdleTimeouts } from "./timeouts.ts";
@@ -264,8 +264,18 @@ export class EchoHandlers {
 
   /** The budget has room again: the connections it paused read again (unless their own queue is full). */
   private relieveBudget(): void {
-    if (this.budgetPaused.size === 0 || !this.ctx.budget.relieved) return;
-    for (const c of [...this.budgetPaused]) if (c.buffered <= this.maxBuffer >> 1 && c.echoing) this.resume(c);
+    const budget = this.ctx.budget;
+    if (this.budgetPaused.size === 0 || !budget.relieved) return;
+    // As many as the room can take if each reads a whole MAX_READ at once: resuming them all when
+    // many peers reset together made the rest read their kernel queues, and RSS doubled.
+    let room = budget.room;
+    for (const c of [...this.budgetPaused]) {
+      if (room < MAX_READ) break;
+      if (c.buffered <= this.maxBuffer >> 1 && c.echoing) {
+        this.resume(c);
+        room -= MAX_READ;
+      }
+    }
   }
 
   /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */

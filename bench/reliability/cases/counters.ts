@@ -3,7 +3,7 @@
 // before the kill, right after it, after the replacement and after more traffic: no sample of a
 // counter (or histogram) family may decrease from one scrape to the next.
 import { loadgen } from "../lib/peers.ts";
-import { decreases, scrape, type Scrape } from "../lib/metrics.ts";
+import { decreases, scrape, total, type Scrape } from "../lib/metrics.ts";
 import { startServer } from "../lib/server.ts";
 import { check, info, int, type Case } from "../lib/types.ts";
 
@@ -38,8 +38,8 @@ export const counters: Case = {
     const code = await ctx.procs.stop(server.proc, 15_000);
 
     const { compared, found } = decreases(scrapes);
-    const accepted = scrapes.map(([, s]) => int(s.samples.get("tcp_echo_connections_accepted_total") ?? NaN)).join(" -> ");
-    const bytes = scrapes.map(([, s]) => int(s.samples.get("tcp_echo_received_bytes_total") ?? NaN)).join(" -> ");
+    const accepted = scrapes.map(([, s]) => int(total(s, "tcp_echo_connections_accepted_total"))).join(" -> ");
+    const bytes = scrapes.map(([, s]) => int(total(s, "tcp_echo_received_bytes_total"))).join(" -> ");
     const names = [...new Set(found.map((d) => d.sample))];
     return {
       checks: [

@@ -3,6 +3,12 @@
 // with a small SO_RCVBUF send until blocked; RSS must stay under a bound built from measurements
 // of this run (below), a pingpong connection must still be served, and the resets must not push
 // RSS past the same bound.
+//
+// --recv-buf 32k: each connection can hold one read beyond the budget (the read that made it
+// queue: it is in memory before the server knows it cannot be echoed), and the kernel's receive
+// queue bounds a read. With the kernel's default (autotuned up to tcp_rmem's max) a read reaches
+// Bun's 512 KiB: 500 such peers held 312 MiB against the 64 MiB budget (620 KiB each, measured
+// 2026-12-02); with --recv-buf 32k, 72 MiB. The README says so next to --max-memory.
 import { sleep } from "../../lib/proc.ts";
 import { loadgen, PyPeer } from "../lib/peers.ts";
 import { scrape } from "../lib/metrics.ts";
@@ -31,10 +37,10 @@ export const memory: Case = {
   id: "3",
   name: "memory-budget",
   inQuick: true,
-  describe: (quick) => `--max-memory 64m, ${int(peers(quick))} python3 peers (SO_RCVBUF ${PEER_RCVBUF}) that send and never read, then reset (SO_LINGER 0)`,
+  describe: (quick) => `--max-memory 64m --recv-buf 32k, ${int(peers(quick))} python3 peers (SO_RCVBUF ${PEER_RCVBUF}) that send and never read, then reset (SO_LINGER 0)`,
   async run(ctx) {
     const n = peers(ctx.quick);
-    const server = await startServer(ctx, { name: "3-memory", args: ["--max-memory", "64m", "--timeout", "0", "--log-level", "warn", "--metrics", "127.0.0.1:0"] });
+    const server = await startServer(ctx, { name: "3-memory", args: ["--max-memory", "64m", "--recv-buf", "32k", "--timeout", "0", "--log-level", "warn", "--metrics", "127.0.0.1:0"] });
     const rss = new RssSampler(server.pid, 20);
     try {
       await sleep(500);

@@ -7,7 +7,7 @@
 // the connections opened, so at the rate the clients connected (the ramp, printed). Full mode runs
 // three rounds, prints each, and holds the median round to the bound; quick mode runs one.
 import { loadgen, pyOnce } from "../lib/peers.ts";
-import { histogramQuantile, scrape, type Quantile } from "../lib/metrics.ts";
+import { histogramQuantile, scrape, total, type Quantile } from "../lib/metrics.ts";
 import { startServer } from "../lib/server.ts";
 import { check, fmt, info, int, type Case, type Context } from "../lib/types.ts";
 
@@ -57,7 +57,7 @@ async function round(ctx: Context, n: number, i: number): Promise<Round> {
     ready: ready ?? 0,
     openAtEnd: held.open_at_end ?? -1,
     client: timing,
-    timeouts: m.samples.get('tcp_echo_connections_closed_total{reason="idle-timeout"}') ?? 0,
+    timeouts: total(m, "tcp_echo_connections_closed_total", { reason: "idle-timeout" }) || 0,
     code,
     errors: held.errors,
   };

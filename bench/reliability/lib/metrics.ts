@@ -102,3 +102,21 @@ export function histogramQuantile(s: Scrape, name: string, q: number): Quantile 
   const maxLe = buckets.find(([, c]) => c >= count)?.[0] ?? Infinity;
   return { le, count, maxLe };
 }
+
+/**
+ * The sum of the samples of `name` whose labels include `labels` (`reason="idle-timeout"`): the
+ * per-connection families carry a `listener` label, and a case wants the process's total.
+ */
+export function total(s: Scrape, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  let found = false;
+  for (const [key, v] of s.samples) {
+    const m = /^([^{]+)(?:\{(.*)\})?$/.exec(key);
+    if (!m || m[1] !== name) continue;
+    const have = m[2] ?? "";
+    if (!Object.entries(labels).every(([k, val]) => have.split(",").includes(`${k}="${val}"`))) continue;
+    sum += v;
+    found = true;
+  }
+  return found ? sum : NaN;
+}
