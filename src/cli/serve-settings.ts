@@ -60,6 +60,9 @@ function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: stri
     maxBuffer: v.maxBuffer,
     record: record(v.record, v.recordMode, g.record.source === "default" ? recordFrom : g.record.from),
     access: v.allow === null && v.deny === null && v.maxPerIp === 0 ? null : { allow: v.allow, deny: v.deny ?? [], maxPerIp: v.maxPerIp, perIpPrefix6: v.perIpPrefix6 },
+    proxyProtocol: v.proxyProtocol,
+    proxyTimeout: v.proxyTimeout,
+    clientIpFrom: v.clientIpFrom,
   };
 }
 

@@ -76,6 +76,25 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
   );
   family(out, "tcp_echo_received_bytes_total", "counter", "Bytes received from peers, by listener.", each((c) => c.bytesIn));
   family(out, "tcp_echo_sent_bytes_total", "counter", "Bytes echoed to peers, by listener.", each((c) => c.bytesOut));
+  family(
+    out,
+    "tcp_echo_proxy_protocol_headers_total",
+    "counter",
+    "PROXY protocol headers accepted, by listener, version and command.",
+    per.flatMap(([name, c]) =>
+      Object.entries(c.proxyHeaders).map(([key, n]): Sample => {
+        const [version, command] = key.split(" ");
+        return [`{listener="${labelValue(name)}",version="${version}",command="${command}"}`, n];
+      }),
+    ),
+  );
+  family(
+    out,
+    "tcp_echo_proxy_protocol_errors_total",
+    "counter",
+    "Connections refused for their PROXY protocol header, by listener and reason.",
+    per.flatMap(([name, c]) => Object.entries(c.proxyErrors).map(([reason, n]): Sample => [`{listener="${labelValue(name)}",reason="${reason}"}`, n])),
+  );
   family(out, "tcp_echo_records_decoded_total", "counter", "Binary records decoded (--record).", [["", s.records]]);
   family(out, "tcp_echo_records_partial_total", "counter", "Connections that closed inside a record.", [["", s.partialRecords]]);
   family(out, "tcp_echo_backpressure_pauses_total", "counter", "Times reading paused because --max-buffer bytes waited.", [["", s.pauses]]);

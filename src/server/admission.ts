@@ -28,9 +28,19 @@ export class Admission {
 
   /** null: admitted (and counted per address when countsPerIp); else why not. */
   admit(address: string, open: number): Refusal | null {
+    return this.limit(open) ?? this.judge(address);
+  }
+
+  /** --max-connections alone: decided at accept, whoever the client turns out to be. */
+  limit(open: number): Refusal | null {
     if (this.maxConnections > 0 && open > this.maxConnections) {
       return { reason: "limit", why: `${plural(open - 1, "connection")} open, --max-connections is ${this.maxConnections}`, fields: { max_connections: this.maxConnections } };
     }
+    return null;
+  }
+
+  /** --allow, --deny, --max-per-ip for an address (the peer, or the client a PROXY header named). */
+  judge(address: string): Refusal | null {
     const access = this.access;
     if (!access) return null;
     const why = refusal(access, address);

@@ -3,12 +3,13 @@ import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../time/index.ts";
 import type { StructCodec } from "../protocol/struct/index.ts";
 import type { AccessConfig } from "./access.ts";
+import type { ClientIpFrom, ProxyMode } from "./proxy-header.ts";
 
 export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -52,6 +53,12 @@ export interface ListenerConfig {
   readonly record: RecordConfig | null;
   /** --allow / --deny / --max-per-ip; null = everyone, unlimited. */
   readonly access: AccessConfig | null;
+  /** A PROXY protocol header each connection must begin with (HAProxy's proxy-protocol.txt), or off. */
+  readonly proxyProtocol: ProxyMode;
+  /** Seconds a connection has to complete its header. */
+  readonly proxyTimeout: number;
+  /** Which address --allow, --deny and --max-per-ip judge: the header's client, or the real peer. */
+  readonly clientIpFrom: ClientIpFrom;
 }
 
 /** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
@@ -71,7 +78,10 @@ export interface ServerConfig {
 }
 
 /** What a listener's connection logic needs. */
-export type ListenerProfile = Pick<ListenerConfig, "timeout" | "quickack" | "nodelay" | "maxConnections" | "maxBuffer" | "record" | "access">;
+export type ListenerProfile = Pick<
+  ListenerConfig,
+  "timeout" | "quickack" | "nodelay" | "maxConnections" | "maxBuffer" | "record" | "access" | "proxyProtocol" | "proxyTimeout" | "clientIpFrom"
+>;
 
 /** The default listener: the Python recipe's 127.0.0.1:9999, 5.5 s idle timeout. */
 export const DEFAULT_LISTENER = {
@@ -92,6 +102,9 @@ export const DEFAULT_LISTENER = {
   maxBuffer: 1024 * 1024,
   record: null,
   access: null,
+  proxyProtocol: "off",
+  proxyTimeout: 3,
+  clientIpFrom: "proxy",
 } as const satisfies ListenerConfig;
 
 export const DEFAULTS = {

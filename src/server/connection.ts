@@ -3,6 +3,7 @@ import { hostPort } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
+import type { ProxyState } from "./proxy-header.ts";
 
 /** Where a connection is in its life; each step only moves forward. */
 export enum Phase {
@@ -10,6 +11,8 @@ export enum Phase {
   Open,
   /** The peer sent FIN: echo what is buffered, then send ours. */
   PeerEnded,
+  /** Waiting for the PROXY protocol header (--proxy-protocol): nothing is echoed yet. */
+  Header,
   /** We are stopping (shutdown): echo up to byte `finAt`, then FIN; later input is discarded. */
   Flushing,
   /** Our FIN is out; waiting for the peer to close. Input is discarded. */
@@ -57,6 +60,8 @@ export class Connection implements WheelEntry {
   countedIp = false;
   /** --record framing state; null for a plain echo server. */
   records: RecordState | null = null;
+  /** --proxy-protocol state; null on listeners without it. */
+  proxy: ProxyState | null = null;
 
   // Allocated on the first short write: most connections never need one, and an idle
   // connection's footprint is part of what the benchmark holds us to (1.5 KiB).
@@ -69,14 +74,22 @@ export class Connection implements WheelEntry {
 
   constructor(
     readonly id: number,
-    readonly remoteAddress: string,
-    readonly remotePort: number,
+    /** The peer: the real one, or the client a PROXY header named (see proxied()). */
+    public remoteAddress: string,
+    public remotePort: number,
     private readonly tagParts: ConnectionTag,
     readonly fd: number,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
+  }
+
+  /** The PROXY header named the client: it is the peer in logs (and for access rules if so set). */
+  proxied(address: string, port: number): void {
+    this.remoteAddress = address;
+    this.remotePort = port;
+    this.peerText = this.tagText = null;
   }
 
   /** "127.0.0.1:5555", "[::1]:5555" */

@@ -8,6 +8,8 @@ import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase, type ConnectionTag } from "./connection.ts";
 import { MAX_READ, type MemoryBudget } from "./memory.ts";
+import { feedHeader, proxiedClient, type ProxyMode } from "./proxy-header.ts";
+import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 import { IdleTimeouts } from "./timeouts.ts";
@@ -60,6 +62,7 @@ export class EchoHandlers {
   /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
   private readonly limitGate: LogGate;
   private readonly deniedGate: LogGate;
+  private readonly proxyGate: LogGate;
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
   /** Resolves the promise of shutdown() when the last connection has closed. */
@@ -79,7 +82,9 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
+      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
     });
+    this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
     this.deniedGate = ctx.log.gate("denied", REFUSAL_LINES_PER_S, "info");
     this.consume = (!p.record ? this.consumePlain : p.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
@@ -141,13 +146,24 @@ export class EchoHandlers {
     stats.open++;
     this.conns.add(c);
     this.ctx.onAccept();
-    const refused = this.admission.admit(address, stats.open);
+    const p = this.ctx.profile;
+    const proxy = p.proxyProtocol !== "off";
+    // With PROXY protocol the client is known only once its header is in: access rules wait for it.
+    const judgeLater = proxy && p.clientIpFrom === "proxy";
+    const refused = judgeLater ? this.admission.limit(stats.open) : this.admission.admit(address, stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
-    c.countedIp = this.admission.countsPerIp;
+    if (!judgeLater) c.countedIp = this.admission.countsPerIp;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
+    if (proxy) {
+      c.proxy = { pending: null, header: null, via: c.peer };
+      c.phase = Phase.Header;
+      this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
+      if (log.debugOn) log.debug("proxy-wait", `${c.tag} waiting for a PROXY header (${p.proxyProtocol})`, { conn: c.id, peer: c.peer });
+      return;
+    }
     this.timeouts.opened(c, t);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
@@ -155,6 +171,7 @@ export class EchoHandlers {
 
   private data(socket: Sock, chunk: Uint8Array): void {
     const c = socket.data;
+    if (c.phase === Phase.Header) return this.headerData(socket, c, chunk);
     const n = chunk.length;
     c.bytesIn += n;
     this.ctx.stats.bytesIn += n;
@@ -165,6 +182,65 @@ export class EchoHandlers {
     else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
     else c.discarded += n;
+  }
+
+  /**
+   * --proxy-protocol: the header first. It is read, reported and never echoed; what follows it in
+   * the same read is echoed as any data. A bad header refuses the connection without a byte back.
+   */
+  private headerData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const st = c.proxy!;
+    const p = this.ctx.profile;
+    const step = feedHeader(st, chunk, p.proxyProtocol as Exclude<ProxyMode, "off">);
+    if (step.kind === "incomplete") return;
+    if (step.kind === "error") return this.proxyRefused(c, step.reason, step.detail, step.seen);
+    const h = step.header;
+    const stats = this.ctx.stats;
+    const key = `${h.version} ${h.command}`;
+    stats.proxyHeaders[key] = (stats.proxyHeaders[key] ?? 0) + 1;
+    const client = proxiedClient(h);
+    // The client the header names is the peer in logs; a LOCAL header (a health check) keeps the real one.
+    if (client) c.proxied(unmapIpv4(client.address), client.port);
+    if (p.clientIpFrom === "proxy") {
+      const refused = this.admission.judge(c.remoteAddress);
+      if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
+      c.countedIp = this.admission.countsPerIp;
+    }
+    c.phase = Phase.Open;
+    const t = this.ctx.clock.now();
+    c.lastActive = t;
+    this.timeouts.headerDone(c, t);
+    const log = this.ctx.log;
+    if (log.infoOn) {
+      const endpoints = formatProxyEndpoints(h);
+      log.info("open", `${c.tag} open ${endpoints ?? ""}${endpoints ? " " : ""}via ${st.via} (${formatProxyDetails(h)})`, {
+        conn: c.id,
+        peer: c.peer,
+        listener: this.ctx.listener,
+        via: st.via,
+        proxy: proxyHeaderJson(h),
+      });
+    }
+    if (step.rest.length > 0) this.data(socket, step.rest);
+  }
+
+  /** A bad or late PROXY header: counted by reason, logged with the first bytes, reset, nothing echoed. */
+  private proxyRefused(c: Connection, reason: string, detail: string, seen: Uint8Array): void {
+    const stats = this.ctx.stats;
+    stats.proxyErrors[reason] = (stats.proxyErrors[reason] ?? 0) + 1;
+    c.reason = reason === "timeout" ? "proxy-timeout" : "proxy-error";
+    c.phase = Phase.FinSent;
+    const log = this.ctx.log;
+    if (log.infoOn && this.proxyGate.allow())
+      log.info("proxy-error", `${c.tag} PROXY header refused (${reason}): ${detail}; first bytes ${previewRepr(seen)}`, {
+        conn: c.id,
+        peer: c.peer,
+        listener: this.ctx.listener,
+        reason,
+        detail,
+        preview: previewRepr(seen),
+      });
+    c.socket.terminate();
   }
 
   /** Plain echo. Quick-ack: the echo carries our ACK when it goes out whole (see README). */
@@ -306,6 +382,11 @@ export class EchoHandlers {
     const log = this.ctx.log;
     if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
+    // A FIN before the PROXY header was complete (a TCP health check): nothing to echo.
+    else if (c.phase === Phase.Header) {
+      this.sendFin(c);
+      return;
+    }
     // Flushing: the FIN goes once byte finAt is echoed. FinSent: Bun closes on its own.
     if (c.canSendFin()) this.sendFin(c);
   }
@@ -375,6 +456,12 @@ export class EchoHandlers {
    * Bytes that arrive later were sent after the stop and are discarded.
    */
   private beginShutdown(c: Connection): void {
+    // Nothing was echoed to a connection still waiting for its PROXY header: just FIN.
+    if (c.phase === Phase.Header) {
+      c.reason ??= "shutdown";
+      this.sendFin(c);
+      return;
+    }
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";

@@ -45,10 +45,14 @@ export interface ListenerCounts {
   readonly closed: Readonly<ClosedCounts>;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** PROXY headers accepted, by "version command" ("2 proxy", "1 local"). */
+  readonly proxyHeaders: Readonly<Record<string, number>>;
+  /** PROXY headers refused, by reason (bad-signature, crc-mismatch, timeout, ...). */
+  readonly proxyErrors: Readonly<Record<string, number>>;
 }
 
 /** A point-in-time copy of the server's counters. */
-export interface StatsSnapshot {
+export interface StatsSnapshot extends ListenerCounts {
   readonly accepted: number;
   readonly open: number;
   readonly closed: Readonly<ClosedCounts>;
@@ -75,7 +79,11 @@ export interface StatsSnapshot {
   readonly byListener: Readonly<Record<string, ListenerCounts>>;
 }
 
-type MutableCounts = { accepted: number; open: number; closed: ClosedCounts; bytesIn: number; bytesOut: number };
+type MutableCounts = { accepted: number; open: number; closed: ClosedCounts; bytesIn: number; bytesOut: number; proxyHeaders: Record<string, number>; proxyErrors: Record<string, number> };
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
 
 const zeroClosed = () => Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
 
@@ -89,6 +97,8 @@ export class ServerStats {
   records = 0;
   partialRecords = 0;
   readonly closed: ClosedCounts = zeroClosed();
+  readonly proxyHeaders: Record<string, number> = {};
+  readonly proxyErrors: Record<string, number> = {};
   /** Per-listener counters gathered by add(). */
   private readonly listeners = new Map<string, MutableCounts>();
   readonly duration = new Histogram(DURATION_BUCKETS);
@@ -110,6 +120,8 @@ export class ServerStats {
       accepted: this.accepted,
       open: this.open,
       closed: { ...this.closed },
+      proxyHeaders: { ...this.proxyHeaders },
+      proxyErrors: { ...this.proxyErrors },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       pauses: this.pauses,
@@ -121,13 +133,15 @@ export class ServerStats {
       memoryBudget: this.budget?.limit ?? this.memoryBudget,
       budgetPauses: this.budget?.pauses ?? this.budgetPauses,
       ...this.acceptCounts(),
-      byListener: Object.fromEntries([...this.listeners].map(([k, v]) => [k, { ...v, closed: { ...v.closed } }])),
+      byListener: Object.fromEntries([...this.listeners].map(([k, v]) => [k, { ...v, closed: { ...v.closed }, proxyHeaders: { ...v.proxyHeaders }, proxyErrors: { ...v.proxyErrors } }])),
     };
   }
 
   private addListener(name: string, c: ListenerCounts, gauges: boolean): void {
     let t = this.listeners.get(name);
-    if (!t) this.listeners.set(name, (t = { accepted: 0, open: 0, closed: zeroClosed(), bytesIn: 0, bytesOut: 0 }));
+    if (!t) this.listeners.set(name, (t = { accepted: 0, open: 0, closed: zeroClosed(), bytesIn: 0, bytesOut: 0, proxyHeaders: {}, proxyErrors: {} }));
+    addCounts(t.proxyHeaders, c.proxyHeaders);
+    addCounts(t.proxyErrors, c.proxyErrors);
     t.accepted += c.accepted;
     t.bytesIn += c.bytesIn;
     t.bytesOut += c.bytesOut;
@@ -156,6 +170,8 @@ export class ServerStats {
     this.records += s.records;
     this.partialRecords += s.partialRecords;
     this.budgetPauses += s.budgetPauses;
+    addCounts(this.proxyHeaders, s.proxyHeaders);
+    addCounts(this.proxyErrors, s.proxyErrors);
     this.acceptPauses += s.acceptPauses;
     this.acceptPausedSeconds += s.acceptPausedSeconds;
     for (const r of CLOSE_REASONS) this.closed[r] += s.closed[r] ?? 0;

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { BENCH_MODES } from "../../bench/index.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
-import { DEFAULTS, QUICKACK_MODES, RECORD_MODES } from "../../server/index.ts";
+import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
 import type { Option } from "./option.ts";
 import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
 
@@ -65,6 +65,9 @@ export const SERVE_OPTIONS = {
   allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
   deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
   maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address (IPv6: one prefix); 0 = unlimited", scope: "listener" }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_MODES), default: "off" as ProxyMode, help: "each connection begins with a PROXY protocol header of this version (off, v1, v2, any); it is read, reported and never echoed", scope: "listener" }),
+  proxyTimeout: option({ name: "proxy-protocol-timeout", kind: duration(0.001, MAX_TIMER_S), default: 3, help: "how long a connection has to complete its PROXY header", scope: "listener" }),
+  clientIpFrom: option({ name: "client-ip-from", kind: choice(CLIENT_IP_FROM, "FROM"), default: "proxy" as ClientIpFrom, help: "the address --allow, --deny and --max-per-ip judge with --proxy-protocol: the header's client (proxy) or the load balancer (peer)", scope: "listener" }),
   perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
