@@ -6,6 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
 import type { Option } from "./option.ts";
+import { remoteHost, remotePort } from "./target.ts";
 import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
@@ -78,14 +79,15 @@ export const SERVE_OPTIONS = {
 // --- tcp-echo client ---
 
 export const CLIENT_OPTIONS = {
-  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
-  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the server's TCP port", scope: "process" }),
+  host: option({ name: "host", kind: remoteHost, default: "127.0.0.1", help: "the server: IPv4, IPv6 or a name (each address it resolves to is tried in turn)", scope: "process" }),
+  port: option({ name: "port", kind: remotePort, default: 9999, help: "the server's TCP port", scope: "process" }),
+  file: option({ name: "file", kind: text("PATH|-"), default: null as string | null, unset: "none: --message round trips", help: "send this file's bytes (- = standard input, to EOF) once, half-close, and check that exactly they come back before the server's FIN", scope: "process" }),
   message: option({ name: "message", kind: text("TEXT"), default: "hello", help: "sent each time; a newline is added unless it ends in one", scope: "process" }),
   record: option({ name: "record", kind: text("FORMAT"), default: null as string | null, unset: "none", help: "Python struct format of a binary record sent after each echo (needs --values)", scope: "process" }),
   values: option({ name: "values", kind: text("V,V,..."), default: null as string | null, unset: "none", help: "the record's values, comma-separated (bytes as text or hex:6162)", scope: "process", needs: "record" }),
-  connectTimeout: option({ name: "connect-timeout", kind: duration(0.001, MAX_TIMER_S), default: 10, help: "bound on the whole connect, SYN retries included", scope: "process" }),
+  connectTimeout: option({ name: "connect-timeout", kind: duration(0.001, MAX_TIMER_S), default: 10, help: "bound on the name lookup, and on each address's connect, SYN retries included", scope: "process" }),
   synRetries: option({ name: "syn-retries", kind: integer(1, MAX_SYN_RETRIES), default: null as number | null, unset: "kernel default", help: `TCP_SYNCNT, 1..${MAX_SYN_RETRIES}`, scope: "process" }),
-  timeout: option({ name: "timeout", kind: duration(0.001, MAX_TIMER_S), default: 5, help: "wait for each echo and for the server's FIN", scope: "process" }),
+  timeout: option({ name: "timeout", kind: duration(0.001, MAX_TIMER_S), default: 5, help: "wait for each echo (--file: for the echo to progress) and for the server's FIN", scope: "process" }),
   nodelay: option({ name: "nodelay", kind: boolean, default: false, help: "TCP_NODELAY (off: Nagle's algorithm on, as many clients)", scope: "process", switch: true }),
   recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...)", scope: "process" }),
   sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
@@ -100,8 +102,8 @@ export const CLIENT_OPTIONS = {
 const MAX_BENCH_S = 1e6;
 
 export const BENCH_OPTIONS = {
-  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the echo server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
-  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the echo server's TCP port", scope: "process" }),
+  host: option({ name: "host", kind: remoteHost, default: "127.0.0.1", help: "the echo server: IPv4, IPv6 or a name (the first of its addresses that accepts a connection is used)", scope: "process" }),
+  port: option({ name: "port", kind: remotePort, default: 9999, help: "the echo server's TCP port", scope: "process" }),
   mode: option({ name: "mode", kind: choice(BENCH_MODES), default: null as (typeof BENCH_MODES)[number] | null, unset: "required", help: "pingpong, stream, connect or idle", scope: "process" }),
   connections: option({ name: "connections", kind: integer(1, 1_000_000), default: 10, help: "connections at once (connect: concurrent loops)", scope: "process" }),
   size: option({ name: "size", kind: size(0, 2 ** 30), default: null as number | null, unset: "64; stream 16k", help: "bytes per message; stream: per write; idle: 0 = no exchange", scope: "process" }),
