@@ -72,6 +72,23 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
       notify();
     };
 
+    // The last checked bytes, so a difference at the start of a chunk still shows what preceded it.
+    const tail = new Uint8Array(CONTEXT);
+    let tailLength = 0;
+    const keepTail = (d: Uint8Array, end: number) => {
+      if (end >= CONTEXT) {
+        tail.set(d.subarray(end - CONTEXT, end));
+        tailLength = CONTEXT;
+        return;
+      }
+      // Fewer new bytes than the context: the newest of the old ones stay in front of them.
+      const keep = Math.min(tailLength, CONTEXT - end);
+      tail.copyWithin(0, tailLength - keep, tailLength);
+      tail.set(d.subarray(0, end), keep);
+      tailLength = keep + end;
+    };
+    let gotMore: Uint8Array[] | null = null;
+
     stream.sink = (d) => {
       const off = back;
       back += d.length;
@@ -82,14 +99,26 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
           // A differing byte, or bytes beyond what was ever sent.
           const k = i >= 0 ? i : n;
           const at = off + k;
+          keepTail(d, k);
           mismatch = {
             at,
-            before: d.slice(Math.max(0, k - CONTEXT), k),
-            sent: i >= 0 ? src.sentAt(at, Math.min(CONTEXT, sent - at)) : new Uint8Array(0),
+            before: tail.slice(0, tailLength),
+            // The input's bytes there (a regular file's, or what a stream has read).
+            sent: i >= 0 ? src.sentAt(at, CONTEXT) : new Uint8Array(0),
             got: d.slice(k, k + CONTEXT),
           };
+          gotMore = mismatch.got.length < CONTEXT ? [mismatch.got] : null;
           stop();
-        } else src.release(off + n);
+        } else {
+          keepTail(d, n);
+          src.release(off + n);
+        }
+      } else if (gotMore) {
+        // The bytes back after the difference, to CONTEXT, even when it fell at a chunk's end.
+        gotMore.push(d);
+        const got = Buffer.concat(gotMore).subarray(0, CONTEXT);
+        mismatch = { ...mismatch, got };
+        if (got.length === CONTEXT) gotMore = null;
       }
       notify();
     };

@@ -3,8 +3,9 @@
 // Names go to the system resolver, getaddrinfo(3) through Bun.dns.lookup's "system" backend: it
 // reads /etc/hosts and nsswitch.conf and returns the addresses sorted by glibc's RFC 6724 rules
 // (tunable in /etc/gai.conf), the order `getent ahosts NAME` prints and the one we keep. Bun's
-// default backend on Linux, c-ares, was measured (Bun 1.4.5) to return only one of the two
-// addresses of an /etc/hosts name with one loopback and one other address, so it is not used.
+// default backend on Linux, c-ares, loses addresses from /etc/hosts: with `::1 localhost`,
+// `192.0.2.1 mixed.test` and `::1 mixed.test` it answers only 192.0.2.1 (Bun 1.4.5, measured;
+// getaddrinfo answers ::1, 192.0.2.1), so it is not used.
 import { formatIp, parseIp, type Family } from "./address.ts";
 
 /** One address a name resolved to. */
