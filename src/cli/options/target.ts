@@ -59,6 +59,7 @@ export function parseTarget(text: string): Target {
   const t = text.trim();
   const bad = (why = "") => new UsageError(`${from} is not ${TARGET_WANT}${why}`);
   const portOf = (p: string) => remotePort.parse(p, from);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) throw bad(": a URL (no scheme: HOST:PORT)");
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(t);
   if (bracketed) {
     const [, v6, p] = bracketed;
