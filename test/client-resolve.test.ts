@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLIENT_DEFAULTS, messageBytes, runClient, type ClientOptions } from "../src/client/index.ts";
-import { SyscallError } from "../src/net/index.ts";
+import { closeFd, reservePort, SyscallError } from "../src/net/index.ts";
 import { resolveHost, ResolveError, type Lookup } from "../src/net/resolve.ts";
 import { pythonPeer } from "./helpers/client-peers.ts";
 import { runCli, SOURCE_CLI } from "./helpers/process.ts";
@@ -46,27 +46,10 @@ const hasGetent = getent("localhost") !== null;
 /** Root with mount namespaces (CI runs as root): an /etc/hosts of the test's own, seen only by its children. */
 const canUnshare = Bun.spawnSync(["unshare", "-m", "true"], { stdout: "ignore", stderr: "ignore" }).success;
 
-/** A socket bound to `host:port` and never listening: a SYN to it is answered with RST. */
-async function refusing(host: string, port: number): Promise<AsyncDisposable> {
-  const script = `import socket, sys, time
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
-s.bind((sys.argv[1], int(sys.argv[2])))
-print("BOUND", flush=True)
-time.sleep(3600)`;
-  const proc = Bun.spawn(["python3", "-c", script, host, String(port)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-  const first = await new Response(proc.stdout).body!.getReader().read();
-  clearTimeout(timer);
-  if (!new TextDecoder().decode(first.value).startsWith("BOUND")) {
-    proc.kill("SIGKILL");
-    throw new Error(`python3 could not bind ${host}:${port}: ${await new Response(proc.stderr).text()}`);
-  }
-  return {
-    async [Symbol.asyncDispose]() {
-      proc.kill("SIGKILL");
-      await proc.exited;
-    },
-  };
+/** A socket bound to `host:port` (0: any) and never listening: the kernel answers a SYN with RST. */
+function refusing(host: string, port = 0): AsyncDisposable & { port: number } {
+  const r = reservePort(host, port, host.includes(":"));
+  return { port: r.port, [Symbol.asyncDispose]: async () => closeFd(r.fd) };
 }
 
 /** tcp-echo on `host` with the port of another socket (retried: the port may be taken there). */
@@ -143,7 +126,7 @@ describe("client over IPv6 and names", () => {
 
   test("a name whose first address refuses: the failure is printed and the next address is used", async () => {
     await using s = serve({}, "warn");
-    await using _refuse = await refusing("::1", s.port);
+    await using _refuse = refusing("::1", s.port);
     const { result, lines } = await run(options(s.port, { host: "echo.test", lookup: fake("echo.test", "::1", "127.0.0.1") }));
     expect(result).toMatchObject({ ok: true, echoed: 1, peer: { family: 4, host: "127.0.0.1", port: s.port } });
     expect(lines[0]).toMatch(/^echo\.test resolved to ::1, 127\.0\.0\.1 in \d+\.\d\d ms$/);
@@ -153,7 +136,7 @@ describe("client over IPv6 and names", () => {
 
   test("the other way round: IPv4 refuses, IPv6 answers", async () => {
     await using s = serveListeners([{ host: "::1" }], {}, "warn");
-    await using _refuse = await refusing("127.0.0.1", s.port);
+    await using _refuse = refusing("127.0.0.1", s.port);
     const { result, lines } = await run(options(s.port, { host: "echo.test", lookup: fake("echo.test", "127.0.0.1", "::1") }));
     expect(result).toMatchObject({ ok: true, peer: { family: 6, host: "::1" } });
     expect(lines[1]).toBe(`connect to 127.0.0.1:${s.port} failed: ECONNREFUSED; trying [::1]:${s.port}`);
@@ -173,8 +156,8 @@ describe("client over IPv6 and names", () => {
   });
 
   test("when every address fails: each but the last is a line, the last is the error thrown", async () => {
-    await using peer = await pythonPeer("refuse");
-    await using _refuse6 = await refusing("::1", peer.port);
+    await using peer = refusing("127.0.0.1");
+    await using _refuse6 = refusing("::1", peer.port);
     const lines: string[] = [];
     const err = await runClient(options(peer.port, { host: "echo.test", lookup: fake("echo.test", "::1", "127.0.0.1") }), (l) => lines.push(l)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyscallError);
