@@ -81,7 +81,7 @@ export const SERVE_OPTIONS = {
 export const CLIENT_OPTIONS = {
   host: option({ name: "host", kind: remoteHost, default: "127.0.0.1", help: "the server: IPv4, IPv6 or a name (each address it resolves to is tried in turn)", scope: "process" }),
   port: option({ name: "port", kind: remotePort, default: 9999, help: "the server's TCP port", scope: "process" }),
-  file: option({ name: "file", kind: text("PATH|-"), default: null as string | null, unset: "none: --message round trips", help: "send this file's bytes (- = standard input, to EOF) once, half-close, and check that exactly they come back before the server's FIN", scope: "process" }),
+  file: option({ name: "file", kind: text("PATH|-"), default: null as string | null, unset: "none", help: "send this file's bytes (- = standard input, to EOF) once, half-close, and check that exactly they come back before the server's FIN", scope: "process" }),
   message: option({ name: "message", kind: text("TEXT"), default: "hello", help: "sent each time; a newline is added unless it ends in one", scope: "process" }),
   record: option({ name: "record", kind: text("FORMAT"), default: null as string | null, unset: "none", help: "Python struct format of a binary record sent after each echo (needs --values)", scope: "process" }),
   values: option({ name: "values", kind: text("V,V,..."), default: null as string | null, unset: "none", help: "the record's values, comma-separated (bytes as text or hex:6162)", scope: "process", needs: "record" }),
