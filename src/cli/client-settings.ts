@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { messageBytes, packRecord, type ClientOptions, type PackedRecord } from "../client/index.ts";
+import { messageBytes, packRecord, type ClientOptions, type ClientProxy, type PackedRecord } from "../client/index.ts";
 import { compileStruct, formatChars, StructFormatError, StructValueError } from "../protocol/struct/index.ts";
 import { UsageError } from "./errors.ts";
 import { configPath, loadConfigFile } from "./options/file.ts";
@@ -54,6 +54,28 @@ function inputFile(r: Resolved<typeof CLIENT_OPTIONS>): string | null {
   return path;
 }
 
+/**
+ * --proxy-protocol with --proxy-source/--proxy-dest. A header carries two addresses of one family
+ * (proxy-protocol.txt 2.1: TCP4 or TCP6; 2.2: INET or INET6), so two given ones must agree; an
+ * address left to the connection is the connection's, whatever the other one is (the encoder then
+ * writes an IPv4 one IPv4-mapped, as HAProxy does for a mixed pair).
+ */
+function proxy(r: Resolved<typeof CLIENT_OPTIONS>): ClientProxy | null {
+  const { proxyProtocol, proxySource, proxyDest } = r.values;
+  const g = r.given;
+  if (proxyProtocol === "off") {
+    for (const k of ["proxySource", "proxyDest"] as const) {
+      if (g[k].source !== "default") throw new UsageError(`${g[k].from} needs --proxy-protocol v1 or v2 (it is off)`);
+    }
+    return null;
+  }
+  if (proxySource && proxyDest && proxySource.host.includes(":") !== proxyDest.host.includes(":")) {
+    const show = (k: "proxySource" | "proxyDest") => `${g[k].from} ${CLIENT_OPTIONS[k].kind.show(r.values[k]!)}`;
+    throw new UsageError(`${show("proxySource")} and ${show("proxyDest")} are not the same family: a PROXY header carries two IPv4 or two IPv6 addresses`);
+  }
+  return { version: proxyProtocol, source: proxySource, destination: proxyDest };
+}
+
 /** The target argument, then flags, then TCP_ECHO_* variables, then --config, then defaults; every value validated. */
 export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: ClientSettings; readonly print: string | null } {
   const { args, target } = applyTarget(cliArgs);
@@ -77,6 +99,7 @@ export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: 
     sendBuf: v.sendBuf,
     count: v.count,
     interval: v.interval,
+    proxy: proxy(r),
   };
   return { settings, print: v.printConfig ? printConfig("client", CLIENT_OPTIONS, r) : null };
 }

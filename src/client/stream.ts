@@ -107,6 +107,11 @@ export class EchoStream {
     });
   }
 
+  /** Waits until `done()` holds (checked as bytes arrive), the server's FIN, or the deadline. */
+  waitUntil(done: () => boolean, ms: number): Promise<{ outcome: WaitOutcome; at: number }> {
+    return this.wait(done, ms);
+  }
+
   /** Waits until at least `n` bytes are buffered; `at` is when that happened. */
   waitBytes(n: number, ms: number): Promise<{ outcome: WaitOutcome; at: number }> {
     return this.wait(() => this.buffered >= n, ms);

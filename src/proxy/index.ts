@@ -82,5 +82,5 @@ export {
   type ProxyTransport,
   type ProxyUnixAddress,
 } from "./types.ts";
-export { ProxyHeaderTemplate, TEMPLATE_MAX_LENGTH, type ProxyVersion } from "./template.ts";
+export { PROXY_SEND_MODES, ProxyHeaderTemplate, TEMPLATE_MAX_LENGTH, type ProxySendMode, type ProxyVersion } from "./template.ts";
 export { V1_MAX_LENGTH } from "./v1.ts";

@@ -8,8 +8,11 @@
 import { encodeProxyV1, encodeProxyV2 } from "./encode.ts";
 import { V2_FIXED_LENGTH } from "./v2.ts";
 
+/** What our client and load generator send first: nothing, or a header of one version. */
+export const PROXY_SEND_MODES = ["off", "v1", "v2"] as const;
+export type ProxySendMode = (typeof PROXY_SEND_MODES)[number];
 /** The versions a sender writes. */
-export type ProxyVersion = "v1" | "v2";
+export type ProxyVersion = Exclude<ProxySendMode, "off">;
 
 /** The longest header a template writes: a v1 TCP6 line (section 2.1: at most 107 bytes). */
 export const TEMPLATE_MAX_LENGTH = 107;

@@ -36,6 +36,7 @@ export const help: CommandHelp = {
     ["tcp-echo bench --mode pingpong --connections 100 --rate 20000", "latency at a fixed offered load (open loop)"],
     ["tcp-echo bench --mode stream --connections 4 --size 64k", "throughput"],
     ["tcp-echo bench --mode idle --connections 1000 --duration 3", "does the server close idle connections on time?"],
+    ["tcp-echo bench --mode connect --connections 16 --proxy-protocol v2", "every connection sends a PROXY v2 header with its own addresses first"],
   ],
 };
 

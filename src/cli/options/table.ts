@@ -5,9 +5,10 @@ import { BENCH_MODES } from "../../bench/index.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
+import { PROXY_SEND_MODES, type ProxySendMode } from "../../proxy/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
+import { addressPort, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type AddressPort, type ListenSpec, type ValueKind } from "./values.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -93,6 +94,9 @@ export const CLIENT_OPTIONS = {
   sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
   count: option({ name: "count", kind: integer(1, INT_MAX), default: 1, help: "messages to send, one round trip each", scope: "process" }),
   interval: option({ name: "interval", kind: duration(0, MAX_TIMER_S), default: 1, help: "pause between round trips; 0 for none", scope: "process" }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_SEND_MODES), default: "off" as ProxySendMode, help: "send a PROXY protocol header of this version (off, v1, v2) before anything else; it is not part of the echo", scope: "process" }),
+  proxySource: option({ name: "proxy-source", kind: addressPort, default: null as AddressPort | null, unset: "the connection's local address", help: "the client the PROXY header names (with --proxy-protocol)", scope: "process" }),
+  proxyDest: option({ name: "proxy-dest", kind: addressPort, default: null as AddressPort | null, unset: "the server's address", help: "the destination the PROXY header names, the same family as the source (with --proxy-protocol)", scope: "process" }),
   config: CONFIG,
   printConfig: PRINT_CONFIG,
 };
@@ -112,6 +116,7 @@ export const BENCH_OPTIONS = {
   rate: option({ name: "rate", kind: positive("a rate in messages per second > 0", "MSGS_PER_S"), default: null as number | null, unset: "closed loop", help: "pingpong, connect: open-loop pacing over all connections; latency from the intended send time", scope: "process" }),
   warmup: option({ name: "warmup", kind: duration(0, MAX_BENCH_S), default: 1, help: "run before measuring; not used in idle mode", scope: "process" }),
   json: option({ name: "json", kind: boolean, default: false, help: "print one JSON object (bench/loadgen's schema) and nothing else on stdout", scope: "process", switch: true }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_SEND_MODES), default: "off" as ProxySendMode, help: "every connection sends a PROXY protocol header of this version (off, v1, v2) with its own addresses first; not part of the echo check", scope: "process" }),
   html: option({ name: "html", kind: text("FILE"), default: null as string | null, unset: "none", help: "also write a self-contained HTML report (settings, figures, latency chart) to FILE; its directory must exist", scope: "process" }),
   config: CONFIG,
   printConfig: PRINT_CONFIG,
