@@ -31,6 +31,8 @@ class Bench implements Tally {
   private errors = 0;
   private mismatches = 0;
   private firstError: string | null = null;
+  private mismatchNote: string | null = null;
+  private proxyHeaders = 0;
   private measuring = false;
   private measureStart: number;
   private measureT0 = 0;
@@ -81,8 +83,13 @@ class Bench implements Tally {
     this.firstError ??= message;
   }
 
-  mismatch(): void {
+  proxyHeader(): void {
+    this.proxyHeaders++;
+  }
+
+  mismatch(note?: string): void {
     this.mismatches++;
+    if (note !== undefined) this.mismatchNote ??= note;
   }
 
   message(t: number, latencyNs: number): void {
@@ -179,6 +186,8 @@ class Bench implements Tally {
       openAtEnd: mode === "idle" ? this.traffic.held : null,
       stoppedEarly: this.stoppedEarly,
       firstError: this.firstError,
+      mismatchNote: this.mismatchNote,
+      proxyHeaders: this.proxyHeaders,
     };
   }
 

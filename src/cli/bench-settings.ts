@@ -54,6 +54,7 @@ export function resolveBench(cliArgs: CliArgs, env: Env): { readonly settings: B
       warmup: v.warmup,
       rate: v.rate,
       count: v.count,
+      proxyProtocol: v.proxyProtocol,
       json: v.json,
       html: v.html === null ? null : outputFile(g.html.from, v.html),
     },
