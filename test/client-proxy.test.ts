@@ -249,7 +249,7 @@ describe("python3 decodes our client's header with struct and rebuilds it byte f
   });
 });
 
-describe("against a plain echo server (python3 socketserver): the header comes back, the run fails", () => {
+describe("against echo servers that do not read PROXY (python3 socketserver, tcp-echo without --proxy-protocol): the header comes back, the run fails", () => {
   // One server for the three cases (a python3 start costs about a second here).
   let py: Peer;
   beforeAll(async () => void (py = await spawnPythonEcho()));
@@ -271,6 +271,14 @@ describe("against a plain echo server (python3 socketserver): the header comes b
     const r = await runFileClient(options("127.0.0.1", py.port, { version: "v1", source: null, destination: null }, { file: FILE }), (l) => lines.push(l));
     expect(r).toMatchObject({ ok: false, proxyEchoed: true, sent: 200_000, back: 200_000, mismatch: null });
     expect(lines.at(-1)).toEndWith(": the server echoed the PROXY header (it does not read the PROXY protocol), then the input identical");
+  });
+
+  test("tcp-echo without --proxy-protocol is such a server too: the header named, the run failed", async () => {
+    await using s = serve();
+    const { result, lines } = await run(options("127.0.0.1", s.port, { version: "v2", source: null, destination: null }));
+    expect(result).toMatchObject({ ok: false, proxyEchoed: true, echoed: 1, mismatched: 0 });
+    expect(lines[3]).toStartWith("the PROXY header came back (28 B b'\\r\\n\\r\\n\\x00\\r\\nQUIT\\n!\\x11\\x00\\x0c");
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ bytes_in: 28 + 6, bytes_out: 28 + 6 });
   });
 
   test("the command: exit 1 and the line on stdout", async () => {

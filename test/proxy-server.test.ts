@@ -7,6 +7,8 @@ import { renderMetrics } from "../src/ops/index.ts";
 import { python } from "./helpers/python.ts";
 import { parsePrometheus, total } from "./helpers/prometheus.ts";
 import { serve } from "./helpers/server.ts";
+import { runBench } from "../src/bench/index.ts";
+import { buildProxyHeader } from "../src/client/proxy.ts";
 
 // Header builders (proxy-protocol.txt 2.1, 2.2) and a client that sends header + payload split at
 // a given point (two writes, TCP_NODELAY, a pause between), then half-closes and reads all back.
@@ -92,6 +94,26 @@ elif case == "late":
     except ConnectionResetError:
         how = "reset"
     print(json.dumps({"how": how, "after": time.monotonic() - t0}))
+elif case == "hex-splits":
+    # Headers built elsewhere (argv: hex, comma-separated), each split at every byte boundary.
+    out = []
+    for h in (bytes.fromhex(x) for x in sys.argv[3].split(",")):
+        data = h + payload
+        out.append([send(port, data, cut, 0.001) for cut in range(len(data) + 1)])
+    print(json.dumps(out))
+elif case == "late-n":
+    # argv[3] connections one after the other, each stopping 10 bytes into a v2 header.
+    out = []
+    for _ in range(int(sys.argv[3])):
+        s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+        t0 = time.monotonic(); s.sendall(v2()[:10])
+        try:
+            d = s.recv(10); how = "eof" if d == b"" else "data"
+        except ConnectionResetError:
+            how = "reset"
+        out.append({"how": how, "after": time.monotonic() - t0})
+        s.close()
+    print(json.dumps(out))
 elif case == "sources":
     print(json.dumps({src: send(port, v2(src=(src, 5000)) + payload, 0) for src in ["10.1.2.3", "192.0.2.1"]}))
 `;
@@ -99,8 +121,8 @@ elif case == "sources":
 type Result = { back: string | null; reset?: boolean; local?: number };
 const PAYLOAD = Buffer.from("payload\x00\xff bytes", "latin1").toString("hex");
 
-async function run(port: number, kase: string): Promise<any> {
-  return JSON.parse(await python(PEER, [port, kase], 60_000));
+async function run(port: number, kase: string, ...args: string[]): Promise<any> {
+  return JSON.parse(await python(PEER, [port, kase, ...args], 60_000));
 }
 
 describe("--proxy-protocol: the header is consumed, reported and never echoed", () => {
@@ -138,6 +160,35 @@ describe("--proxy-protocol: the header is consumed, reported and never echoed", 
   });
 });
 
+describe("headers built by our client's builder (src/client/proxy.ts), as python3 sends them in two pieces", () => {
+  test("v1 TCP4 and TCP6, v2 INET and INET6, split at every byte boundary: exactly the payload back, exactly the header's endpoints reported", async () => {
+    await using s = serve({ proxyProtocol: "any", timeout: 0 }, "info");
+    const conn = { fd: -1, connectMs: 0, local: { family: 4, host: "127.0.0.1", port: 1 }, peer: { family: 4, host: "127.0.0.1", port: 2 } } as const;
+    const cases = [
+      { version: "v1", source: { host: "198.51.100.9", port: 40000 }, destination: { host: "10.0.0.1", port: 80 }, shown: "198.51.100.9:40000 -> 10.0.0.1:80" },
+      { version: "v1", source: { host: "2001:db8::9", port: 65535 }, destination: { host: "2001:db8::1", port: 0 }, shown: "[2001:db8::9]:65535 -> [2001:db8::1]:0" },
+      { version: "v2", source: { host: "203.0.113.7", port: 51234 }, destination: { host: "10.0.0.5", port: 443 }, shown: "203.0.113.7:51234 -> 10.0.0.5:443" },
+      { version: "v2", source: { host: "2001:db8::7", port: 1 }, destination: { host: "2001:db8::2", port: 7 }, shown: "[2001:db8::7]:1 -> [2001:db8::2]:7" },
+    ] as const;
+    const headers = cases.map((c) => buildProxyHeader(c, conn));
+    const r = (await run(s.port, "hex-splits", headers.map((h) => Buffer.from(h).toString("hex")).join(","))) as Result[][];
+    let conns = 0;
+    for (const [i, results] of r.entries()) {
+      expect(results).toHaveLength(headers[i]!.length + PAYLOAD.length / 2 + 1);
+      for (const [cut, x] of results.entries()) expect({ i, cut, back: x.back }).toEqual({ i, cut, back: PAYLOAD });
+      conns += results.length;
+    }
+    await s.log.waitFor(() => s.log.of("close").length === conns, 30_000);
+    const opens = s.log.of("open").map((e) => String(e.msg).replace(/^\[#\d+ .*?\] open /, "").replace(/ via .*$/, ""));
+    let at = 0;
+    for (const [i, results] of r.entries()) {
+      expect(new Set(opens.slice(at, at + results.length))).toEqual(new Set([cases[i]!.shown]));
+      at += results.length;
+    }
+    expect(s.log.of("proxy-error")).toEqual([]);
+  }, 60_000);
+});
+
 describe("--proxy-protocol: a bad or late header refuses the connection without a byte back", () => {
   test("each bad header: reset, nothing echoed, logged with its reason and first bytes, counted", async () => {
     await using s = serve({ proxyProtocol: "v2" });
@@ -162,6 +213,34 @@ describe("--proxy-protocol: a bad or late header refuses the connection without 
     expect(r.after).toBeLessThan(0.6);
     expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "proxy-timeout" });
   });
+});
+
+describe("--proxy-protocol-timeout under traffic", () => {
+  test("late headers are closed at 0.5 s (within 100 ms either way) while bench --proxy-protocol v2 pingpongs on the same listener", async () => {
+    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 0.5, timeout: 0 }, "warn");
+    const stop = new AbortController();
+    const traffic = runBench(
+      { host: "127.0.0.1", port: s.port, mode: "pingpong", connections: 20, size: 256, duration: 30, warmup: 0, rate: null, count: null, proxyProtocol: "v2" },
+      { signal: stop.signal },
+    );
+    try {
+      // Traffic is flowing before the first late header arrives.
+      for (let i = 0; i < 500 && s.handle.stats().bytesOut < 1 << 20; i++) await Bun.sleep(10);
+      expect(s.handle.stats().bytesOut).toBeGreaterThanOrEqual(1 << 20);
+      const late = (await run(s.port, "late-n", "5")) as { how: string; after: number }[];
+      for (const l of late) {
+        expect(l.how).toBe("reset");
+        expect(l.after).toBeGreaterThanOrEqual(0.4);
+        expect(l.after).toBeLessThan(0.6);
+      }
+    } finally {
+      stop.abort();
+    }
+    const r = await traffic;
+    expect({ errors: r.errors, mismatches: r.mismatches }).toEqual({ errors: 0, mismatches: 0 });
+    expect(r.messages).toBeGreaterThan(1000);
+    expect(s.handle.stats().proxyErrors).toEqual({ timeout: 5 });
+  }, 30_000);
 });
 
 describe("--client-ip-from: who the access rules judge", () => {
