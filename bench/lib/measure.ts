@@ -169,6 +169,8 @@ export interface ClientRequest {
   readonly idleHold: number;
   /** false: the client is not pinned either (workers group). */
   readonly pinned: boolean;
+  /** More `tcp-echo bench` options (`--proxy-protocol v2`); not for the C load generator. */
+  readonly clientOptions?: readonly string[];
 }
 
 function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
@@ -178,8 +180,11 @@ function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
   const timing = sc.mode === "idle"
     ? ["--duration", String(req.idleHold)]
     : ["--duration", String(req.duration), "--warmup", String(req.warmup)];
-  if (req.client === "loadgen") return [ctx.paths.loadgen, ...common, ...timing];
-  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, "--json"];
+  if (req.client === "loadgen") {
+    if (req.clientOptions?.length) throw new Error(`the C load generator takes no ${req.clientOptions.join(" ")}`);
+    return [ctx.paths.loadgen, ...common, ...timing];
+  }
+  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, ...(req.clientOptions ?? []), "--json"];
 }
 
 type Ticks = { user: number; sys: number } | null;
