@@ -61,11 +61,16 @@ function extractBaseline(rev: string): { dir: string; sha: string; notes: string
   if (archive.exitCode !== 0) throw new Error(`git archive ${sha}: ${archive.stderr.toString().trim()}`);
   const notes: string[] = [];
   if (existsSync(`${dir}/src/server/proxy-header.ts`)) notes.push(`The baseline ${sha.slice(0, 12)} already has src/server/proxy-header.ts: it is not a tree without PROXY protocol.`);
-  const deps = Bun.spawnSync(["git", "-C", ROOT, "diff", "--quiet", sha, "HEAD", "--", "package.json", "bun.lock"]);
+  // Scripts may differ (this one's entry is newer than the baseline); the dependencies must not.
+  const deps = (ref: string) => {
+    const pkg = JSON.parse(git(["show", `${ref}:package.json`])) as Record<string, unknown>;
+    return JSON.stringify([pkg.dependencies, pkg.devDependencies]);
+  };
+  const lock = Bun.spawnSync(["git", "-C", ROOT, "diff", "--quiet", sha, "HEAD", "--", "bun.lock"]);
   notes.push(
-    deps.exitCode === 0
-      ? "The baseline's package.json and bun.lock equal HEAD's: it runs on the same node_modules."
-      : "The baseline's package.json or bun.lock differ from HEAD's; it runs on HEAD's node_modules all the same.",
+    deps(sha) === deps("HEAD") && lock.exitCode === 0
+      ? "The baseline's dependencies and bun.lock equal HEAD's: it runs on the same node_modules (HEAD's, found upwards from bench/build/)."
+      : "The baseline's dependencies or bun.lock differ from HEAD's; it runs on HEAD's node_modules all the same.",
   );
   return { dir, sha, notes };
 }
