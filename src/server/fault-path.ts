@@ -175,6 +175,8 @@ export class FaultPath implements FaultHost<Connection> {
     if (f.empty && !this.finQueued.has(c)) {
       f.dispose();
       c.faults = null;
+      // A reader the toxic stalled reads again under the plain path's own rules.
+      if (c.paused && c.echoing && c.buffered <= this.ops.maxBuffer >> 1 && !this.ops.budgetPaused.has(c)) this.ops.resume(c);
       return;
     }
     this.sync(c);

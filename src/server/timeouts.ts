@@ -93,8 +93,12 @@ export class IdleTimeouts {
     }
     const idleDue = c.lastActive + this.timeoutMs;
     // A toxic holding this connection's bytes, FIN or reader: the server is the slow side, not the peer.
-    if (t < idleDue || (c.faults !== null && c.faults.busy)) {
-      this.schedule(c, Math.max(idleDue, t + this.timeoutMs));
+    if (t < idleDue) {
+      this.schedule(c, idleDue);
+      return;
+    }
+    if (c.faults !== null && c.faults.busy) {
+      this.schedule(c, t + this.timeoutMs);
       return;
     }
     // How late we act, measured now rather than at the tick's start: a tick with many deadlines
