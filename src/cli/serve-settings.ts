@@ -211,5 +211,10 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
 
 /** --print-config's listener lines: the listeners as they will be opened. */
 function listenersText(listeners: readonly ListenerConfig[]): string {
-  return listeners.map((l) => `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}\n`).join("");
+  return listeners
+    .map(
+      (l) =>
+        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}${l.enabled ? "" : " (disabled)"}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${l.toxics.length ? `, toxics ${l.toxics.map((t) => t.name).join(" ")}` : ""}\n`,
+    )
+    .join("");
 }

@@ -167,6 +167,11 @@ describe("API refusals: toxiproxy's status codes and error bodies", () => {
     const again = await call("POST", "/proxies/main/toxics", '{"type":"latency","stream":"upstream"}');
     expect(again).toEqual({ status: 409, json: { error: "toxic already exists", status: 409 } });
     expect((await call("DELETE", "/proxies/main/toxics/latency_upstream")).status).toBe(204);
+    // Each change is logged with the API peer that asked for it.
+    const added = await s.log.waitFor((e) => e.event === "toxic" && e.op === "added" && e.toxic === "latency_upstream");
+    expect(String(added.by)).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(String(added.msg)).toContain("toxic added on \"main\": latency_upstream (latency upstream, latency 0, jitter 0) (by 127.0.0.1:");
+    expect(String((await s.log.waitFor((e) => e.event === "toxic" && e.op === "removed")).by)).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   test("a body over 64 KiB is refused with 413 before it is read whole", async () => {

@@ -7,7 +7,7 @@ import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, toxicList, type ListenSpec, type ValueKind } from "./values.ts";
+import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type ListenSpec, type ValueKind } from "./values.ts";
 import type { Toxic } from "../../faults/index.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
@@ -73,7 +73,7 @@ export const SERVE_OPTIONS = {
   perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
   toxic: option({ name: "toxic", kind: toxicList, default: null as readonly Toxic[] | null, unset: "none", help: "a toxiproxy toxic on every connection, like latency:latency=100,jitter=10 or timeout@upstream:timeout=0; repeat for several", scope: "listener", many: true }),
   api: option({ name: "api", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "toxiproxy-compatible HTTP API (toxics, listeners, /connections) plus /metrics, /healthz, /readyz; loopback unless --api-token is set", scope: "process" }),
-  apiToken: option({ name: "api-token", kind: text("TOKEN"), default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
+  apiToken: option({ name: "api-token", kind: secret, default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
   toxiproxyConfig: option({ name: "toxiproxy-config", kind: text("FILE"), default: null as string | null, unset: "none", help: "toxiproxy's -config JSON (a list of proxies {name, listen, upstream, enabled}): each becomes a listener", scope: "process" }),
   seed: option({ name: "seed", kind: integer(0, 2 ** 32 - 1, "a seed"), default: null as number | null, unset: "random", help: "seeds the toxics' chance (toxicity, jitter, slicer) so runs repeat", scope: "process" }),
   logLevel: LOG_LEVEL,

@@ -150,6 +150,9 @@ export function text(hint: string): ValueKind<string> {
   return { hint, parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: (v) => v };
 }
 
+/** A secret (the API token): taken as given, never shown back (--print-config, help). */
+export const secret: ValueKind<string> = { hint: "TOKEN", parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: () => "(hidden)" };
+
 /** Comma-separated IPv4 or IPv6 networks (10.0.0.0/8,127.0.0.1,2001:db8::/32); host bits must be zero. */
 export const cidrList: ValueKind<readonly Cidr[]> = {
   hint: "CIDR,...",
