@@ -119,8 +119,12 @@ backend b3
         expect(tlvs).toContain('"crc32c"');
       }
       // The health checks: LOCAL in v2 (the real peer stays), v1 health checks send a TCP4 header.
-      const checks = server.log.of("open").filter((e) => e.listener === name && !clients.some((c) => c.me === e.peer));
-      expect(checks.length).toBeGreaterThan(0);
+      // HAProxy marked each server UP on these checks before any client ran, but under load our log
+      // lines may not have been read yet: wait for them rather than assert at once.
+      const clientPeers = new Set(clients.map((c) => c.me));
+      const healthChecks = () => server.log.of("open").filter((e) => e.listener === name && !clientPeers.has(e.peer as string));
+      await server.log.waitFor(() => healthChecks().length > 0);
+      const checks = healthChecks();
       if (name !== "v1") expect(checks.every((e) => (e.proxy as { command: string }).command === "local")).toBe(true);
       expect(server.log.of("proxy-error")).toEqual([]);
     }, 60_000);
