@@ -117,6 +117,8 @@ describe("--toxiproxy-config, --seed, --api", () => {
     expect(settings(["--api", "0.0.0.0:8474", "--api-token", "t"]).apiToken).toBe("t");
     expect(settings(["--api", "0.0.0.0:8474"], { TCP_ECHO_API_TOKEN: "t" }).apiToken).toBe("t");
     expect(settings(["--api", "127.0.0.1:8474"]).api).toEqual({ host: "127.0.0.1", port: 8474 });
+    // A bare port binds loopback: the safe default.
+    expect(settings(["--api", "8474"]).api).toEqual({ host: "127.0.0.1", port: 8474 });
     expect(usage(() => settings(["--api", "127.0.0.1:8474", "--workers", "2"]))).toContain("needs a single process");
   });
 

@@ -106,10 +106,11 @@ export const host: ValueKind<string> = {
   show: (v) => v,
 };
 
-/** HOST:PORT (the metrics endpoint). */
+/** HOST:PORT (the metrics and API endpoints); a bare PORT is on 127.0.0.1, loopback. */
 export const endpoint: ValueKind<{ readonly host: string; readonly port: number }> = {
   hint: "HOST:PORT",
   parse(text, from) {
+    if (/^\s*\d+\s*$/.test(text)) return { host: "127.0.0.1", port: port.parse(text, from) };
     const i = text.lastIndexOf(":");
     if (i < 0) throw bad(from, text, "HOST:PORT (like 127.0.0.1:9464)");
     return { host: host.parse(text.slice(0, i), from), port: port.parse(text.slice(i + 1), from) };
