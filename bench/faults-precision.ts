@@ -3,9 +3,10 @@
 // toxic, memory and CPU per connection against the same load with no toxic. tcp-echo runs as a
 // process (bun src/index.ts --api), the peers are python3 and the C load generator. Writes
 // bench/results/faults-precision.md (or --out FILE) and prints it.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { loadavg } from "node:os";
 import { cpuTicks, CLK_TCK } from "./lib/proc.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -19,34 +20,35 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(extra: string[] = []): Promise<Server> {
-  const proc = Bun.spawn(["bun", `${ROOT}/src/index.ts`, "--port", "0", "--timeout", "0", "--api", "127.0.0.1:0", "--log-format", "json", "--log-level", "info", "--seed", "1", ...extra], {
+/** A port free now (the kernel's pick for port 0). */
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/**
+ * tcp-echo on ports chosen here, so it can log at warn (nothing per connection) and still be
+ * found; ready once its API answers.
+ */
+async function startServer(): Promise<Server> {
+  const port = freePort();
+  const apiPort = freePort();
+  const proc = Bun.spawn(["bun", `${ROOT}/src/index.ts`, "--port", String(port), "--timeout", "0", "--api", `127.0.0.1:${apiPort}`, "--log-level", "warn", "--seed", "1"], {
     stdout: "ignore",
-    stderr: "pipe",
+    stderr: "inherit",
   });
-  const reader = proc.stderr.getReader();
-  let text = "";
-  let port = 0;
-  let api = 0;
-  while (!port || !api) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`tcp-echo exited: ${text}`);
-    text += new TextDecoder().decode(value);
-    for (const line of text.split("\n")) {
-      if (!line.startsWith("{")) continue;
-      const e = JSON.parse(line) as { event: string; port?: number };
-      if (e.event === "listening") port = e.port!;
-      if (e.event === "api") api = e.port!;
-    }
+  const api = `http://127.0.0.1:${apiPort}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${api}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i > 200) throw new Error("tcp-echo did not start");
+    await Bun.sleep(25);
   }
-  // Keep draining stderr so the server never blocks on its log.
-  void (async () => {
-    for (;;) if ((await reader.read()).done) break;
-  })();
   return {
     pid: proc.pid,
     port,
-    api: `http://127.0.0.1:${api}`,
+    api,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -129,9 +131,10 @@ for i in range(int(sys.argv[3])):
     c = socket.create_connection(("127.0.0.1", port))
     t = time.perf_counter(); c.sendall(b"abc")
     if what == "fin":
+        # From our last byte (sent with our FIN; the echo comes back at once): when the peer itself
+        # wakes late for the echo, timing from its arrival would shorten the delay measured.
         c.shutdown(socket.SHUT_WR); got = b""
         while len(got) < 3: got += c.recv(3)
-        t = time.perf_counter()
     try:
         while c.recv(64): pass
         out.append((time.perf_counter() - t) * 1000 if what != "rst" else -1)
@@ -171,21 +174,25 @@ const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${
 
 /** 10,000 connections held (one exchange each), then a paced pingpong over them: RSS and CPU. */
 async function scale(withToxic: boolean): Promise<{ kibPerConn: number; cpuUsPerMsg: number; msgs: number; p50: number }> {
-  const s = await startServer(["--log-level", "warn"]);
+  const s = await startServer();
   if (withToxic) await toxic(s, { type: "latency", attributes: { latency: 100 } });
-  const loadgen = `${ROOT}/bench/build/loadgen`;
+  const loadgen = LOADGEN;
   await Bun.sleep(300);
   const before = rss(s.pid);
-  const idle = Bun.spawn([loadgen, "--port", String(s.port), "--mode", "idle", "--connections", String(CONNS), "--size", "64", "--duration", "4", "--json"], { stdout: "pipe", stderr: "pipe" });
+  const idle = Bun.spawn([loadgen, "--port", String(s.port), "--mode", "idle", "--connections", String(CONNS), "--size", "64", "--duration", "4"], { stdout: "pipe", stderr: "pipe" });
   const err = idle.stderr.getReader();
   let text = "";
-  while (!text.includes("IDLE_READY")) text += new TextDecoder().decode((await err.read()).value);
+  while (!text.includes("IDLE_READY")) {
+    const { value, done } = await err.read();
+    if (done) throw new Error(`the load generator ended before holding its connections: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
   await Bun.sleep(500);
   const held = rss(s.pid);
   await idle.exited;
   await Bun.sleep(500);
   const t0 = cpuTicks(s.pid)!;
-  const pp = Bun.spawn([loadgen, "--port", String(s.port), "--mode", "pingpong", "--connections", String(CONNS), "--size", "64", "--rate", "20000", "--duration", "5", "--warmup", "1", "--json"], { stdout: "pipe", stderr: "ignore" });
+  const pp = Bun.spawn([loadgen, "--port", String(s.port), "--mode", "pingpong", "--connections", String(CONNS), "--size", "64", "--rate", "20000", "--duration", "5", "--warmup", "1"], { stdout: "pipe", stderr: "ignore" });
   const report = JSON.parse(await new Response(pp.stdout).text()) as { messages: number; latency_us: { p50: number } };
   const t1 = cpuTicks(s.pid)!;
   await s.stop();
@@ -194,11 +201,20 @@ async function scale(withToxic: boolean): Promise<{ kibPerConn: number; cpuUsPer
   return { kibPerConn: (held - before) / CONNS / 1024, cpuUsPerMsg: (cpuS / report.messages) * 1e6, msgs: report.messages, p50: report.latency_us.p50 / 1000 };
 }
 
+// The C load generator, built as `bun run bench` builds it when this tree has none yet.
+const LOADGEN = `${ROOT}/bench/build/loadgen`;
+if (!existsSync(LOADGEN)) {
+  mkdirSync(dirname(LOADGEN), { recursive: true });
+  const cc = Bun.spawnSync(["cc", "-O2", "-o", LOADGEN, `${ROOT}/bench/loadgen/loadgen.c`], { stderr: "inherit" });
+  if (cc.exitCode !== 0) throw new Error("cc -O2 bench/loadgen/loadgen.c failed");
+}
+
 const started = new Date();
+const loadBefore = loadavg()[0]!;
 await latency();
 await bandwidth();
 await timed("reset_peer", { timeout: 300 }, "rst", 50, "[300, 350] ms", "reset_peer 300 ms");
-await timed("slow_close", { delay: 300 }, "fin", 50, ">= 300 ms after the last byte", "slow_close 300 ms");
+await timed("slow_close", { delay: 300 }, "fin", 50, "FIN >= 300 ms after the last byte (sent with the peer's FIN, echoed at once)", "slow_close 300 ms");
 await timed("timeout", { timeout: 300 }, "eof", 50, "about 300 ms", "timeout 300 ms");
 await timed("limit_data", { bytes: 2 }, "eof", 50, "at once, after 2 bytes", "limit_data 2 B");
 await toxicity();
@@ -208,7 +224,8 @@ const toxicRun = await scale(true);
 const md = `# Faults on demand: precision and cost
 
 \`bun run bench:faults\` on ${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${Math.round((Date.now() - started.getTime()) / 1000)} s), tcp-echo from source
-(\`bun src/index.ts --timeout 0 --api\`), python3 peers (timing measured by the peer), on this project's 2-core machine.
+(\`bun src/index.ts --timeout 0 --api\`), python3 peers (timing measured by the peer), on this project's 2-core machine
+(load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end: other work shares the machine).
 
 | toxic | sample | measured | bound |
 | --- | --- | --- | --- |
