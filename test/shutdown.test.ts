@@ -116,8 +116,15 @@ time.sleep(3)              # never close
       { stdout: "pipe" },
     );
     // The echo must be back before the stop, or the stop's FIN would race the peer's "hi".
-    const ready = await peer.stdout.getReader().read();
-    expect(new TextDecoder().decode(ready.value)).toBe("ready\n");
+    // Read up to the newline: with PYTHONUNBUFFERED set, print() writes "ready" and "\n" apart.
+    const reader = peer.stdout.getReader();
+    let ready = "";
+    while (!ready.includes("\n")) {
+      const r = await reader.read();
+      if (r.done) break;
+      ready += new TextDecoder().decode(r.value);
+    }
+    expect(ready).toBe("ready\n");
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);
