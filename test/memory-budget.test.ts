@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { serve } from "./helpers/server.ts";
-import { python } from "./helpers/python.ts";
+import { python, pythonCmd } from "./helpers/python.ts";
 import { connect } from "./helpers/client.ts";
 import { until } from "./helpers/wait.ts";
 
@@ -40,7 +40,7 @@ describe("--max-memory: a process-wide budget for bytes held for echo", () => {
   test("16 peers that send and do not read: the budget pauses them, a reading peer is still served, and every byte is echoed once they read", async () => {
     const budget = 4 * 1024 * 1024;
     await using s = serve({ maxMemory: budget, maxBuffer: 1024 * 1024, timeout: 0 }, "warn");
-    const proc = Bun.spawn(["python3", "-c", PEERS, String(s.port), "16", "1.5"], { stdin: "pipe", stdout: "pipe" });
+    const proc = Bun.spawn([...pythonCmd(), "-c", PEERS, String(s.port), "16", "1.5"], { stdin: "pipe", stdout: "pipe" });
     const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let max = 0;
     const sampler = setInterval(() => (max = Math.max(max, s.handle.stats().heldBytes)), 20);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { serve } from "./helpers/server.ts";
 import { connect, randomBytes } from "./helpers/client.ts";
 import { spawnServer } from "./helpers/process.ts";
-import { python } from "./helpers/python.ts";
+import { python, pythonCmd } from "./helpers/python.ts";
 
 describe("graceful stop", () => {
   test("SIGTERM in the middle of a transfer: every byte the server received is echoed, then FIN, exit 0", async () => {
@@ -42,7 +42,7 @@ describe("graceful stop", () => {
     // waits for "go" to read everything back.
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys, time
@@ -101,7 +101,7 @@ print(len(got), ok, flush=True)
     await using p = await spawnServer(["--shutdown-timeout", "0.5", "--timeout", "0"]);
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys, time

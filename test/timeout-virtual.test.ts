@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "./helpers/client.ts";
 import { serve } from "./helpers/server.ts";
 import { VirtualClock } from "./helpers/virtual-clock.ts";
+import { pythonCmd } from "./helpers/python.ts";
 
 const TICK = 10;
 /** Lets socket events that the last step caused reach both ends. */
@@ -54,7 +55,7 @@ describe("idle timeout on virtual time", () => {
     // reads it all back when told, and holds the connection open.
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys

@@ -4,6 +4,8 @@
 // All but the last two serve one connection.
 // Each is stopped by its own pid on dispose.
 
+import { pythonCmd } from "./python.ts";
+
 const PEER = String.raw`
 import json, socket, struct, sys, time
 mode = sys.argv[1]
@@ -119,7 +121,7 @@ async function readLine(reader: Reader, buffered: { text: string }): Promise<str
 
 /** Starts a python3 peer (serving one connection unless refuse/blackhole) and waits for its port. */
 export async function pythonPeer(mode: PeerMode, ...args: string[]): Promise<PythonPeer> {
-  const proc = Bun.spawn(["python3", "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...pythonCmd(), "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const reader = proc.stdout.getReader();
   const buffered = { text: "" };
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
