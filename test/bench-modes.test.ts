@@ -4,6 +4,7 @@ import { runBench, toLoadgenJson, type BenchMode, type BenchOptions } from "../s
 import { advance, matches, MAX_SPAN, PERIOD, patternBuffer, startOffset } from "../src/bench/pattern.ts";
 import { TimerHeap, TimerKind } from "../src/bench/timers.ts";
 import { expectClean, expectSchema } from "./helpers/bench-report.ts";
+import { pythonPeer } from "./helpers/client-peers.ts";
 import { serve } from "./helpers/server.ts";
 
 const base = (port: number, mode: BenchMode, over: Partial<BenchOptions> = {}): BenchOptions => ({
@@ -50,23 +51,43 @@ describe("--count", () => {
     });
   }
 
-  test("an explicit duration caps a count that is not reached", async () => {
+  test("an explicit duration caps a count that is not reached: the run ends after warmup + duration", async () => {
     await using server = serve({}, "warn");
-    const r = await runBench(base(server.port, "pingpong", { count: 1e12, duration: 0.3, warmup: 0 }));
-    expect(r.messages).toBeLessThan(1e12);
-    expect(r.durationS).toBeGreaterThan(0.2);
+    const t0 = performance.now();
+    // A run that ignored the duration would go on for the count: the signal ends it at 5 s instead,
+    // and it is then reported as stopped early.
+    const r = await runBench(base(server.port, "pingpong", { count: 1e12, duration: 0.3, warmup: 0.15 }), { signal: AbortSignal.timeout(5000) });
+    const wall = (performance.now() - t0) / 1000;
+    expect(r.stoppedEarly).toBe(false);
+    expect(r.messages).toBeGreaterThan(0);
+    // The measured time is the duration, after the warmup (counting the warmup in would give 0.15 s);
+    // measuring may begin late by the event loop's lag on a loaded machine.
+    expect(r.durationS).toBeGreaterThan(0.22);
+    expect(r.durationS).toBeLessThan(0.3 + 0.25);
+    expect(wall).toBeGreaterThanOrEqual(0.45 - 0.01);
+    expect(wall).toBeLessThan(0.45 + 1);
   });
 });
 
 describe("--rate: open loop", () => {
-  for (const mode of ["pingpong", "connect"] as const) {
-    test(`${mode}: never more messages than the schedule allows`, async () => {
+  // The schedule sends `rate` messages a second over all connections, staggered. In a measured
+  // window of d seconds each connection completes d * rate / connections messages, plus or minus
+  // one at each end of the window. Below that, only messages the loaded machine's event loop had
+  // not caught up with at the end may be missing (the schedule catches up when behind).
+  const CONNS = 4;
+  for (const [mode, rate] of [
+    ["pingpong", 1000],
+    ["connect", 200],
+  ] as const) {
+    test(`${mode} at ${rate}/s: the count is the schedule's, not more and not much less`, async () => {
       await using server = serve({}, "warn");
-      const r = await runBench(base(server.port, mode, { rate: 200, duration: 0.5, warmup: 0.1 }));
+      const r = await runBench(base(server.port, mode, { connections: CONNS, rate, duration: 0.5, warmup: 0.1 }));
       expect({ errors: r.errors, mismatches: r.mismatches }).toEqual({ errors: 0, mismatches: 0 });
-      expect(r.messages).toBeGreaterThan(0);
-      // Pacing is a correctness property: the schedule allows 200/s over the measured time.
-      expect(r.messages).toBeLessThanOrEqual(Math.ceil(200 * r.durationS) + 4);
+      expect(r.durationS).toBeGreaterThan(0.45);
+      expect(r.durationS).toBeLessThan(0.75);
+      const scheduled = rate * r.durationS;
+      expect(r.messages).toBeLessThanOrEqual(Math.ceil(scheduled) + 2 * CONNS);
+      expect(r.messages).toBeGreaterThanOrEqual(Math.floor(0.85 * scheduled) - 2 * CONNS);
     });
   }
 });
@@ -91,11 +112,10 @@ test("progress snapshots come while the run lasts", async () => {
 });
 
 test("nothing listening: every connect fails, counted as errors with the reason", async () => {
-  const port = await (async () => {
-    await using s = serve({}, "warn");
-    return s.port;
-  })();
-  const r = await runBench(base(port, "pingpong", { duration: 0.2, warmup: 0 }));
+  // A port bound by python3 and never listened on: refused for as long as the peer lives, where a
+  // freed port could be taken by another test meanwhile.
+  await using closed = await pythonPeer("refuse");
+  const r = await runBench(base(closed.port, "pingpong", { duration: 0.2, warmup: 0 }));
   expectSchema(toLoadgenJson(r), "pingpong", 4);
   expect(r.errors).toBeGreaterThan(0);
   expect(r.messages).toBe(0);
@@ -120,7 +140,30 @@ describe("the pattern and its check", () => {
       bad[at]! ^= 0x5a;
       expect(matches(p, bad, off)).toBe(false);
     }
-    expect(advance(off, chunk.length)).toBe((off + chunk.length) % PERIOD);
+  });
+
+  test("advance wraps at PERIOD: a stream read in uneven chunks across three periods matches all the way", () => {
+    expect(advance(0, 0)).toBe(0);
+    expect(advance(PERIOD - 100, 99)).toBe(PERIOD - 1);
+    expect(advance(PERIOD - 100, 100)).toBe(0);
+    expect(advance(PERIOD - 1, MAX_SPAN)).toBe(MAX_SPAN - 1);
+    expect(advance(7, 3 * PERIOD + 2)).toBe(9);
+    // The stream itself, written out: the period three times over, from a connection's start.
+    const periods = Buffer.concat([p.subarray(0, PERIOD), p.subarray(0, PERIOD), p.subarray(0, PERIOD), p.subarray(0, PERIOD)]);
+    const start = startOffset(3, 1);
+    const sizes = [1, 4095, MAX_SPAN, 65543, 2, MAX_SPAN - 1, 100_003];
+    let off = start;
+    let at = 0;
+    for (let i = 0; at < 3 * PERIOD; i++) {
+      const n = sizes[i % sizes.length]!;
+      const chunk = periods.subarray(start + at, start + at + n);
+      if (!matches(p, chunk, off)) throw new Error(`no match at stream byte ${at} (offset ${off})`);
+      // The same bytes one place further on do not match: the offset is checked, not just the data.
+      if (n > 1 && matches(p, chunk, advance(off, 1))) throw new Error(`matched one byte off at stream byte ${at}`);
+      off = advance(off, n);
+      at += n;
+    }
+    expect(off).toBe((start + at) % PERIOD);
   });
 
   test("connections and their reconnects start their streams at different places", () => {
