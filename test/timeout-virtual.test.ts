@@ -5,10 +5,14 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "./helpers/client.ts";
 import { serve } from "./helpers/server.ts";
 import { VirtualClock } from "./helpers/virtual-clock.ts";
+import { until } from "./helpers/wait.ts";
 import { pythonCmd } from "./helpers/python.ts";
 
 const TICK = 10;
-/** Lets socket events that the last step caused reach both ends. */
+/**
+ * Before checking that something did NOT happen: lets socket events the last step caused reach
+ * both ends. What must happen is awaited instead.
+ */
 const settle = () => Bun.sleep(30);
 
 describe("idle timeout on virtual time", () => {
@@ -23,8 +27,7 @@ describe("idle timeout on virtual time", () => {
     await settle();
     expect(fin).toBe(false);
     clock.advance(2 * TICK);
-    await settle();
-    expect(fin).toBe(true);
+    await c.ended;
     const t = await s.log.waitFor((e) => e.event === "timeout");
     expect(t.idle_ms as number).toBeGreaterThanOrEqual(5500);
     expect(t.idle_ms as number).toBeLessThanOrEqual(5500 + 2 * TICK);
@@ -43,7 +46,7 @@ describe("idle timeout on virtual time", () => {
     }
     expect(s.log.of("timeout")).toEqual([]);
     clock.advance(5500 + 2 * TICK);
-    await settle();
+    await s.log.waitFor((e) => e.event === "timeout");
     expect(s.log.of("timeout")).toHaveLength(1);
     c.socket.end();
   });
@@ -82,8 +85,7 @@ sys.stdin.readline()
     );
     const out = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const sent = Number((await out.read()).value);
-    await Bun.sleep(50);
-    expect(s.handle.stats().heldBytes).toBeGreaterThan(0);
+    await until(() => s.handle.stats().heldBytes > 0, "the server holds echo bytes the peer has not read");
     clock.advance(900);
     peer.stdin.write("read\n");
     peer.stdin.flush();
@@ -93,8 +95,7 @@ sys.stdin.readline()
     await settle();
     expect(s.log.of("timeout")).toEqual([]);
     clock.advance(200 + TICK);
-    await settle();
-    expect(s.log.of("timeout")).toHaveLength(1);
+    await s.log.waitFor((e) => e.event === "timeout");
     peer.kill();
   });
 
@@ -114,14 +115,30 @@ sys.stdin.readline()
     expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "idle-timeout" });
   });
 
-  test("--timeout 0: no deadline ever, however long", async () => {
+  test("--timeout 0: no deadline is ever scheduled, so no silence however long ends a connection", async () => {
+    // The control: with a timeout, an open connection keeps the wheel's tick running.
+    const withTimeout = new VirtualClock();
+    await using timed = serve({ timeout: 1, clock: withTimeout });
+    const t = await connect(timed.port);
+    await timed.log.waitFor((e) => e.event === "open");
+    expect(withTimeout.ticking).toBe(1);
+    t.socket.end();
+
     const clock = new VirtualClock();
     await using s = serve({ timeout: 0, clock });
     const c = await connect(s.port);
     await s.log.waitFor((e) => e.event === "open");
+    await c.writeAll(new TextEncoder().encode("ping"));
+    await c.waitBytes(4);
+    // Any deadline, however far off (a "disabled" timeout read as the largest timer, say), needs
+    // the tick: none was asked for.
+    expect(clock.ticking).toBe(0);
     clock.advance(24 * 3600 * 1000);
-    await settle();
+    await c.writeAll(new TextEncoder().encode("pong"));
+    await c.waitBytes(8);
+    expect(s.log.of("timeout")).toEqual([]);
     expect(s.handle.stats().open).toBe(1);
     c.socket.end();
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "peer-closed", bytes_in: 8 });
   });
 });

@@ -108,15 +108,6 @@ print(sent)
     expect(s.log.of("hard-close")).toEqual([]);
   });
 
-  test("--timeout 0 disables it", async () => {
-    await using s = serve({ timeout: 0 });
-    const c = await connect(s.port);
-    await Bun.sleep(1200);
-    expect(s.handle.stats().open).toBe(1);
-    c.socket.end();
-    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "peer-closed" });
-  });
-
   test("10,000 connections: one wheel, every deadline on time", async () => {
     // The wheel alone, without sockets, with as many entries as a loaded server holds.
     const { DeadlineWheel, realClock } = await import("../src/time/index.ts");
