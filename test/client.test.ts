@@ -1,7 +1,7 @@
 import { compileStruct } from "../src/protocol/struct/index.ts";
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { CLIENT_DEFAULTS, messageBytes, packRecord, runClient, type ClientOptions } from "../src/client/index.ts";
+import { CLIENT_DEFAULTS, messageBytes, packRecord, runClient, summarizeRtts, type ClientOptions } from "../src/client/index.ts";
 import { closeFd, connectSocket, ConnectTimeoutError, readClientSocketOptions, setClientNoDelay, SyscallError } from "../src/net/index.ts";
 import { serve } from "./helpers/server.ts";
 import { pythonPeer } from "./helpers/client-peers.ts";
@@ -51,19 +51,25 @@ describe("client against tcp-echo", () => {
     expect(result).toMatchObject({ ok: true, sent: 3, echoed: 3, mismatched: 0, timedOut: 0, fin: true, records: null, interrupted: false });
     expect(result.tail).toHaveLength(0);
     expect(result.rtts).toHaveLength(3);
-    expect(result.stats!.min).toBeLessThanOrEqual(result.stats!.avg);
-    expect(result.stats!.avg).toBeLessThanOrEqual(result.stats!.max);
-    expect(result.stats!.p99).toBe(result.stats!.max);
     const p = s.port;
     expect(lines[0]).toMatch(new RegExp(`^connected to 127\\.0\\.0\\.1:${p} in \\d+\\.\\d\\d ms \\(local 127\\.0\\.0\\.1:${result.local.port}\\)$`));
     expect(lines[1]).toMatch(/^socket: TCP_NODELAY off, TCP_SYNCNT \d+ \(kernel default\), SO_RCVBUF \d+, SO_SNDBUF \d+$/);
-    for (const seq of [1, 2, 3]) expect(lines[1 + seq]).toMatch(new RegExp(`^seq=${seq} 6 B from 127\\.0\\.0\\.1:${p} time=\\d+\\.\\d{3} ms b'hello\\\\n'$`));
+    // Each seq line shows its round trip; the summary is min/avg/max/p99 of those very times.
+    const times = [1, 2, 3].map((seq) => {
+      const m = new RegExp(`^seq=${seq} 6 B from 127\\.0\\.0\\.1:${p} time=(\\d+\\.\\d{3}) ms b'hello\\\\n'$`).exec(lines[1 + seq]!);
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeCloseTo(result.rtts[seq - 1]!, 3);
+      return result.rtts[seq - 1]!;
+    });
     expect(lines.slice(5)).toEqual([
       "half-close: FIN sent; 0 B came back before the server's FIN",
       expect.stringMatching(/^the server's FIN came \d+\.\d{3} s after the last byte it sent, \d+\.\d{3} s after our last byte, \d+\.\d{3} s after our FIN$/),
       `--- 127.0.0.1:${p} tcp-echo client statistics ---`,
       expect.stringMatching(/^3 sent, 3 echoed, 0 mismatched, 0 timed out; rtt min\/avg\/max\/p99 = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms$/),
     ]);
+    const shown = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms$/.exec(lines[8]!)!.slice(1).map(Number);
+    const expected = [Math.min(...times), (times[0]! + times[1]! + times[2]!) / 3, Math.max(...times), Math.max(...times)];
+    shown.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(0.0005 + 1e-9));
     const close = await s.log.waitFor((e) => e.event === "close");
     expect(close).toMatchObject({ reason: "peer-closed", bytes_in: 18, bytes_out: 18 });
   });
@@ -117,6 +123,23 @@ describe("client against tcp-echo", () => {
     } finally {
       closeFd(fd);
     }
+  });
+});
+
+describe("round-trip statistics", () => {
+  test("min/avg/max/p99 of known samples, sorted as numbers, not as text", () => {
+    const samples = [10, 9, 100, 0.5, 30.25];
+    expect(summarizeRtts(samples)).toEqual({ min: 0.5, avg: 29.95, max: 100, p99: 100 });
+    expect(samples).toEqual([10, 9, 100, 0.5, 30.25]); // the caller's list is left as it was
+    expect(summarizeRtts([4.2])).toEqual({ min: 4.2, avg: 4.2, max: 4.2, p99: 4.2 });
+    expect(summarizeRtts([])).toBeNull();
+  });
+
+  test("p99 is the nearest rank: the 149th of 150 samples, the 99th of 100", () => {
+    // 1..n in a scrambled order (7 is coprime to both sizes).
+    const scrambled = (n: number) => Array.from({ length: n }, (_, i) => ((i * 7) % n) + 1);
+    expect(summarizeRtts(scrambled(150))).toEqual({ min: 1, avg: 75.5, max: 150, p99: 149 });
+    expect(summarizeRtts(scrambled(100))).toEqual({ min: 1, avg: 50.5, max: 100, p99: 99 });
   });
 });
 
