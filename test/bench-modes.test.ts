@@ -70,10 +70,11 @@ describe("--count", () => {
 });
 
 describe("--rate: open loop", () => {
-  // The schedule sends `rate` messages a second over all connections, staggered. In a measured
-  // window of d seconds each connection completes d * rate / connections messages, plus or minus
-  // one at each end of the window. Below that, only messages the loaded machine's event loop had
-  // not caught up with at the end may be missing (the schedule catches up when behind).
+  // The schedule sends `rate` messages a second over all connections, staggered: a measured window
+  // of d seconds holds d * rate of them, give or take one per connection at each end. A stalled
+  // event loop (a loaded 2-core machine stalls a process for tens of ms) shifts the window's ends
+  // against the schedule, which catches up when behind: 20% covers a 100 ms stall. A pacing bug
+  // is off by far more (per connection instead of in all: 4x; one connection too few: 1.33x).
   const CONNS = 4;
   for (const [mode, rate] of [
     ["pingpong", 1000],
@@ -86,8 +87,8 @@ describe("--rate: open loop", () => {
       expect(r.durationS).toBeGreaterThan(0.45);
       expect(r.durationS).toBeLessThan(0.75);
       const scheduled = rate * r.durationS;
-      expect(r.messages).toBeLessThanOrEqual(Math.ceil(scheduled) + 2 * CONNS);
-      expect(r.messages).toBeGreaterThanOrEqual(Math.floor(0.85 * scheduled) - 2 * CONNS);
+      expect(r.messages).toBeLessThanOrEqual(Math.ceil(1.2 * scheduled) + 2 * CONNS);
+      expect(r.messages).toBeGreaterThanOrEqual(Math.floor(0.8 * scheduled) - 2 * CONNS);
     });
   }
 });
