@@ -1,18 +1,53 @@
 // python3's socket module as an independent peer: what it sees is not filtered through Bun.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 let interpreter: string | null = null;
 
+const CACHE = join(tmpdir(), "tcp-echo-test-python3");
+
+/** This process's start time in clock ticks since boot (proc(5), /proc/pid/stat field 22). */
+function startTime(pid: number | "self"): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function resolveInterpreter(): string {
+  const p = Bun.spawnSync(["python3", "-S", "-c", "import sys; print(sys.executable)"], { stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+  const path = p.stdout.toString().trim();
+  return p.exitCode === 0 && path ? path : "python3";
+}
+
 /**
  * How to start python3: the interpreter itself with -S. A version manager's shim (pyenv's is a bash
- * script that runs `pyenv exec`) and site-packages cost 0.5 s per start here against 0.07 s for
- * the binary with -S (measured), and the suite starts python some hundred times. The peers use
+ * script that runs `pyenv exec`) and site-packages cost 0.5 s of CPU per start here against 0.07 s
+ * for the binary with -S (measured), and the suite starts python some hundred times. The peers use
  * the standard library only, which -S keeps.
+ *
+ * Finding the binary costs one start through the shim. `bun test --parallel` gives each test file
+ * fresh module state but runs many files in one worker process, so the answer is kept per process
+ * (by pid and start time: never seen by another process or another run).
  */
 export function pythonCmd(): string[] {
   if (interpreter === null) {
-    const p = Bun.spawnSync(["python3", "-S", "-c", "import sys; print(sys.executable)"], { stdout: "pipe", stderr: "pipe", timeout: 10_000 });
-    const path = p.stdout.toString().trim();
-    interpreter = p.exitCode === 0 && path ? path : "python3";
+    const file = join(CACHE, `${process.pid}-${startTime("self")}`);
+    const cached = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (cached) interpreter = cached;
+    else {
+      interpreter = resolveInterpreter();
+      mkdirSync(CACHE, { recursive: true });
+      // Entries of processes that are gone (pid free, or reused by a process started later).
+      for (const name of readdirSync(CACHE)) {
+        const [pid, start] = name.split("-");
+        if (startTime(Number(pid)) !== start) rmSync(join(CACHE, name), { force: true });
+      }
+      writeFileSync(file, interpreter);
+    }
   }
   return [interpreter, "-S"];
 }
