@@ -110,11 +110,11 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"hi"); assert s.recv(2) == b"hi"
 print("ready", flush=True)
 assert s.recv(10) == b""   # FIN from the stopping server
-time.sleep(3)              # never close
+sys.stdin.readline()       # never close: held until the test is done
 `,
         String(p.port),
       ],
-      { stdout: "pipe" },
+      { stdin: "pipe", stdout: "pipe" },
     );
     // The echo must be back before the stop, or the stop's FIN would race the peer's "hi".
     const ready = await peer.stdout.getReader().read();
@@ -127,6 +127,7 @@ time.sleep(3)              # never close
     expect(took).toBeLessThan(2500);
     expect(p.log.of("shutdown-timeout")).toHaveLength(1);
     expect(p.log.of("close")[0]).toMatchObject({ reason: "shutdown", bytes_in: 2, bytes_out: 2 });
+    peer.stdin.end();
     expect(await peer.exited).toBe(0);
   });
 
