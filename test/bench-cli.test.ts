@@ -8,7 +8,7 @@ import { until } from "./helpers/wait.ts";
 
 const bench = (port: number, args: string[], timeoutMs = 15_000) => runCli(["bench", "--port", String(port), ...args], { timeoutMs });
 
-describe("output", () => {
+describe.concurrent("output", () => {
   test("--json: one object with loadgen's schema, nothing else on stdout, nothing on stderr", async () => {
     await using server = serve({}, "warn");
     const r = await bench(server.port, ["--mode", "pingpong", "--connections", "5", "--duration", "0.25", "--warmup", "0.05", "--json"]);
@@ -57,7 +57,7 @@ describe("output", () => {
   });
 });
 
-describe("idle mode against our server's idle timeout", () => {
+describe.concurrent("idle mode against our server's idle timeout", () => {
   test("--timeout 0.5, held 1.5 s: the server closed them all, open_at_end 0", async () => {
     await using server = serve({ timeout: 0.5 }, "warn");
     const r = await bench(server.port, ["--mode", "idle", "--connections", "20", "--duration", "1.5", "--json"]);
@@ -76,7 +76,7 @@ describe("idle mode against our server's idle timeout", () => {
   });
 });
 
-describe("signals", () => {
+describe.concurrent("signals", () => {
   test("SIGINT stops early and still prints the report", async () => {
     await using server = serve({}, "warn");
     const proc = Bun.spawn([...SOURCE_CLI, "bench", "--port", String(server.port), "--mode", "stream", "--connections", "2", "--duration", "30", "--warmup", "0", "--json"], {
@@ -104,7 +104,7 @@ describe("signals", () => {
   });
 });
 
-describe("help", () => {
+describe.concurrent("help", () => {
   test("--help lists the options, exit 0", async () => {
     const r = await runCli(["bench", "--help"]);
     expect(r.code).toBe(0);

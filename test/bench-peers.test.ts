@@ -22,7 +22,7 @@ const SUITE: [BenchMode, number, string[]][] = [
 ];
 
 function suite(name: string, start: () => Promise<Peer>) {
-  describe(`against ${name}`, () => {
+  describe.concurrent(`against ${name}`, () => {
     let peer: Peer;
     beforeAll(async () => {
       peer = await start();
@@ -50,14 +50,9 @@ afterAll(() => cEcho?.cleanup());
 suite("the C baseline (bench/baseline/echo.c)", () => spawnCEcho(cEcho.path));
 suite("a python3 echo server (socketserver)", spawnPythonEcho);
 
-describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", () => {
-  let peer: Peer;
-  beforeAll(async () => {
-    peer = await spawnCorruptEcho(["--every", "50"]);
-  });
-  afterAll(async () => {
-    await peer?.[Symbol.asyncDispose]();
-  });
+describe.concurrent("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", () => {
+  // A peer per test: it corrupts every 10th chunk it reads over all its connections, so runs
+  // sharing one would share (and could take each other's) corrupted chunks.
   const cases: [BenchMode, number, string[]][] = [
     ["pingpong", 10, ["--size", "256"]],
     ["stream", 4, []],
@@ -65,6 +60,7 @@ describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", (
   ];
   for (const [mode, conns, extra] of cases) {
     test(mode, async () => {
+      await using peer = await spawnCorruptEcho(["--every", "10"]);
       const r = await bench(peer.port, mode, conns, extra);
       const report = parseJsonReport(r.stdout);
       expectSchema(report, mode, conns);
@@ -74,6 +70,7 @@ describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", (
   }
 
   test("the human report says so too", async () => {
+    await using peer = await spawnCorruptEcho(["--every", "10"]);
     const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...SHORT], { timeoutMs: 15_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^ {2}mismatches +[1-9]\d* \(echoed bytes differ from what was sent\)$/m);

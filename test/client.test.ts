@@ -126,7 +126,7 @@ describe("client against tcp-echo", () => {
   });
 });
 
-describe("round-trip statistics", () => {
+describe.concurrent("round-trip statistics", () => {
   test("min/avg/max/p99 of known samples, sorted as numbers, not as text", () => {
     const samples = [10, 9, 100, 0.5, 30.25];
     expect(summarizeRtts(samples)).toEqual({ min: 0.5, avg: 29.95, max: 100, p99: 100 });
@@ -143,7 +143,7 @@ describe("round-trip statistics", () => {
   });
 });
 
-describe("client against python3 peers", () => {
+describe.concurrent("client against python3 peers", () => {
   test("a plain python3 echo server: echoes match, records come back inline and after the FIN", async () => {
     await using peer = await pythonPeer("echo");
     const { result } = await run(options(peer.port, { count: 3, record: RECORD }));

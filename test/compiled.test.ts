@@ -15,7 +15,7 @@ beforeAll(async () => {
   if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
 }, 120_000);
 
-describe("compiled executable", () => {
+describe.concurrent("compiled executable", () => {
   test("--version", async () => {
     expect(await runCli(["--version"], { cli: [exe] })).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });

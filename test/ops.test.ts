@@ -23,7 +23,7 @@ except (ConnectionResetError, BrokenPipeError):
   return out.trim();
 }
 
-describe("access control", () => {
+describe.concurrent("access control", () => {
   test("CIDR parsing and the deny-wins rule", () => {
     expect(parseCidr("10.0.0.0/8")).toMatchObject({ base: 0x0a000000, mask: 0xff000000 });
     expect(parseCidr("127.0.0.2")).toMatchObject({ mask: 0xffffffff });
@@ -79,7 +79,7 @@ describe("access control", () => {
   });
 });
 
-describe("metrics and health", () => {
+describe.concurrent("metrics and health", () => {
   test("/metrics parses as Prometheus would and counts what the test did; counters only grow", async () => {
     await using p = await spawnServer(["--metrics", "127.0.0.1:0", "--deny", "127.0.0.2"]);
     const m = await p.log.waitFor((e) => e.event === "metrics");

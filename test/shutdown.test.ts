@@ -5,7 +5,7 @@ import { spawnServer } from "./helpers/process.ts";
 import { listeningInodes, tcpSocketExists } from "./helpers/sockets.ts";
 import { python, pythonCmd } from "./helpers/python.ts";
 
-describe("graceful stop", () => {
+describe.concurrent("graceful stop", () => {
   test("SIGTERM in the middle of a transfer: every byte the server received is echoed, then FIN, exit 0", async () => {
     await using p = await spawnServer();
     const c = await connect(p.port);

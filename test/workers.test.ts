@@ -14,7 +14,7 @@ async function allListening(p: ServerProcess, n: number): Promise<void> {
   for (let w = 1; w <= n; w++) await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === w);
 }
 
-describe("--workers: a supervisor and worker processes sharing the port", () => {
+describe.concurrent("--workers: a supervisor and worker processes sharing the port", () => {
   test("connections are spread over the workers, and SIGTERM drains every one of them", async () => {
     await using p = await spawnServer(["--workers", "2", "--timeout", "0"]);
     await allListening(p, 2);
