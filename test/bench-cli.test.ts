@@ -11,7 +11,7 @@ const bench = (port: number, args: string[], timeoutMs = 15_000) => runCli(["ben
 describe.concurrent("output", () => {
   test("--json: one object with loadgen's schema, nothing else on stdout, nothing on stderr", async () => {
     await using server = serve({}, "warn");
-    const r = await bench(server.port, ["--mode", "pingpong", "--connections", "5", "--duration", "0.25", "--warmup", "0.05", "--json"]);
+    const r = await bench(server.port, ["--mode", "pingpong", "--connections", "5", "--duration", "0.5", "--warmup", "0.1", "--json"]);
     expect(r.code).toBe(0);
     expectClean(parseJsonReport(r.stdout), "pingpong", 5);
     expect(r.stderr).toBe("");
@@ -19,7 +19,7 @@ describe.concurrent("output", () => {
 
   test("without --json: a readable report; no progress line when not on a terminal", async () => {
     await using server = serve({}, "warn");
-    const r = await bench(server.port, ["--mode", "pingpong", "--duration", "0.25", "--warmup", "0.05"]);
+    const r = await bench(server.port, ["--mode", "pingpong", "--duration", "0.4", "--warmup", "0.1"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).not.toContain("\r");

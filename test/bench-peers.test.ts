@@ -6,12 +6,19 @@ import { expectClean, expectSchema, parseJsonReport } from "./helpers/bench-repo
 import { buildCEcho, spawnCEcho, spawnCorruptEcho, spawnPythonEcho, type Peer } from "./helpers/peers.ts";
 import { runCli } from "./helpers/process.ts";
 
-// Correctness runs, not measurements: a fifth of a second is thousands of exchanges, and each
-// run keeps both cores busy for as long as it lasts.
-const SHORT = ["--duration", "0.2", "--warmup", "0.05"];
+// Correctness runs, not measurements: a fixed number of exchanges (the runs end by themselves, as
+// fast as the machine allows; a fixed time would see none on a loaded machine, and keep both cores
+// busy for all of it otherwise), with a duration only as a cap. Idle holds its connections 0.2 s.
+const COUNTED = ["--warmup", "0", "--duration", "10"];
+const COUNT: Record<BenchMode, string[]> = {
+  pingpong: ["--count", "2000"],
+  stream: ["--count", "64"],
+  connect: ["--count", "100"],
+  idle: ["--duration", "0.2"],
+};
 
 function bench(port: number, mode: BenchMode, connections: number, extra: string[] = []) {
-  return runCli(["bench", "--port", String(port), "--mode", mode, "--connections", String(connections), "--json", ...SHORT, ...extra], { timeoutMs: 15_000 });
+  return runCli(["bench", "--port", String(port), "--mode", mode, "--connections", String(connections), "--json", ...COUNTED, ...COUNT[mode], ...extra], { timeoutMs: 15_000 });
 }
 
 const SUITE: [BenchMode, number, string[]][] = [
@@ -71,7 +78,7 @@ describe.concurrent("against bench/loadgen/corrupt-echo.py: mismatches reported,
 
   test("the human report says so too", async () => {
     await using peer = await spawnCorruptEcho(["--every", "10"]);
-    const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...SHORT], { timeoutMs: 15_000 });
+    const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...COUNTED, ...COUNT.pingpong], { timeoutMs: 15_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^ {2}mismatches +[1-9]\d* \(echoed bytes differ from what was sent\)$/m);
   });
