@@ -38,8 +38,9 @@ describe("client against tcp-echo", () => {
     const end = lines.find((l) => l.startsWith("the server's FIN came"))!;
     const m = /^the server's FIN came (\d+\.\d{3}) s after the last byte it sent, (\d+\.\d{3}) s after our last byte; we sent again (\d+\.\d{3}) s after it$/.exec(end);
     expect(m).not.toBeNull();
-    // The server's idle timeout: 0.4 s after the echo, on a loaded machine within 0.3 s more.
-    expect(Number(m![1])).toBeGreaterThanOrEqual(0.39);
+    // The server's idle timeout: 0.4 s after the echo, as the client's callbacks see it on a
+    // loaded machine (either may run late): 50 ms less, 0.3 s more.
+    expect(Number(m![1])).toBeGreaterThanOrEqual(0.35);
     expect(Number(m![1])).toBeLessThan(0.7);
     expect(Number(m![3])).toBeGreaterThan(0);
     expect(Number(m![2]) + Number(m![3])).toBeGreaterThanOrEqual(0.69);

@@ -3,6 +3,7 @@ import { serve } from "./helpers/server.ts";
 import { python, pythonCmd } from "./helpers/python.ts";
 import { connect } from "./helpers/client.ts";
 import { until } from "./helpers/wait.ts";
+import { lineReader } from "./helpers/lines.ts";
 
 // python3 peers that send without reading until told, then read everything back and compare it
 // with what they sent: byte-exact echo across the pauses.
@@ -43,10 +44,10 @@ describe("--max-memory: a process-wide budget for bytes held for echo", () => {
     // measured) adds nothing to the test but time to echo and hash it.
     await using s = serve({ maxMemory: budget, maxBuffer: 1024 * 1024, recvBuf: 64 * 1024, sendBuf: 64 * 1024, timeout: 0 }, "warn");
     const proc = Bun.spawn([...pythonCmd(), "-c", PEERS, String(s.port), "16", "1"], { stdin: "pipe", stdout: "pipe" });
-    const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const lines = lineReader(proc.stdout);
     let max = 0;
     const sampler = setInterval(() => (max = Math.max(max, s.handle.stats().heldBytes)), 20);
-    const held = JSON.parse((await lines.read()).value!) as { sent: number };
+    const held = JSON.parse((await lines.next())!) as { sent: number };
     clearInterval(sampler);
     const stats = s.handle.stats();
     expect(stats.budgetPauses).toBeGreaterThan(0);
@@ -61,12 +62,7 @@ describe("--max-memory: a process-wide budget for bytes held for echo", () => {
     c.socket.end();
     proc.stdin.write("go\n");
     proc.stdin.flush();
-    let rest = "";
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      rest += value;
-    }
+    const rest = await lines.rest();
     expect(JSON.parse(rest.trim())).toEqual({ phase: "done", ok: 16 });
     await proc.exited;
     await until(() => s.handle.stats().open === 0, "every connection has closed");

@@ -4,6 +4,7 @@ import { connect, randomBytes } from "./helpers/client.ts";
 import { spawnServer } from "./helpers/process.ts";
 import { listeningInodes, tcpSocketExists } from "./helpers/sockets.ts";
 import { python, pythonCmd } from "./helpers/python.ts";
+import { lineReader } from "./helpers/lines.ts";
 
 describe.concurrent("graceful stop", () => {
   test("SIGTERM in the middle of a transfer: every byte the server received is echoed, then FIN, exit 0", async () => {
@@ -77,17 +78,15 @@ print(len(got), ok, flush=True)
       ],
       { stdin: "pipe", stdout: "pipe" },
     );
-    const lines = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const sent = Number((await lines.read()).value!.trim());
+    const lines = lineReader(peer.stdout);
+    const sent = Number(await lines.next());
     await s.log.waitFor((e) => e.event === "pause");
     const readBeforeStop = s.handle.stats().bytesIn;
     expect(sent).toBeGreaterThan(readBeforeStop);
     const stopped = s.handle.stop();
     peer.stdin.write("go\n");
     peer.stdin.flush();
-    let out = "";
-    for (let r = await lines.read(); !r.done; r = await lines.read()) out += r.value;
-    const [got, ok] = out.trim().split(" ");
+    const [got, ok] = (await lines.rest()).trim().split(" ");
     expect(ok).toBe("True");
     // What the server held when the stop began, read or still unread in its kernel queue, all came
     // back: more than it had read at that moment. (The rest sat in python's own send buffer, held
@@ -117,8 +116,7 @@ sys.stdin.readline()       # never close: held until the test is done
       { stdin: "pipe", stdout: "pipe" },
     );
     // The echo must be back before the stop, or the stop's FIN would race the peer's "hi".
-    const ready = await peer.stdout.getReader().read();
-    expect(new TextDecoder().decode(ready.value)).toBe("ready\n");
+    expect(await lineReader(peer.stdout).next()).toBe("ready");
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);

@@ -7,6 +7,7 @@ import { serve } from "./helpers/server.ts";
 import { VirtualClock } from "./helpers/virtual-clock.ts";
 import { until } from "./helpers/wait.ts";
 import { pythonCmd } from "./helpers/python.ts";
+import { lineReader } from "./helpers/lines.ts";
 
 const TICK = 10;
 /**
@@ -83,13 +84,13 @@ sys.stdin.readline()
       ],
       { stdin: "pipe", stdout: "pipe" },
     );
-    const out = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const sent = Number((await out.read()).value);
+    const out = lineReader(peer.stdout);
+    const sent = Number(await out.next());
     await until(() => s.handle.stats().heldBytes > 0, "the server holds echo bytes the peer has not read");
     clock.advance(900);
     peer.stdin.write("read\n");
     peer.stdin.flush();
-    expect(Number((await out.read()).value)).toBe(sent);
+    expect(Number(await out.next())).toBe(sent);
     // The flushes moved lastActive to virtual t = 900 ms: 900 ms more is not yet a timeout.
     clock.advance(900);
     await settle();

@@ -15,14 +15,16 @@ describe("idle timeout", () => {
       const c = await connect(s.port);
       await c.writeAll(new TextEncoder().encode("ping\n"));
       await c.waitBytes(5);
-      const lastActivity = performance.now();
+      // Both ends of the client's view are taken in socket callbacks; a loaded machine can run
+      // either late (the echo's, say, 50 ms behind the FIN's), so its lower bound is looser too.
+      const lastActivity = c.lastDataAt;
       const endedAt = await c.ended;
       const timeout = await s.log.waitFor((e) => e.event === "timeout");
       const idle = timeout.idle_ms as number;
       expect(idle).toBeGreaterThanOrEqual(seconds * 1000);
       expect(idle).toBeLessThanOrEqual(seconds * 1000 + SERVER_TOLERANCE_MS);
       const seen = endedAt - lastActivity;
-      expect(seen).toBeGreaterThanOrEqual(seconds * 1000 - 20);
+      expect(seen).toBeGreaterThanOrEqual(seconds * 1000 - 50);
       expect(seen).toBeLessThanOrEqual(seconds * 1000 + CLIENT_TOLERANCE_MS);
       c.socket.end();
       const close = await s.log.waitFor((e) => e.event === "close");
