@@ -100,6 +100,53 @@ sys.stdin.readline()
     peer.kill();
   });
 
+  test("after our FIN a paused connection reads again, so a peer held back by our window can still close", async () => {
+    const clock = new VirtualClock();
+    await using s = serve({ timeout: 0.5, maxBuffer: 64 * 1024, sendBuf: 32 * 1024, clock });
+    // python fills our buffers without reading (our reading pauses), waits while our idle timeout
+    // sends FIN, then reads to our FIN and closes: its FIN sits behind the bytes our closed
+    // window held back, so it arrives only if we read again.
+    const peer = Bun.spawn(
+      [
+        ...pythonCmd(),
+        "-c",
+        `
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+sent, stalled = 0, None
+while True:
+    try:
+        sent += s.send(b"z" * 65536); stalled = None
+    except BlockingIOError:
+        stalled = stalled or time.time()
+        if time.time() - stalled > 0.1: break
+        time.sleep(0.005)
+print(sent, flush=True)
+sys.stdin.readline()
+s.setblocking(True)
+while s.recv(65536):
+    pass
+s.close()
+`,
+        String(s.port),
+      ],
+      { stdin: "pipe", stdout: "pipe" },
+    );
+    const sent = Number(await lineReader(peer.stdout).next());
+    await until(() => s.handle.stats().pauses > 0, "the server paused its reading");
+    clock.advance(500 + TICK);
+    peer.stdin.write("read\n");
+    peer.stdin.flush();
+    // Virtual time stands still from here: no hard close can come; only the peer's own FIN ends it.
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ reason: "idle-timeout", bytes_in: sent });
+    expect(s.log.of("hard-close")).toEqual([]);
+    expect(await peer.exited).toBe(0);
+  });
+
   test("a peer that ignores our FIN is reset exactly one more timeout later", async () => {
     const clock = new VirtualClock();
     await using s = serve({ timeout: 2, clock });
