@@ -8,7 +8,7 @@ import { python } from "./helpers/python.ts";
 const SERVER_TOLERANCE_MS = 100;
 const CLIENT_TOLERANCE_MS = 300;
 
-describe("idle timeout", () => {
+describe.concurrent("idle timeout", () => {
   for (const seconds of [0.5, 1.5]) {
     test(`fires ${seconds} s after the last byte, within ${SERVER_TOLERANCE_MS} ms`, async () => {
       await using s = serve({ timeout: seconds });
