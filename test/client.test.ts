@@ -22,7 +22,8 @@ describe("client against tcp-echo", () => {
   for (const format of ["!Q", "!I"]) {
     test(`a plain message to a --record ${format} server times out with a hint about records`, async () => {
       await using s = serve({ record: { codec: compileStruct(format), mode: "interleaved" } });
-      const { result, lines } = await run(options(s.port, { count: 2, timeout: 0.3 }));
+      // The first echo must come within the timeout: 1 s leaves room for a loaded machine.
+      const { result, lines } = await run(options(s.port, { count: 2, timeout: 1 }));
       expect(result).toMatchObject({ ok: false, echoed: 1, timedOut: 1 });
       const line = lines.find((l) => l.startsWith("seq=2 timed out"))!;
       expect(line).toContain("takes the bytes after each line as a record and does not echo them: send one with --record and --values");
@@ -180,11 +181,12 @@ describe.concurrent("client against python3 peers", () => {
   test("a server that never echoes: the wait ends at --timeout and says what timed out", async () => {
     await using peer = await pythonPeer("silent");
     const started = performance.now();
-    const { result, lines } = await run(options(peer.port, { count: 3, timeout: 0.3 }));
+    // 1 s: the peer must answer our FIN within it, on a loaded machine too.
+    const { result, lines } = await run(options(peer.port, { count: 3, timeout: 1 }));
     expect(performance.now() - started).toBeLessThan(5000);
     // The stream is out of step after a lost echo, so the run stops there.
     expect(result).toMatchObject({ ok: false, sent: 1, echoed: 0, timedOut: 1, fin: true, stats: null });
-    expect(lines).toContain("seq=1 timed out after 0.3 s waiting for the echo: 0 of 6 B back");
+    expect(lines).toContain("seq=1 timed out after 1 s waiting for the echo: 0 of 6 B back");
     expect(lines.at(-1)).toBe("1 sent, 0 echoed, 0 mismatched, 1 timed out");
   });
 
@@ -205,9 +207,10 @@ describe.concurrent("client against python3 peers", () => {
 
   test("a server that never answers our FIN: the wait for it ends at --timeout, and the run fails", async () => {
     await using peer = await pythonPeer("hold");
-    const { result, lines } = await run(options(peer.port, { timeout: 0.3 }));
+    // 1 s: the echo must come within it, on a loaded machine too.
+    const { result, lines } = await run(options(peer.port, { timeout: 1 }));
     expect(result).toMatchObject({ ok: false, sent: 1, echoed: 1, mismatched: 0, timedOut: 0, fin: false });
-    expect(lines).toContain("half-close: FIN sent; timed out after 0.3 s waiting for the server's FIN (0 B came back)");
+    expect(lines).toContain("half-close: FIN sent; timed out after 1 s waiting for the server's FIN (0 B came back)");
   });
 
   test("a refused connection throws ECONNREFUSED with the address", async () => {
