@@ -63,6 +63,7 @@ const halfInputs = halfEncodeInputs();
 const floatInputs = floatEncodeInputs();
 let python: unknown[] = [];
 
+// Some 330,000 values through CPython: seconds alone, much longer on a machine loaded by other work.
 beforeAll(() => {
   python = runPython([
     { kind: "unpack", fmt: "<65536e", data: hex(allHalves) },
@@ -70,7 +71,7 @@ beforeAll(() => {
     { kind: "packEach", fmt: ">f", values: floatInputs.map((x) => ["f", doubleHex(x)] as const) },
     { kind: "packEach", fmt: "@f", values: floatInputs.map((x) => ["f", doubleHex(x)] as const) },
   ]);
-});
+}, 120_000);
 
 function packEach(format: string, inputs: readonly number[]): string[] {
   const codec = compileStruct(format);
