@@ -53,7 +53,8 @@ const USAGE = `usage: bun run bench [options]
   --out PREFIX          write PREFIX.md, PREFIX.json and the charts PREFIX-ratio-<scenario>.svg and
                         PREFIX-latency-<scenario>.svg (default bench/results/latest)
   --summary             print only tcp-echo's ratio to the C baseline and to bare Bun per scenario, and
-                        the failures, instead of the whole report (still written to PREFIX.md); for CI
+                        the failures, instead of the whole report (still written to PREFIX.md), and
+                        no progress line for a run that succeeded; for CI
 Exit status: 0 when every run produced a valid report with no errors and no mismatches.`;
 
 class UsageError extends Error {}
@@ -303,6 +304,8 @@ async function main(): Promise<number> {
     await waitQuiet();
     const show = (recs: RunRecord[]) => {
       for (const r of recs) {
+        // --summary: a line per run only for the runs that failed (the summary lists them too).
+        if (cli.summary && r.ok) continue;
         console.error(`[r${step.round}/${cli.rounds} ${i + 1}/${steps.length}] ${progressLine(r, runs, step.scenario)}`);
       }
     };

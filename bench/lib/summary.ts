@@ -32,6 +32,7 @@ export function renderSummary(res: Results, reportFile: string): string {
   const out = [
     `bench${s.quick ? " --quick" : ""}: ${s.rounds} round(s) of ${s.warmup} s warm-up + ${s.duration} s, ${res.runs.length} runs in ${Math.round(res.elapsed_s)} s; ` +
       `full report ${reportFile}`,
+    ...(s.quick ? ["Quick mode proves the benchmark runs; its figures mean little."] : []),
     "For msg/s, MB/s and conn/s a ratio above 1 is better; for µs and KiB/conn below 1 is.",
   ];
   if (scs.length > 0) {
