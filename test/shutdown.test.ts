@@ -138,7 +138,8 @@ sys.stdin.readline()       # never close: held until the test is done
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(143);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // At once: not after the 60 s --shutdown-timeout (a loaded machine took 3 s to exit, measured).
+    expect(performance.now() - t0).toBeLessThan(10_000);
     c.socket.end();
   });
 

@@ -8,6 +8,35 @@ import { python } from "./helpers/python.ts";
 const SERVER_TOLERANCE_MS = 100;
 const CLIENT_TOLERANCE_MS = 300;
 
+// Alone, not among the concurrent tests below: its bound is on how late the wheel acts, and other
+// tests' work in the same process would stall the event loop it is measured on.
+describe("the deadline wheel", () => {
+  test("10,000 connections: one wheel, every deadline on time", async () => {
+    // The wheel alone, without sockets, with as many entries as a loaded server holds.
+    const { DeadlineWheel, realClock } = await import("../src/time/index.ts");
+    type E = { wheelDue: number; wheelNext: null; wheelPrev: null; wheelSlot: number; due: number; firedAt: number };
+    const late: number[] = [];
+    let fired = 0;
+    const wheel = new DeadlineWheel<E>(
+      realClock,
+      (e, now) => {
+        fired++;
+        late.push(now - e.due);
+      },
+    );
+    const start = performance.now();
+    const entries: E[] = Array.from({ length: 10_000 }, (_, i) => ({ wheelDue: 0, wheelNext: null, wheelPrev: null, wheelSlot: -1, due: start + 100 + (i % 900), firedAt: 0 }));
+    for (const e of entries) wheel.schedule(e, e.due);
+    // Half of them are cancelled, as closed connections are.
+    for (let i = 0; i < entries.length; i += 2) wheel.cancel(entries[i]!);
+    while (fired < 5000 && performance.now() - start < 5000) await Bun.sleep(50);
+    expect(fired).toBe(5000);
+    expect(wheel.size).toBe(0);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...late)).toBeLessThan(SERVER_TOLERANCE_MS);
+  });
+});
+
 describe.concurrent("idle timeout", () => {
   for (const seconds of [0.5, 1.5]) {
     test(`fires ${seconds} s after the last byte, within ${SERVER_TOLERANCE_MS} ms`, async () => {
@@ -53,8 +82,8 @@ describe.concurrent("idle timeout", () => {
     const out = await python(
       `
 import socket, sys, time
+t0 = time.time()                  # before the server can start its timer (at accept)
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-t0 = time.time()
 assert s.recv(10) == b""          # our FIN after 0.5 s idle
 fin = time.time() - t0
 time.sleep(1.0)                   # past the second 0.5 s: the server has reset us
@@ -75,30 +104,5 @@ except (ConnectionResetError, BrokenPipeError) as e:
     const hard = await s.log.waitFor((e) => e.event === "hard-close");
     expect(hard.conn).toBe(1);
     expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "idle-timeout" });
-  });
-
-  test("10,000 connections: one wheel, every deadline on time", async () => {
-    // The wheel alone, without sockets, with as many entries as a loaded server holds.
-    const { DeadlineWheel, realClock } = await import("../src/time/index.ts");
-    type E = { wheelDue: number; wheelNext: null; wheelPrev: null; wheelSlot: number; due: number; firedAt: number };
-    const late: number[] = [];
-    let fired = 0;
-    const wheel = new DeadlineWheel<E>(
-      realClock,
-      (e, now) => {
-        fired++;
-        late.push(now - e.due);
-      },
-    );
-    const start = performance.now();
-    const entries: E[] = Array.from({ length: 10_000 }, (_, i) => ({ wheelDue: 0, wheelNext: null, wheelPrev: null, wheelSlot: -1, due: start + 100 + (i % 900), firedAt: 0 }));
-    for (const e of entries) wheel.schedule(e, e.due);
-    // Half of them are cancelled, as closed connections are.
-    for (let i = 0; i < entries.length; i += 2) wheel.cancel(entries[i]!);
-    while (fired < 5000 && performance.now() - start < 5000) await Bun.sleep(50);
-    expect(fired).toBe(5000);
-    expect(wheel.size).toBe(0);
-    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...late)).toBeLessThan(SERVER_TOLERANCE_MS);
   });
 });
