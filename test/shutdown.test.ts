@@ -122,8 +122,13 @@ sys.stdin.readline()       # never close: held until the test is done
     expect(await p.exited).toBe(0);
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(450);
-    expect(took).toBeLessThan(2500);
+    // The grace period, as the server's own log times it (a loaded machine took 5 s from the
+    // signal to the exit, measured; the server's timer is not that late): 0.5 s, not the default 5.
     expect(p.log.of("shutdown-timeout")).toHaveLength(1);
+    const grace = Date.parse(p.log.of("shutdown-timeout")[0]!.time as string) - Date.parse(p.log.of("shutdown")[0]!.time as string);
+    expect(grace).toBeGreaterThanOrEqual(450);
+    expect(grace).toBeLessThan(2000);
+    expect(took).toBeLessThan(10_000);
     expect(p.log.of("close")[0]).toMatchObject({ reason: "shutdown", bytes_in: 2, bytes_out: 2 });
     peer.stdin.end();
     expect(await peer.exited).toBe(0);
