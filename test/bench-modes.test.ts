@@ -75,8 +75,10 @@ describe("--rate: open loop", () => {
   // The schedule sends `rate` messages a second over all connections, staggered: a measured window
   // of d seconds holds d * rate of them, give or take one per connection at each end. A stalled
   // event loop (a loaded 2-core machine stalls a process for tens of ms) shifts the window's ends
-  // against the schedule, which catches up when behind: 20% covers a 100 ms stall. A pacing bug
-  // is off by far more (per connection instead of in all: 4x; one connection too few: 1.33x).
+  // against the schedule, which catches up when behind: 20% over covers a 100 ms stall, 35% under
+  // the end of a run that had not caught up yet (measured on a machine loaded 8 times over). A
+  // pacing bug is off by more (per connection instead of in all: 4x; twice the interval: 0.5x;
+  // one connection too few in the interval: 1.33x).
   const CONNS = 4;
   for (const [mode, rate] of [
     ["pingpong", 1000],
@@ -91,7 +93,7 @@ describe("--rate: open loop", () => {
       expect(r.durationS).toBeLessThan(0.75);
       const scheduled = rate * r.durationS;
       expect(r.messages).toBeLessThanOrEqual(Math.ceil(1.2 * scheduled) + 2 * CONNS);
-      expect(r.messages).toBeGreaterThanOrEqual(Math.floor(0.8 * scheduled) - 2 * CONNS);
+      expect(r.messages).toBeGreaterThanOrEqual(Math.floor(0.65 * scheduled) - 2 * CONNS);
     });
   }
 });
