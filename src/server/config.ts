@@ -1,3 +1,4 @@
+import type { Toxic } from "../faults/index.ts";
 import type { KeepaliveOptions } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../time/index.ts";
@@ -9,7 +10,7 @@ export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "toxic", "api"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -59,6 +60,12 @@ export interface ListenerConfig {
   readonly proxyTimeout: number;
   /** Which address --allow, --deny and --max-per-ip judge: the header's client, or the real peer. */
   readonly clientIpFrom: ClientIpFrom;
+  /** Toxics on its connections from the start (--toxic, [[listener.toxic]]); the API changes them at run time. */
+  readonly toxics: readonly Toxic[];
+  /** Listening from the start; false: the listener exists (the API can enable it) but refuses connections. */
+  readonly enabled: boolean;
+  /** What the API shows as the proxy's upstream: "echo", or what a --toxiproxy-config file said. */
+  readonly upstream: string;
 }
 
 /** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
@@ -75,7 +82,14 @@ export interface ServerConfig {
   readonly logger: Logger;
   /** Time for deadlines; the real clock unless a test passes a virtual one. */
   readonly clock?: Clock;
+  /** Seeds the toxics' chance (toxicity, jitter, slicer cuts); null: a new seed each run. */
+  readonly seed?: number | null;
+  /** The profile a listener opened at run time (POST /proxies) gets: the command line's. */
+  readonly profile?: ListenerProfileBase;
 }
+
+/** A listener's settings apart from what names and places it. */
+export type ListenerProfileBase = Omit<ListenerConfig, "name" | "host" | "port" | "listenFd" | "toxics" | "enabled" | "upstream">;
 
 /** What a listener's connection logic needs. */
 export type ListenerProfile = Pick<
@@ -105,6 +119,9 @@ export const DEFAULT_LISTENER = {
   proxyProtocol: "off",
   proxyTimeout: 3,
   clientIpFrom: "proxy",
+  toxics: [] as readonly Toxic[],
+  enabled: true,
+  upstream: "echo",
 } as const satisfies ListenerConfig;
 
 export const DEFAULTS = {
@@ -112,4 +129,5 @@ export const DEFAULTS = {
   maxMemory: null,
   shutdownTimeout: 5,
   workerId: null,
+  seed: null,
 } as const;

@@ -8,7 +8,8 @@ import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, ty
 import { PROXY_SEND_MODES, type ProxySendMode } from "../../proxy/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { addressPort, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type AddressPort, type ListenSpec, type ValueKind } from "./values.ts";
+import { addressPort, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type AddressPort, type ListenSpec, type ValueKind } from "./values.ts";
+import type { Toxic } from "../../faults/index.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -71,6 +72,11 @@ export const SERVE_OPTIONS = {
   proxyTimeout: option({ name: "proxy-protocol-timeout", kind: duration(0.001, MAX_TIMER_S), default: 3, help: "how long a connection has to complete its PROXY header", scope: "listener" }),
   clientIpFrom: option({ name: "client-ip-from", kind: choice(CLIENT_IP_FROM, "FROM"), default: "proxy" as ClientIpFrom, help: "the address --allow, --deny and --max-per-ip judge with --proxy-protocol: the header's client (proxy) or the load balancer (peer)", scope: "listener" }),
   perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
+  toxic: option({ name: "toxic", kind: toxicList, default: null as readonly Toxic[] | null, unset: "none", help: "a toxiproxy toxic on every connection, like latency:latency=100,jitter=10 or timeout@upstream:timeout=0; repeat for several", scope: "listener", many: true }),
+  api: option({ name: "api", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "toxiproxy-compatible HTTP API (toxics, listeners, /connections) plus /metrics, /healthz, /readyz; loopback unless --api-token is set", scope: "process" }),
+  apiToken: option({ name: "api-token", kind: secret, default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
+  toxiproxyConfig: option({ name: "toxiproxy-config", kind: text("FILE"), default: null as string | null, unset: "none", help: "toxiproxy's -config JSON (a list of proxies {name, listen, upstream, enabled}): each becomes a listener", scope: "process" }),
+  seed: option({ name: "seed", kind: integer(0, 2 ** 32 - 1, "a seed"), default: null as number | null, unset: "random", help: "seeds the toxics' chance (toxicity, jitter, slicer) so runs repeat", scope: "process" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
   config: CONFIG,
