@@ -96,6 +96,8 @@ describe("the process", () => {
     const port = (name: string) => log.of("listening").find((e) => e.listener === name)!.port as number;
     const lb = port("lb");
     const plain = port("plain");
+    // The start-up report says which listener waits for a header, and only that one.
+    expect(log.of("proxy-protocol")).toEqual([expect.objectContaining({ listener: "lb", mode: "v1", timeout: 3, client_ip_from: "proxy" })]);
     const [viaLb] = JSON.parse(await python(SEND, [lb])) as { back: string; me: string }[];
     expect(viaLb!.back).toBe("hello\n");
     const open = await log.waitFor((e) => e.event === "open" && e.listener === "lb");
@@ -108,7 +110,7 @@ describe("the process", () => {
     expect(back).toBe("PROXY TCP4 198.51.100.9 10.0.0.1 40000 80\r\nhello\n");
   });
 
-  test("pretty log: the open line names the client, the destination, the load balancer and the header; the close line the client", async () => {
+  test("pretty log: the start-up report says a header is required; the open line names the client, the destination, the load balancer and the header; the close line the client", async () => {
     const proc = Bun.spawn([...SOURCE_CLI, "serve", "--port", "0", "--proxy-protocol", "v1", "--log-format", "pretty"], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
     try {
       const lines: string[] = [];
@@ -122,6 +124,7 @@ describe("the process", () => {
         throw new Error(`no line matching ${re}: ${lines.join("\n")}`);
       };
       const port = Number((await until(/listening on 127\.0\.0\.1:\d+/)).match(/127\.0\.0\.1:(\d+)/)![1]);
+      expect(await until(/PROXY protocol:/)).toEndWith("  PROXY protocol: each connection must begin with a v1 header, complete within 3 s; --allow, --deny and --max-per-ip judge the client the header names");
       const [r] = JSON.parse(await python(SEND, [port])) as { back: string; me: string }[];
       expect(r!.back).toBe("hello\n");
       expect(await until(/ open /)).toEndWith(`[#1 198.51.100.9:40000] open 198.51.100.9:40000 -> 10.0.0.1:80 via ${r!.me} (PROXY v1)`);

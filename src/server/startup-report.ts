@@ -127,6 +127,18 @@ export function logReport(
         mode,
       });
     }
+    // Said up front: a listener that waits for a header looks, to a client without one, like a
+    // server that echoes nothing and then resets.
+    if (lc.proxyProtocol !== "off") {
+      const which = lc.proxyProtocol === "any" ? "v1 or v2" : lc.proxyProtocol;
+      const judged = lc.clientIpFrom === "proxy" ? "the client the header names" : "the load balancer (the TCP peer)";
+      log.log(level, "proxy-protocol", `  PROXY protocol: each connection must begin with a ${which} header, complete within ${lc.proxyTimeout} s; --allow, --deny and --max-per-ip judge ${judged}`, {
+        listener: l.name,
+        mode: lc.proxyProtocol,
+        timeout: lc.proxyTimeout,
+        client_ip_from: lc.clientIpFrom,
+      });
+    }
     for (const o of l.options) {
       log.log(
         level,
