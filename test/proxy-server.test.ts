@@ -9,6 +9,11 @@ import { parsePrometheus, total } from "./helpers/prometheus.ts";
 import { serve } from "./helpers/server.ts";
 import { runBench } from "../src/bench/index.ts";
 import { buildProxyHeader } from "../src/client/proxy.ts";
+import { startApiServer } from "../src/api/index.ts";
+import { createLogger } from "../src/log/index.ts";
+import { encodeProxyV2 } from "../src/proxy/index.ts";
+import { connect } from "./helpers/client.ts";
+import { until } from "./helpers/wait.ts";
 
 // Header builders (proxy-protocol.txt 2.1, 2.2) and a client that sends header + payload split at
 // a given point (two writes, TCP_NODELAY, a pause between), then half-closes and reads all back.
@@ -256,5 +261,63 @@ describe("--client-ip-from: who the access rules judge", () => {
     await using s = serve({ proxyProtocol: "v2", access: deny10, clientIpFrom: "peer" });
     const r = (await run(s.port, "sources")) as Record<string, Result>;
     expect([r["10.1.2.3"]!.back, r["192.0.2.1"]!.back]).toEqual([PAYLOAD, PAYLOAD]);
+  });
+});
+
+describe("the header's client where connections are counted and listed", () => {
+  const v2From = (address: string, port: number) => encodeProxyV2({ source: { address, port }, destination: { address: "10.0.0.5", port: 443 } });
+
+  test("--max-per-ip 1 counts the client each header names, not the load balancer all connections come from", async () => {
+    await using s = serve({ proxyProtocol: "v2", access: { maxPerIp: 1 } });
+    const hello = new TextEncoder().encode("hello\n");
+    const first = await connect(s.port);
+    await first.writeAll(v2From("198.51.100.1", 1000));
+    await first.writeAll(hello);
+    await first.waitBytes(6);
+    // The same client again, through the same load balancer (127.0.0.1): over its limit.
+    const again = await connect(s.port);
+    await again.writeAll(v2From("198.51.100.1", 1001));
+    await again.closed;
+    expect(await s.log.waitFor((e) => e.event === "limit" || e.event === "denied")).toMatchObject({ peer: "198.51.100.1:1001" });
+    expect(again.receivedBytes).toBe(0);
+    // Another client through the same load balancer: served.
+    const other = await connect(s.port);
+    await other.writeAll(v2From("198.51.100.2", 1000));
+    await other.writeAll(hello);
+    await other.waitBytes(6);
+    for (const c of [first, other]) c.socket.end();
+  });
+
+  test("GET /connections: the header's client as proxied_source, the load balancer as peer; one still waiting for its header has none", async () => {
+    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 5 });
+    const a = startApiServer({
+      host: "127.0.0.1",
+      port: 0,
+      logger: createLogger({ level: "warn", format: "json", write: s.log.write }),
+      control: s.handle.control,
+      metrics: { view: async () => ({ stats: s.handle.stats(), processes: [], workers: null }), accepting: s.handle.accepting },
+      readOnly: true,
+      token: null,
+      version: "0.1.0",
+    });
+    await using _ = { [Symbol.asyncDispose]: () => a.stop() };
+    const proxied = await connect(s.port);
+    await proxied.writeAll(v2From("203.0.113.7", 51234));
+    await proxied.writeAll(new TextEncoder().encode("hi\n"));
+    await proxied.waitBytes(3);
+    const waiting = await connect(s.port);
+    await waiting.writeAll(v2From("203.0.113.8", 1).subarray(0, 10));
+    // Until the server has accepted both.
+    await until(() => s.handle.stats().open === 2, "both connections are open");
+    await s.log.waitFor((e) => e.event === "open");
+    const list = (await (await fetch(`http://127.0.0.1:${a.port}/connections`)).json()) as Record<string, unknown>[];
+    const by = (local: number) => list.find((c) => c.peer === `127.0.0.1:${local}`);
+    expect(list).toHaveLength(2);
+    expect(by(proxied.socket.localPort!)).toMatchObject({ proxied_source: "203.0.113.7:51234", phase: "Open", bytes_in: 3, bytes_out: 3 });
+    const w = by(waiting.socket.localPort!)!;
+    expect(w).toMatchObject({ proxied_source: null, phase: "Header", bytes_in: 0 });
+    // Its deadline is the header timeout's, not the idle timeout's.
+    expect(w.timeout_in_ms as number).toBeLessThanOrEqual(5000);
+    for (const c of [proxied, waiting]) c.socket.end();
   });
 });
