@@ -11,7 +11,7 @@ import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase, type ConnectionTag } from "./connection.ts";
 import { MAX_READ, type MemoryBudget } from "./memory.ts";
-import { feedHeader, proxiedClient, type ProxyMode } from "./proxy-header.ts";
+import { feedHeader, newProxyState, pendingBytes, proxiedClient, type ProxyMode } from "./proxy-header.ts";
 import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
@@ -116,7 +116,7 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
-      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
+      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy ? pendingBytes(c.proxy) : new Uint8Array(0)),
     });
     this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
@@ -278,7 +278,7 @@ export class EchoHandlers {
     if (this.framer) c.records = this.framer.newState();
     if (this.quickOn) armQuickAck(fd);
     if (proxy) {
-      c.proxy = { pending: null, header: null, via: c.peer };
+      c.proxy = newProxyState(c.peer);
       c.phase = Phase.Header;
       this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
       if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
