@@ -36,6 +36,7 @@ export type HeaderStep =
   | { readonly kind: "error"; readonly reason: Exclude<ProxyErrorReason, "timeout">; readonly detail: string; readonly seen: Uint8Array };
 
 const INCOMPLETE: HeaderStep = { kind: "incomplete" };
+const EMPTY = new Uint8Array(0);
 /** The longest header (v2: 16 + 65535 bytes; v1 is at most 107): the pending buffer never grows past it. */
 const MAX_HEADER = 16 + 0xffff;
 
@@ -74,7 +75,10 @@ export function feedHeader(state: ProxyState, chunk: Uint8Array, mode: Exclude<P
   state.pendingLength = 0;
   if (r.kind === "error") return { kind: "error", reason: r.reason, detail: r.detail, seen: buf };
   state.header = r.header;
-  return { kind: "ok", header: r.header, rest: buf.subarray(r.length) };
+  // slice, not subarray: a view on the buffer Bun hands to a data callback makes JSC give that
+  // buffer an ArrayBuffer of its own first, which cost 5-14 µs per connection here against 1.4 µs
+  // for a copy of the payload (measured on Bun 1.4.5: it was most of what a v2 header cost).
+  return { kind: "ok", header: r.header, rest: r.length === buf.length ? EMPTY : buf.slice(r.length) };
 }
 
 /** The client a header names, when it names one (PROXY over TCP/UDP on IPv4/IPv6); else null. */
