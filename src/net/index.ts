@@ -21,7 +21,7 @@ export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
 export { writeSome, PIPE_BUF } from "./fd-write.ts";
-export { socketFd, listenOnFd, connectOnFd } from "./bun.ts";
+export { socketFd, listenOnFd, connectOnFd, upgradeServerTls } from "./bun.ts";
 export {
   openListenSocket,
   adoptListenSocket,

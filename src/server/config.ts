@@ -4,12 +4,13 @@ import type { Clock } from "../time/index.ts";
 import type { StructCodec } from "../protocol/struct/index.ts";
 import type { AccessConfig } from "./access.ts";
 import type { ClientIpFrom, ProxyMode } from "./proxy-header.ts";
+import type { TlsConfig } from "./tls-config.ts";
 
 export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "tls-error", "tls-timeout"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -59,6 +60,8 @@ export interface ListenerConfig {
   readonly proxyTimeout: number;
   /** Which address --allow, --deny and --max-per-ip judge: the header's client, or the real peer. */
   readonly clientIpFrom: ClientIpFrom;
+  /** TLS on this listener (after the PROXY header, if any); null: plain TCP. */
+  readonly tls: TlsConfig | null;
 }
 
 /** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
@@ -105,6 +108,7 @@ export const DEFAULT_LISTENER = {
   proxyProtocol: "off",
   proxyTimeout: 3,
   clientIpFrom: "proxy",
+  tls: null,
 } as const satisfies ListenerConfig;
 
 export const DEFAULTS = {

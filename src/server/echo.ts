@@ -13,6 +13,7 @@ import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../pr
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 import { IdleTimeouts } from "./timeouts.ts";
+import type { TlsHooks } from "./tls-handshakes.ts";
 
 type Sock = Socket<Connection>;
 
@@ -36,6 +37,8 @@ export interface EchoContext {
   readonly onAccept: () => void;
   /** An IPv6 listener (dual-stack peers arrive IPv4-mapped). */
   readonly v6: boolean;
+  /** A TLS listener: the handshake comes before the echo (tls-handshakes.ts); null for plain TCP. */
+  readonly tls?: TlsHooks | null;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -82,7 +85,8 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
-      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
+      headerTimeout: (c) =>
+        c.tls ? this.ctx.tls!.timedOut(c) : this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
     });
     this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
@@ -165,6 +169,8 @@ export class EchoHandlers {
       return;
     }
     this.timeouts.opened(c, t);
+    // TLS: the handshake counts against --timeout; the open line comes when it is done.
+    if (this.ctx.tls) return this.ctx.tls.begin(c);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
@@ -189,6 +195,7 @@ export class EchoHandlers {
    * the same read is echoed as any data. A bad header refuses the connection without a byte back.
    */
   private headerData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (c.tls) return this.helloData(socket, c, chunk);
     const st = c.proxy!;
     const p = this.ctx.profile;
     const step = feedHeader(st, chunk, p.proxyProtocol as Exclude<ProxyMode, "off">);
@@ -206,10 +213,15 @@ export class EchoHandlers {
       if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
       c.countedIp = this.admission.countsPerIp;
     }
-    c.phase = Phase.Open;
     const t = this.ctx.clock.now();
     c.lastActive = t;
     this.timeouts.headerDone(c, t);
+    if (this.ctx.tls) {
+      this.ctx.tls.begin(c);
+      if (step.rest.length > 0) this.helloData(socket, c, step.rest);
+      return;
+    }
+    c.phase = Phase.Open;
     const log = this.ctx.log;
     if (log.infoOn) {
       const endpoints = formatProxyEndpoints(h);
@@ -222,6 +234,11 @@ export class EchoHandlers {
       });
     }
     if (step.rest.length > 0) this.data(socket, step.rest);
+  }
+
+  /** TLS listeners: ClientHello bytes until the TLS engine takes the socket (Bun's timer then moves to the new socket). */
+  private helloData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (this.ctx.tls!.hello(socket, c, chunk)) this.timeouts.socketChanged(c);
   }
 
   /** A bad or late PROXY header: counted by reason, logged with the first bytes, reset, nothing echoed. */
@@ -465,7 +482,8 @@ export class EchoHandlers {
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
-    c.finAt = c.bytesIn + unreadBytes(c.fd);
+    // Over TLS the kernel holds ciphertext, whose plaintext length is unknown: what was decrypted is echoed.
+    c.finAt = c.bytesIn + (c.tls ? 0 : unreadBytes(c.fd));
     c.phase = Phase.Flushing;
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).
     if (c.canSendFin()) this.sendFin(c);

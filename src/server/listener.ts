@@ -7,6 +7,10 @@ import { EchoHandlers } from "./echo.ts";
 import type { MemoryBudget } from "./memory.ts";
 import { ServerStats } from "./stats.ts";
 import { buildListenerReport, type ListenerReport } from "./startup-report.ts";
+import { REFUSAL_LINES_PER_S } from "./echo.ts";
+import { TlsHandshakes } from "./tls-handshakes.ts";
+import { TlsCertificates, type TlsReport } from "./tls-store.ts";
+import { errorText } from "../log/index.ts";
 
 /** What every listener of a process shares. */
 export interface ListenerContext {
@@ -30,20 +34,36 @@ export interface ListenerContext {
 export class Listener {
   readonly stats = new ServerStats();
   readonly address: SockAddress;
-  readonly report: ListenerReport;
+  report: ListenerReport;
   readonly activated: boolean;
   private readonly echo: EchoHandlers;
   private readonly guard: AcceptGuard;
   private readonly fd: number;
+  private readonly certificates: TlsCertificates | null;
+  private readonly log: Logger;
 
   constructor(
     readonly config: ListenerConfig,
     ctx: ListenerContext,
   ) {
     this.activated = config.listenFd !== null;
+    this.log = ctx.log;
+    // Certificates first: a bad file must fail the start before a socket is bound.
+    this.certificates = config.tls ? new TlsCertificates(config.tls) : null;
     const { fd, backlog } = listeningSocket(config, ctx.kernel.somaxconn);
     this.fd = fd;
     this.stats.budget = ctx.budget;
+    const tls =
+      this.certificates &&
+      new TlsHandshakes({
+        log: ctx.log,
+        listener: config.name,
+        stats: this.stats,
+        clock: ctx.clock,
+        certificates: this.certificates,
+        timeout: config.timeout,
+        linesPerSecond: REFUSAL_LINES_PER_S,
+      });
     this.echo = new EchoHandlers({
       profile: config,
       listener: config.name,
@@ -54,9 +74,10 @@ export class Listener {
       tag: { prefix: ctx.tagPrefix, suffix: ctx.several ? `@${config.name}` : "" },
       onAccept: () => this.guard?.accepted(),
       v6: config.host.includes(":") || (config.listenFd !== null && getSockName(fd).family === 6),
+      tls,
     });
     try {
-      const handlers = this.echo.handlers();
+      const handlers = tls ? tls.wrap(this.echo.handlers()) : this.echo.handlers();
       this.guard = new AcceptGuard(fd, backlog, (copy) => listenOnFd(copy, handlers), ctx.fdLimit.soft, ctx.fdsInUse, ctx.log);
     } catch (e) {
       this.echo.close();
@@ -66,7 +87,31 @@ export class Listener {
     const guard = this.guard;
     this.stats.accept = () => guard.counts;
     this.address = getSockName(fd);
-    this.report = buildListenerReport(fd, config, this.address, backlog, ctx.kernel);
+    this.report = { ...buildListenerReport(fd, config, this.address, backlog, ctx.kernel), tls: this.certificates?.report() ?? null };
+  }
+
+  /**
+   * SIGHUP: a TLS listener re-reads its certificate files. The new set serves the next handshakes;
+   * open connections keep theirs. A bad file is logged and the old set kept. Returns false on failure.
+   */
+  reload(): boolean {
+    if (!this.certificates) return true;
+    const name = this.config.name;
+    let r: TlsReport;
+    try {
+      r = this.certificates.reload();
+    } catch (e) {
+      this.log.error("tls-reload", `listener ${JSON.stringify(name)}: certificates not reloaded, the old ones stay: ${errorText(e)}`, { listener: name, error: errorText(e) });
+      return false;
+    }
+    this.report = { ...this.report, tls: r };
+    for (const c of r.certificates)
+      this.log.info(
+        "tls-reload",
+        `listener ${JSON.stringify(name)}: ${c.names.length ? `certificate for SNI ${c.names.join(", ")}` : "certificate"} reloaded: ${c.subject} SHA-256 ${c.fingerprint256}, valid to ${c.notAfter} (${c.source})`,
+        { listener: name, names: c.names, subject: c.subject, sha256: c.fingerprint256, not_after: c.notAfter, source: c.source },
+      );
+    return true;
   }
 
   get open(): number {
