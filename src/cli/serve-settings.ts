@@ -1,13 +1,14 @@
 import type { ServiceOptions } from "../cluster/index.ts";
 import { hostPort } from "../net/index.ts";
 import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
-import type { ListenerConfig, RecordConfig } from "../server/index.ts";
+import { selfSignedNames, type ListenerConfig, type RecordConfig } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
 import { configPath, loadConfigFile } from "./options/file.ts";
 import { resolve, type CliArgs, type Env, type FileValues, type Given, type Resolved, type Values } from "./options/option.ts";
 import { printConfig } from "./options/print.ts";
 import { SERVE_OPTIONS } from "./options/table.ts";
 import type { ListenSpec } from "./options/values.ts";
+import { listenerTls, NO_SNI, parseSniTables, type SniTables } from "./tls-settings.ts";
 
 export type ServeSettings = ServiceOptions;
 
@@ -45,7 +46,7 @@ function record(format: string | null, mode: RecordConfig["mode"], from: string)
 }
 
 /** The listener-scope values as a listener's profile (everything but its name and address). */
-function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
+function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string, sni: SniTables): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
   return {
     ipv6Only: v.ipv6Only,
     timeout: v.timeout,
@@ -63,6 +64,7 @@ function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: stri
     proxyProtocol: v.proxyProtocol,
     proxyTimeout: v.proxyTimeout,
     clientIpFrom: v.clientIpFrom,
+    tls: listenerTls(v, g, sni),
   };
 }
 
@@ -70,12 +72,13 @@ function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: stri
  * A [[listener]] table: `name` and `listen`, and any listener-scope option, which wins over the
  * command line's value for that listener alone (the specific over the general).
  */
-function tableListener(table: unknown, index: number, base: Resolved<Serve>, file: FileValues): { spec: ListenSpec; cfg: ReturnType<typeof profile> } {
+function tableListener(table: unknown, index: number, base: Resolved<Serve>, file: FileValues, sni: SniTables): { spec: ListenSpec; cfg: ReturnType<typeof profile> } {
   const where = `${file.path}: listener[${index + 1}]`;
   if (table === null || typeof table !== "object" || Array.isArray(table)) throw new UsageError(`${where}: must be a table (name, listen, options)`);
   const t = table as Record<string, unknown>;
-  const allowed = new Set(["name", "listen", ...LISTENER_KEYS.map(([, o]) => o.name)]);
-  for (const k of Object.keys(t)) if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")})`);
+  const allowed = new Set(["name", "listen", "tls-sni", ...LISTENER_KEYS.map(([, o]) => o.name)]);
+  for (const k of Object.keys(t))
+    if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen, tls-sni and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")})`);
   if (typeof t.listen !== "string") throw new UsageError(`${where}: needs listen = "ADDR:PORT"`);
   const name = t.name === undefined ? null : t.name;
   if (name !== null && (typeof name !== "string" || !NAME.test(name))) throw new UsageError(`${where}: name ${JSON.stringify(name)} is not a name (letters, digits, _ . -)`);
@@ -91,7 +94,9 @@ function tableListener(table: unknown, index: number, base: Resolved<Serve>, fil
       given[key] = (own.given as Record<string, Given>)[key]!;
     }
   }
-  return { spec: { ...specs[0]!, name: (name as string | null) ?? specs[0]!.name }, cfg: profile(values as Values<Serve>, given as Resolved<Serve>["given"], `${where}: record`) };
+  // Its own SNI certificates replace the file's shared ones.
+  const ownSni = t["tls-sni"] === undefined ? sni : parseSniTables(t["tls-sni"], `${where}: tls-sni`);
+  return { spec: { ...specs[0]!, name: (name as string | null) ?? specs[0]!.name }, cfg: profile(values as Values<Serve>, given as Resolved<Serve>["given"], `${where}: record`, ownSni) };
 }
 
 /**
@@ -131,27 +136,39 @@ function adopt(listeners: ListenerConfig[], fds: { fd: number; name: string | nu
 export function resolveServe(args: CliArgs, env: Env): ServeResolution {
   if (args.port === undefined) checkServiceLink(env);
   const where = configPath(args, env);
-  const file = where ? loadConfigFile(where, SERVE_OPTIONS, ["listener"]) : null;
+  const file = where ? loadConfigFile(where, SERVE_OPTIONS, ["listener", "tls-sni"]) : null;
   const r = resolve(SERVE_OPTIONS, args, env, file);
   const v = r.values;
-  const base = profile(v, r.given, "--record");
+  const sni = file?.values["tls-sni"] === undefined ? NO_SNI : parseSniTables(file.values["tls-sni"], `${file.path}: tls-sni`);
+  // Built when a listener uses the shared values: [[listener]] tables may complete them (a shared
+  // --tls-client-ca with each table's own tls-cert is not a mistake until a listener lacks one).
+  let shared: ReturnType<typeof profile> | null = null;
+  const base = () => (shared ??= profile(v, r.given, "--record", sni));
 
   const specs: { spec: ListenSpec; cfg: ReturnType<typeof profile> }[] = [];
   const tables = file?.values.listener;
   if (tables !== undefined) {
     if (!Array.isArray(tables)) throw new UsageError(`${file!.path}: listener must be a list of tables ([[listener]])`);
-    tables.forEach((t, i) => specs.push(tableListener(t, i, r, file!)));
+    tables.forEach((t, i) => specs.push(tableListener(t, i, r, file!, sni)));
   }
-  for (const spec of v.listen ?? []) specs.push({ spec, cfg: base });
+  for (const spec of v.listen ?? []) specs.push({ spec, cfg: base() });
   const defaultOnly = specs.length === 0;
   if (!defaultOnly && (r.given.host.source !== "default" || r.given.port.source !== "default")) {
     const g = r.given.host.source !== "default" ? r.given.host : r.given.port;
     throw new UsageError(`${g.from} describes the default listener; with --listen or [[listener]] give every address there`);
   }
-  if (defaultOnly) specs.push({ spec: { name: "main", host: v.host, port: v.port }, cfg: base });
+  if (defaultOnly) specs.push({ spec: { name: "main", host: v.host, port: v.port }, cfg: base() });
 
   // Names: given, else "main" for the first and "listenN" for the N-th.
-  let listeners: ListenerConfig[] = specs.map(({ spec, cfg }, i) => ({ ...cfg, name: spec.name ?? (i === 0 ? "main" : `listen${i + 1}`), host: spec.host, port: spec.port, listenFd: null }));
+  let listeners: ListenerConfig[] = specs.map(({ spec, cfg }, i) => ({
+    ...cfg,
+    name: spec.name ?? (i === 0 ? "main" : `listen${i + 1}`),
+    host: spec.host,
+    port: spec.port,
+    listenFd: null,
+    // A self-signed certificate is for the address the listener is on (made later: prepareTls).
+    tls: cfg.tls?.cert.kind === "self-signed" ? { ...cfg.tls, cert: { ...cfg.tls.cert, names: selfSignedNames(spec.host) } } : cfg.tls,
+  }));
   const seenName = new Map<string, ListenerConfig>();
   const seenAddr = new Map<string, ListenerConfig>();
   for (const l of listeners) {
@@ -183,5 +200,18 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
 
 /** --print-config's listener lines: the listeners as they will be opened. */
 function listenersText(listeners: readonly ListenerConfig[]): string {
-  return listeners.map((l) => `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}\n`).join("");
+  return listeners
+    .map(
+      (l) =>
+        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${tlsText(l)}\n`,
+    )
+    .join("");
+}
+
+function tlsText(l: ListenerConfig): string {
+  const t = l.tls;
+  if (!t) return "";
+  const cert = t.cert.kind === "files" ? `cert ${t.cert.cert}` : `self-signed for ${t.cert.names.join(",")}`;
+  const sni = t.sni.map((e) => `; SNI ${e.names.join(",")}: ${e.cert}`).join("");
+  return `, tls ${cert}${sni}, min ${t.minVersion}, client auth ${t.clientAuth}${t.alpn ? `, alpn ${t.alpn.join(",")}` : ""}`;
 }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { runService, type Service } from "../../cluster/index.ts";
+import { prepareTls } from "../../server/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { EXIT } from "../errors.ts";
 import { argsDef } from "../options/option.ts";
@@ -27,12 +28,13 @@ export default defineCommand({
   meta: { name: "serve", description: help.description },
   args: argsDef(SERVE_OPTIONS),
   async run({ args }) {
-    const { settings, print } = resolveServe(args, process.env);
+    const resolved = resolveServe(args, process.env);
+    const { print } = resolved;
     if (print) {
       process.stdout.write(print);
       return EXIT.ok;
     }
-    const log = createLogger(settings.log);
+    const log = createLogger(resolved.settings.log);
     // Installed before the server starts, so a signal that races start-up still stops it cleanly.
     let service: Service | null = null;
     const signals = stopOnSignals({
@@ -48,6 +50,8 @@ export default defineCommand({
       onReport: () => void service?.report(),
     });
     try {
+      // Self-signed certificates are made here, once: with --workers every worker gets the same one.
+      const settings = { ...resolved.settings, listeners: await prepareTls(resolved.settings.listeners) };
       service = runService(settings, log);
       if (signals.signal.aborted) void service.stop();
       return await service.done;

@@ -4,10 +4,22 @@ import { availableParallelism } from "node:os";
 import { BENCH_MODES } from "../../bench/index.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
-import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
+import {
+  CLIENT_IP_FROM,
+  DEFAULTS,
+  PROXY_MODES,
+  QUICKACK_MODES,
+  RECORD_MODES,
+  TLS_CLIENT_AUTH,
+  TLS_MIN_VERSIONS,
+  type ClientIpFrom,
+  type ProxyMode,
+  type TlsClientAuth,
+  type TlsMinVersion,
+} from "../../server/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
+import { alpnList, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -70,6 +82,13 @@ export const SERVE_OPTIONS = {
   proxyTimeout: option({ name: "proxy-protocol-timeout", kind: duration(0.001, MAX_TIMER_S), default: 3, help: "how long a connection has to complete its PROXY header", scope: "listener" }),
   clientIpFrom: option({ name: "client-ip-from", kind: choice(CLIENT_IP_FROM, "FROM"), default: "proxy" as ClientIpFrom, help: "the address --allow, --deny and --max-per-ip judge with --proxy-protocol: the header's client (proxy) or the load balancer (peer)", scope: "listener" }),
   perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
+  tlsCert: option({ name: "tls-cert", kind: text("FILE"), default: null as string | null, unset: "none (plain TCP)", help: "serve TLS with this PEM certificate (its chain may follow it in the file); with --tls-key. Certificates for other SNI names: [[listener.tls-sni]] in a config file", scope: "listener" }),
+  tlsKey: option({ name: "tls-key", kind: text("FILE"), default: null as string | null, unset: "none", help: "the certificate's private key (PEM, unencrypted)", scope: "listener" }),
+  tlsSelfSigned: option({ name: "tls-self-signed", kind: boolean, default: false, help: "serve TLS with a certificate made at start for the listener's address, this host's name, localhost, 127.0.0.1 and ::1 (its SHA-256 fingerprint is in the start-up report)", scope: "listener", switch: true }),
+  tlsClientCa: option({ name: "tls-client-ca", kind: text("FILE"), default: null as string | null, unset: "none", help: "PEM CA certificates that client certificates must chain to (with --tls-client-auth)", scope: "listener" }),
+  tlsClientAuth: option({ name: "tls-client-auth", kind: choice(TLS_CLIENT_AUTH), default: "off" as TlsClientAuth, help: "ask clients for a certificate: off, request (reported, not required) or require (one that verifies against --tls-client-ca)", scope: "listener" }),
+  tlsAlpn: option({ name: "tls-alpn", kind: alpnList, default: null as readonly string[] | null, unset: "off", help: "ALPN protocols in order of preference (h2,http/1.1); a client offering none of them fails its handshake (alert 120)", scope: "listener" }),
+  tlsMinVersion: option({ name: "tls-min-version", kind: choice(TLS_MIN_VERSIONS, "VERSION"), default: "1.2" as TlsMinVersion, help: "the lowest TLS version accepted: 1.2 or 1.3", scope: "listener" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
   config: CONFIG,
