@@ -92,8 +92,7 @@ export function listenerTls(v: Values<Serve>, g: GivenOf, sni: SniTables): TlsCo
 
 /** The option (or tls-sni table) that named the file at fault. */
 function fileFrom(e: TlsFileError, cfg: TlsConfig, g: GivenOf, sni: SniTables): string {
+  if (e.sni !== null) return `${sni.from}[${e.sni + 1}]: ${e.role}`;
   if (e.role === "ca") return g.tlsClientCa.from;
-  if (cfg.cert.kind === "files" && (e.file === cfg.cert.cert || e.file === cfg.cert.key)) return e.role === "key" ? g.tlsKey.from : g.tlsCert.from;
-  const i = sni.entries.findIndex((s) => s.cert === e.file || s.key === e.file);
-  return i < 0 ? "tls" : `${sni.from}[${i + 1}]: ${e.role}`;
+  return e.role === "key" ? g.tlsKey.from : g.tlsCert.from;
 }

@@ -132,7 +132,14 @@ function load(cfg: TlsConfig, unmadeOk = false): CertificateSet | null {
   else if (src.pem !== null) fallback = serve(pairFromPem(src.pem.cert, src.pem.key, "self-signed"), [], "self-signed");
   else if (unmadeOk) fallback = null;
   else throw new TypeError("a self-signed TLS certificate must be made first (prepareTls)");
-  const named = cfg.sni.map((e) => serve(readCertificatePair(e.cert, e.key), e.names, e.cert));
+  const named = cfg.sni.map((e, i) => {
+    try {
+      return serve(readCertificatePair(e.cert, e.key), e.names, e.cert);
+    } catch (err) {
+      if (err instanceof TlsFileError) err.sni = i;
+      throw err;
+    }
+  });
   if (fallback === null) return null;
   return {
     fallback,

@@ -12,6 +12,9 @@ export type TlsFileRole = "cert" | "key" | "ca";
 
 export class TlsFileError extends Error {
   override readonly name = "TlsFileError";
+  /** Which [[tls-sni]] certificate (0-based) the file belongs to; null: the default certificate or the CA. */
+  sni: number | null = null;
+
   constructor(
     readonly role: TlsFileRole,
     readonly file: string,
