@@ -21,8 +21,10 @@ export function listenOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array
  * must already be connected: Bun calls `open` and `drain` at once on an fd whose connect is still
  * in progress, and a refused connect then ends with a close carrying no errno.
  */
-export function connectOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">): Promise<Socket<T>> {
-  return (Bun.connect as unknown as (o: object) => Promise<Socket<T>>)({ fd, allowHalfOpen: true, socket: handlers });
+export function connectOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">, tls?: object): Promise<Socket<T>> {
+  // With `tls` Bun runs a client handshake on the fd (measured: our fd, options read back, work
+  // unchanged); `open` comes at once and the `handshake` handler when it is done.
+  return (Bun.connect as unknown as (o: object) => Promise<Socket<T>>)({ fd, allowHalfOpen: true, socket: handlers, ...(tls ? { tls } : {}) });
 }
 
 /**

@@ -20,3 +20,4 @@ export {
 export { readCertificatePair, pairFromPem, readCaFile, TlsFileError, type TlsFileRole, type CertificatePair, type CaBundle } from "./files.ts";
 export { parseAlpnList, alpnWire, AlpnListError } from "./alpn.ts";
 export { sniTable, type SniTable } from "./sni.ts";
+export { clientTlsPlan, settleHandshake, sessionLine, type ClientTls, type ClientTlsPlan, type ServerSession, type TlsSocketView } from "./client.ts";

@@ -95,6 +95,18 @@ export const SERVE_OPTIONS = {
   printConfig: PRINT_CONFIG,
 };
 
+// --- TLS for client and bench (the client side; serve's --tls-cert is its own certificate) ---
+
+const CLIENT_TLS = {
+  tls: option({ name: "tls", kind: boolean, default: false, help: "speak TLS: verify the server's certificate (against --tls-ca, else the bundled root CAs) and its name, then echo over TLS", scope: "process", switch: true }),
+  tlsCa: option({ name: "tls-ca", kind: text("FILE"), default: null as string | null, unset: "the bundled root CAs", help: "PEM CA certificates the server's certificate must chain to", scope: "process", needs: "tls" }),
+  tlsInsecure: option({ name: "tls-insecure", kind: boolean, default: false, help: "do not verify the server's certificate (it is still shown)", scope: "process", switch: true, needs: "tls" }),
+  sni: option({ name: "sni", kind: text("NAME"), default: null as string | null, unset: "the host, when it is a name", help: "the server name to send (SNI) and to verify the certificate for", scope: "process", needs: "tls" }),
+  alpn: option({ name: "alpn", kind: alpnList, default: null as readonly string[] | null, unset: "none", help: "ALPN protocols to offer, in order of preference (h2,http/1.1)", scope: "process", needs: "tls" }),
+  tlsCert: option({ name: "tls-cert", kind: text("FILE"), default: null as string | null, unset: "none", help: "a client certificate (PEM) for servers that ask for one; with --tls-key", scope: "process", needs: "tls" }),
+  tlsKey: option({ name: "tls-key", kind: text("FILE"), default: null as string | null, unset: "none", help: "the client certificate's private key (PEM, unencrypted)", scope: "process", needs: "tlsCert" }),
+};
+
 // --- tcp-echo client ---
 
 export const CLIENT_OPTIONS = {
@@ -112,6 +124,7 @@ export const CLIENT_OPTIONS = {
   sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
   count: option({ name: "count", kind: integer(1, INT_MAX), default: 1, help: "messages to send, one round trip each", scope: "process" }),
   interval: option({ name: "interval", kind: duration(0, MAX_TIMER_S), default: 1, help: "pause between round trips; 0 for none", scope: "process" }),
+  ...CLIENT_TLS,
   config: CONFIG,
   printConfig: PRINT_CONFIG,
 };
@@ -131,6 +144,7 @@ export const BENCH_OPTIONS = {
   rate: option({ name: "rate", kind: positive("a rate in messages per second > 0", "MSGS_PER_S"), default: null as number | null, unset: "closed loop", help: "pingpong, connect: open-loop pacing over all connections; latency from the intended send time", scope: "process" }),
   warmup: option({ name: "warmup", kind: duration(0, MAX_BENCH_S), default: 1, help: "run before measuring; not used in idle mode", scope: "process" }),
   json: option({ name: "json", kind: boolean, default: false, help: "print one JSON object (bench/loadgen's schema) and nothing else on stdout", scope: "process", switch: true }),
+  ...CLIENT_TLS,
   html: option({ name: "html", kind: text("FILE"), default: null as string | null, unset: "none", help: "also write a self-contained HTML report (settings, figures, latency chart) to FILE; its directory must exist", scope: "process" }),
   config: CONFIG,
   printConfig: PRINT_CONFIG,
