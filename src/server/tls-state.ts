@@ -2,6 +2,7 @@
 // once the handshake is done what was negotiated. It hangs off the Connection (`c.tls`), so whatever
 // describes a connection (logs now, a /connections API later) finds it there.
 import { isGrease, tlsVersionName, type CertificateSummary, type ClientHello } from "../tls/index.ts";
+import { sessionJson } from "./tls-log.ts";
 
 /** How a handshake ended, as the metrics count it (tcp_echo_tls_handshakes_total{result}). */
 export const TLS_RESULTS = ["ok", "failed", "rejected", "timeout", "aborted"] as const;
@@ -62,6 +63,22 @@ export class TlsState {
     const h = this.hello;
     if (!h) return null;
     return { sni: h.serverName, alpn: h.alpn, versions: h.versions.filter((v) => !isGrease(v)).map(tlsVersionName) };
+  }
+
+  /**
+   * What a description of the connection (a /connections API, a status page) shows: where the
+   * handshake is, what the client offered, and once done what was negotiated (the open line's
+   * `tls` field).
+   */
+  toJSON(): Record<string, unknown> {
+    const phase = this.session ? "done" : this.result ? this.result : this.upgraded ? "handshake" : "hello";
+    return {
+      phase,
+      result: this.result,
+      hello_bytes: this.pending?.length ?? null,
+      offered: this.offer(),
+      ...(this.session ? sessionJson(this.session) : {}),
+    };
   }
 
   /** The metrics' version label: negotiated, else the highest offered, else "unknown" (bounded: no hex values). */

@@ -59,3 +59,22 @@ describe("a client's TLS plan", () => {
     expect(clientTlsPlan({ ...base, insecure: true, alpn: ["h2"] }, "echo.test")).toMatchObject({ verifyName: null, checkAddress: null, options: { rejectUnauthorized: false, ALPNProtocols: "\x02h2" } });
   });
 });
+
+describe("a connection's TLS description (for logs and a /connections API)", () => {
+  test("the phase follows the handshake: hello, handshake, done or its failure; the session in the open line's form", async () => {
+    const { TlsState } = await import("../../src/server/tls-state.ts");
+    const st = new TlsState();
+    st.pending = new Uint8Array(100);
+    expect(st.toJSON()).toMatchObject({ phase: "hello", hello_bytes: 100, offered: null });
+    st.pending = null;
+    st.upgraded = true;
+    expect(st.toJSON().phase).toBe("handshake");
+    st.result = "ok";
+    st.session = { version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: "a.test", alpn: "h2", resumed: false, served: "CN=a.test", offered: null, client: null, handshakeMs: 1.23456 };
+    expect(st.toJSON()).toMatchObject({ phase: "done", version: "TLSv1.3", sni: "a.test", alpn: "h2", handshake_ms: 1.235 });
+    const failed = new TlsState();
+    failed.result = "timeout";
+    expect(failed.toJSON().phase).toBe("timeout");
+    expect(failed.versionLabel()).toBe("unknown");
+  });
+});
