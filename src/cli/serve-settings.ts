@@ -78,7 +78,7 @@ function tableListener(table: unknown, index: number, base: Resolved<Serve>, fil
   const t = table as Record<string, unknown>;
   const allowed = new Set(["name", "listen", "tls-sni", ...LISTENER_KEYS.map(([, o]) => o.name)]);
   for (const k of Object.keys(t))
-    if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen, tls-sni and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")})`);
+    if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")}, tls-sni)`);
   if (typeof t.listen !== "string") throw new UsageError(`${where}: needs listen = "ADDR:PORT"`);
   const name = t.name === undefined ? null : t.name;
   if (name !== null && (typeof name !== "string" || !NAME.test(name))) throw new UsageError(`${where}: name ${JSON.stringify(name)} is not a name (letters, digits, _ . -)`);
