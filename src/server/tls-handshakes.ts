@@ -143,9 +143,12 @@ export class TlsHandshakes implements TlsHooks {
 
   timedOut(c: Connection): void {
     const st = c.tls!;
+    c.phase = Phase.FinSent;
+    // A handshake that failed (or a rejected certificate) is closed by Bun; should it still be
+    // open at the deadline, it is reset here, counted once, under its own reason.
+    if (st.result !== null) return void c.socket.terminate();
     this.settle(c, "timeout");
     c.reason = "tls-timeout";
-    c.phase = Phase.FinSent;
     const log = this.ctx.log;
     if (log.infoOn && this.gate.allow()) {
       const where = st.upgraded ? `ClientHello read (${offerText(st.offer())}), handshake unfinished` : st.pending ? `${st.pending.length} B of a ClientHello` : "no ClientHello byte";
