@@ -20,7 +20,7 @@ export const help: CommandHelp = {
     ["tcp-echo --host 0.0.0.0 --port 7 --timeout 30s --max-connections 10000", "on every address, port 7, 30 s idle timeout"],
     ["tcp-echo --record '! I 2s Q' --log-format json", "decode binary records after each line; JSON logs"],
     ["tcp-echo --workers auto --metrics 127.0.0.1:9464", "one worker per CPU, Prometheus metrics"],
-    ["tcp-echo --port 8443 --tls-cert echo.pem --tls-key echo.key --tls-alpn h2,http/1.1", "TLS; each open line says the version, cipher, SNI and ALPN"],
+    ["tcp-echo --port 8443 --tls-cert echo.pem --tls-key echo.key --tls-alpn h2", "TLS; each open line says the version, cipher, SNI and ALPN"],
     ["tcp-echo --port 8443 --tls-self-signed --tls-client-auth request", "a certificate made at start; client certificates reported"],
     ["tcp-echo --config tcp-echo.toml --print-config", "show the settings a config file gives, and where each came from"],
   ],
