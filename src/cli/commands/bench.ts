@@ -37,7 +37,7 @@ export const help: CommandHelp = {
     ["tcp-echo bench --mode pingpong --connections 100 --rate 20000", "latency at a fixed offered load (open loop)"],
     ["tcp-echo bench --mode stream --connections 4 --size 64k", "throughput"],
     ["tcp-echo bench --mode idle --connections 1000 --duration 3", "does the server close idle connections on time?"],
-    ["tcp-echo bench --mode connect --connections 16 --tls --tls-ca ca.pem localhost:8443", "full TLS handshakes per second, each one verified"],
+    ["tcp-echo bench --mode connect --tls --tls-ca ca.pem localhost:8443", "full TLS handshakes per second, each one verified"],
   ],
 };
 
