@@ -99,7 +99,7 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
     out,
     "tcp_echo_tls_handshakes_total",
     "counter",
-    "TLS handshakes, by listener, version (negotiated; for a failure the highest the client offered) and result (ok, failed, rejected, timeout, aborted).",
+    "TLS handshakes, by listener, version (negotiated; for a failure the highest the client offered) and result (ok, failed, rejected: client certificate missing or not verified, timeout, aborted: the peer left).",
     per.flatMap(([name, c]) =>
       Object.entries(c.tlsHandshakes ?? {}).map(([key, n]): Sample => {
         const [version, result] = key.split(" ");

@@ -47,6 +47,8 @@ export interface TlsContext {
 
 /** Bun's message when the peer goes away mid-handshake (FINDINGS.md §b): not a TLS failure. */
 const DISCONNECTED = /disconnected before secure TLS connection/i;
+/** BoringSSL's reason when client auth is required and the client sent no certificate. */
+const NO_CLIENT_CERT = /PEER_DID_NOT_RETURN_A_CERTIFICATE/;
 
 export class TlsHandshakes implements TlsHooks {
   private tlsHandlers: Handlers | null = null;
@@ -169,7 +171,8 @@ export class TlsHandshakes implements TlsHooks {
     if (!st || c.phase === Phase.Closed || st.result !== null) return;
     if (!ok) {
       if (err && DISCONNECTED.test(err.message)) return this.settle(c, "aborted");
-      this.settle(c, "failed");
+      // No certificate where one is required is client authentication refusing, as a bad one is.
+      this.settle(c, err && NO_CLIENT_CERT.test(err.message) ? "rejected" : "failed");
       c.reason ??= "tls-error";
       c.errorText = err ? errorText(err) : "TLS handshake failed";
       this.logFailure(c, c.errorText, err);

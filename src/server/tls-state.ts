@@ -4,7 +4,12 @@
 import { isGrease, tlsVersionName, type CertificateSummary, type ClientHello } from "../tls/index.ts";
 import { sessionJson } from "./tls-log.ts";
 
-/** How a handshake ended, as the metrics count it (tcp_echo_tls_handshakes_total{result}). */
+/**
+ * How a handshake ended, as the metrics count it (tcp_echo_tls_handshakes_total{result}): ok;
+ * failed (the TLS library refused it: an alert, no common version or ALPN, not TLS at all);
+ * rejected (client auth: no client certificate, or one that does not verify, where one is
+ * required); timeout (not done within --timeout); aborted (the peer left before it was done).
+ */
 export const TLS_RESULTS = ["ok", "failed", "rejected", "timeout", "aborted"] as const;
 export type TlsResult = (typeof TLS_RESULTS)[number];
 

@@ -144,6 +144,7 @@ describe("TLS listener: client certificates", () => {
     const close = await s.log.waitFor((e) => e.event === "close");
     expect(close).toMatchObject({ reason: "tls-error", bytes_out: 0 });
     expect(close.error).toContain("PEER_DID_NOT_RETURN_A_CERTIFICATE");
+    expect(s.handle.stats().byListener.main!.tlsHandshakes).toEqual({ "TLSv1.3 rejected": 1 });
   });
 
   test("require, a certificate from another CA: rejected, closed before any echo, counted as rejected", async () => {
