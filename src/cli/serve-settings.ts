@@ -1,8 +1,10 @@
 import type { ServiceOptions } from "../cluster/index.ts";
 import { hostPort } from "../net/index.ts";
 import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
-import { selfSignedNames, type ListenerConfig, type RecordConfig } from "../server/index.ts";
+import { selfSignedNames, type ListenerConfig, type ListenerProfileBase, type RecordConfig } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
+import { loadToxiproxyConfig } from "./toxiproxy-config.ts";
+import { isLoopback } from "../api/index.ts";
 import { configPath, loadConfigFile } from "./options/file.ts";
 import { resolve, type CliArgs, type Env, type FileValues, type Given, type Resolved, type Values } from "./options/option.ts";
 import { printConfig } from "./options/print.ts";
@@ -46,7 +48,7 @@ function record(format: string | null, mode: RecordConfig["mode"], from: string)
 }
 
 /** The listener-scope values as a listener's profile (everything but its name and address). */
-function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string, sni: SniTables): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
+function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string, sni: SniTables, withTls = true): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
   return {
     ipv6Only: v.ipv6Only,
     timeout: v.timeout,
@@ -64,8 +66,17 @@ function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: stri
     proxyProtocol: v.proxyProtocol,
     proxyTimeout: v.proxyTimeout,
     clientIpFrom: v.clientIpFrom,
-    tls: listenerTls(v, g, sni),
+    tls: withTls ? listenerTls(v, g, sni) : null,
+    toxics: v.toxic ?? [],
+    enabled: true,
+    upstream: "echo",
   };
+}
+
+/** The command line's profile without what belongs to one listener: what POST /proxies listeners get. */
+function profileBase(p: ReturnType<typeof profile>): ListenerProfileBase {
+  const { toxics: _t, enabled: _e, upstream: _u, ...rest } = p;
+  return rest;
 }
 
 /**
@@ -152,6 +163,8 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
     tables.forEach((t, i) => specs.push(tableListener(t, i, r, file!, sni)));
   }
   for (const spec of v.listen ?? []) specs.push({ spec, cfg: base() });
+  if (v.toxiproxyConfig !== null)
+    for (const p of loadToxiproxyConfig(v.toxiproxyConfig, r.given.toxiproxyConfig.from)) specs.push({ spec: p.spec, cfg: { ...base(), enabled: p.enabled, upstream: p.upstream || "echo" } });
   const defaultOnly = specs.length === 0;
   if (!defaultOnly && (r.given.host.source !== "default" || r.given.port.source !== "default")) {
     const g = r.given.host.source !== "default" ? r.given.host : r.given.port;
@@ -179,6 +192,11 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
     if (other && l.port !== 0) throw new UsageError(`--listen: ${at} is given twice (listeners ${JSON.stringify(other.name)} and ${JSON.stringify(l.name)})`);
     seenAddr.set(at, l);
     if (l.ipv6Only && !l.host.includes(":")) throw new UsageError(`--ipv6-only: listener ${JSON.stringify(l.name)} is IPv4 (${at}); IPV6_V6ONLY applies to IPv6 listeners`);
+    const names = new Set<string>();
+    for (const t of l.toxics) {
+      if (names.has(t.name)) throw new UsageError(`--toxic: listener ${JSON.stringify(l.name)} has two toxics named ${JSON.stringify(t.name)} (give one a name=...)`);
+      names.add(t.name);
+    }
   }
   const fds = activationFds(env);
   if (fds) listeners = adopt(listeners, fds, defaultOnly);
@@ -190,9 +208,21 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
     workerId: null,
     workers: v.workers,
     metrics: v.metrics,
+    api: v.api,
+    apiToken: v.apiToken,
+    seed: v.seed,
+    // Listeners the API opens at run time are plain TCP, as toxiproxy's proxies are: a certificate
+    // made or checked at start belongs to the listeners it was made for.
+    profile: profileBase(profile(v, r.given, "--record", sni, false)),
     statsInterval: v.statsInterval,
     log: { level: v.logLevel, format: v.logFormat },
   };
+  if (v.api && !isLoopback(v.api.host) && v.apiToken === null)
+    throw new UsageError(`${r.given.api.from} ${v.api.host}: not a loopback address, and the API changes how the server behaves: set --api-token TOKEN (or TCP_ECHO_API_TOKEN) so requests must carry it, or bind the API to 127.0.0.1`);
+  if (v.api && settings.workers > 1)
+    throw new UsageError(`${r.given.api.from} needs a single process: toxics and listener states are per process, and --workers ${settings.workers} runs several (use --workers 1 with --api)`);
+  if (v.api && v.metrics && v.api.host === v.metrics.host && v.api.port === v.metrics.port && v.api.port !== 0)
+    throw new UsageError(`--api and --metrics are both ${v.api.host}:${v.api.port}: the API serves /metrics too; drop --metrics`);
   if (settings.workers > 1 && listeners.some((l) => !l.reusePort && l.listenFd === null))
     throw new UsageError(`--workers ${settings.workers} needs SO_REUSEPORT: drop --no-reuse-port`);
   return { settings, print: v.printConfig ? printConfig("serve", SERVE_OPTIONS, r) + listenersText(listeners) : null };
@@ -203,7 +233,7 @@ function listenersText(listeners: readonly ListenerConfig[]): string {
   return listeners
     .map(
       (l) =>
-        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${tlsText(l)}\n`,
+        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}${l.enabled ? "" : " (disabled)"}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${l.toxics.length ? `, toxics ${l.toxics.map((t) => t.name).join(" ")}` : ""}${tlsText(l)}\n`,
     )
     .join("");
 }

@@ -10,7 +10,7 @@ import type { ServiceOptions } from "./types.ts";
 type WireListener = Omit<ListenerConfig, "record"> & { readonly record: { readonly format: string; readonly mode: "interleaved" | "stream" } | null };
 
 /** ServiceOptions as JSON can carry them. */
-export type WireSettings = Omit<ServiceOptions, "listeners"> & { readonly listeners: readonly WireListener[] };
+export type WireSettings = Omit<ServiceOptions, "listeners" | "profile"> & { readonly listeners: readonly WireListener[] };
 
 export type ToWorker =
   | { readonly type: "start"; readonly worker: number; readonly settings: WireSettings }
@@ -25,7 +25,9 @@ export type FromWorker =
   | { readonly type: "pong"; readonly id: number; readonly stats: StatsSnapshot };
 
 export function toWire(o: ServiceOptions): WireSettings {
-  return { ...o, listeners: o.listeners.map((l) => ({ ...l, record: l.record && { format: l.record.codec.format, mode: l.record.mode } })) };
+  // A worker opens no listener at run time (--api needs a single process): no profile to carry.
+  const { profile: _, ...rest } = o;
+  return { ...rest, listeners: o.listeners.map((l) => ({ ...l, record: l.record && { format: l.record.codec.format, mode: l.record.mode } })) };
 }
 
 /** The formats were validated by the supervisor's CLI; compiling them again cannot fail for the same text. */

@@ -2,7 +2,9 @@ import type { Subprocess } from "bun";
 import { plural, type Logger, errorText } from "../log/index.ts";
 import { closeFd, hostPort, reservePort } from "../net/index.ts";
 import { ServerStats, sumSnapshots, type StatsSnapshot, logReport } from "../server/index.ts";
-import { startMetricsServer, type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
+import { type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
+import { startApiServer } from "../api/index.ts";
+import pkg from "../../package.json" with { type: "json" };
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
@@ -282,7 +284,15 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   try {
     if (opts.metrics) {
-      const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
+      const m = startApiServer({
+        host: opts.metrics.host,
+        port: opts.metrics.port,
+        logger: log,
+        control: null,
+        readOnly: true,
+        token: null,
+        version: pkg.version,
+        metrics: {
         view: async () => {
           const { stats, processes, absentCpu } = await gather();
           return { stats, processes, workers: workerCounts(), absentCpuSeconds: absentCpu };
@@ -291,7 +301,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
         // would hang: not ready until it has been replaced.
         accepting: () => !stopping && slots.some((s) => s.listening) && workerCounts().hung.length === 0,
         health: () => workerCounts().down,
-      }, log);
+        },
+      });
       cleanups.push(m.stop);
     }
   } catch (e) {

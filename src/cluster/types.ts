@@ -7,6 +7,9 @@ export interface ServiceOptions extends Omit<ServerConfig, "logger" | "clock"> {
   /** Worker processes; 1 = serve in this process. */
   readonly workers: number;
   readonly metrics: { readonly host: string; readonly port: number } | null;
+  /** --api: the control API (single process only). */
+  readonly api: { readonly host: string; readonly port: number } | null;
+  readonly apiToken: string | null;
   /** Seconds between stats lines; 0 = off. */
   readonly statsInterval: number;
 }

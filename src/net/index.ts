@@ -19,6 +19,7 @@ export { readKernelLimits, synackTimeout, type KernelLimits } from "./kernel.ts"
 export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
+export { readTcpInfo, type TcpInfo } from "./tcp-info.ts";
 export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
 export { writeSome, PIPE_BUF } from "./fd-write.ts";
 export { socketFd, listenOnFd, connectOnFd, upgradeServerTls } from "./bun.ts";

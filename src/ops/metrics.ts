@@ -1,5 +1,4 @@
-import type { Logger } from "../log/index.ts";
-import { startHttpServer, textReply, type HttpCounters } from "../http/index.ts";
+import type { HttpCounters } from "../http/index.ts";
 
 import type { ProcessMetrics } from "./process-metrics.ts";
 import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type ListenerCounts, type StatsSnapshot } from "../server/index.ts";
@@ -136,41 +135,4 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
     family(out, "tcp_echo_http_timeouts_total", "counter", "Metrics-endpoint connections closed by a timeout, by phase.", (["header", "body", "idle", "send"] as const).map((k) => [`{phase="${k}"}`, http.timeouts[k]]));
   }
   return out.join("\n") + "\n";
-}
-
-export interface MetricsServer {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * GET /metrics, /healthz (200 while running; 503 when a worker slot stays down), /readyz (200
- * accepting, 503 draining or no worker serving); else 404. On tcp-echo's own HTTP server
- * (src/http/): its connection cap, head and time limits keep a flood or a slowloris on this port
- * from taking the descriptors and the loop the echo port needs.
- */
-export function startMetricsServer(host: string, port: number, source: MetricsSource, log: Logger): MetricsServer {
-  const server = startHttpServer({
-    host,
-    port,
-    logger: log,
-    name: "metrics",
-    async handler(req) {
-      if (req.method !== "GET" && req.method !== "HEAD") return textReply(405, "method not allowed", { allow: "GET, HEAD" });
-      switch (req.path) {
-        case "/metrics":
-          return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: renderMetrics(await source.view(), source.accepting(), server.counters) };
-        case "/healthz": {
-          const down = source.health?.() ?? [];
-          return down.length === 0 ? textReply(200, "ok") : textReply(503, `worker slots down: ${down.join(", ")}`);
-        }
-        case "/readyz":
-          return source.accepting() ? textReply(200, "ready") : textReply(503, "not ready");
-        default:
-          return textReply(404, "not found");
-      }
-    },
-  });
-  log.info("metrics", `metrics on http://${host}:${server.port}/metrics (also /healthz, /readyz)`, { address: host, port: server.port });
-  return { port: server.port, stop: () => server.stop() };
 }

@@ -1,3 +1,4 @@
+import type { Toxic } from "../faults/index.ts";
 import type { KeepaliveOptions } from "../net/index.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../time/index.ts";
@@ -10,7 +11,7 @@ export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "tls-error", "tls-timeout"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "tls-error", "tls-timeout", "toxic", "api"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -62,6 +63,12 @@ export interface ListenerConfig {
   readonly clientIpFrom: ClientIpFrom;
   /** TLS on this listener (after the PROXY header, if any); null: plain TCP. */
   readonly tls: TlsConfig | null;
+  /** Toxics on its connections from the start (--toxic, [[listener.toxic]]); the API changes them at run time. */
+  readonly toxics: readonly Toxic[];
+  /** Listening from the start; false: the listener exists (the API can enable it) but refuses connections. */
+  readonly enabled: boolean;
+  /** What the API shows as the proxy's upstream: "echo", or what a --toxiproxy-config file said. */
+  readonly upstream: string;
 }
 
 /** Everything startServer needs, already validated: the CLI and tests build it, the server trusts it. */
@@ -78,7 +85,14 @@ export interface ServerConfig {
   readonly logger: Logger;
   /** Time for deadlines; the real clock unless a test passes a virtual one. */
   readonly clock?: Clock;
+  /** Seeds the toxics' chance (toxicity, jitter, slicer cuts); null: a new seed each run. */
+  readonly seed?: number | null;
+  /** The profile a listener opened at run time (POST /proxies) gets: the command line's. */
+  readonly profile?: ListenerProfileBase;
 }
+
+/** A listener's settings apart from what names and places it. */
+export type ListenerProfileBase = Omit<ListenerConfig, "name" | "host" | "port" | "listenFd" | "toxics" | "enabled" | "upstream">;
 
 /** What a listener's connection logic needs. */
 export type ListenerProfile = Pick<
@@ -109,6 +123,9 @@ export const DEFAULT_LISTENER = {
   proxyTimeout: 3,
   clientIpFrom: "proxy",
   tls: null,
+  toxics: [] as readonly Toxic[],
+  enabled: true,
+  upstream: "echo",
 } as const satisfies ListenerConfig;
 
 export const DEFAULTS = {
@@ -116,4 +133,5 @@ export const DEFAULTS = {
   maxMemory: null,
   shutdownTimeout: 5,
   workerId: null,
+  seed: null,
 } as const;

@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import type { ConnFaults, Toxic } from "../faults/index.ts";
 import { hostPort } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
@@ -65,6 +66,10 @@ export class Connection implements WheelEntry {
   proxy: ProxyState | null = null;
   /** TLS listeners: the handshake and its outcome (set once the ClientHello is awaited); else null. */
   tls: TlsState | null = null;
+  /** Its toxics while its listener has any; null on the plain path (one check per event). */
+  faults: ConnFaults<Connection> | null = null;
+  /** The toxic that ended it (reason "toxic"), named in the close line. */
+  toxic: Toxic | null = null;
 
   // Allocated on the first short write: most connections never need one, and an idle
   // connection's footprint is part of what the benchmark holds us to (1.5 KiB).

@@ -4,6 +4,9 @@ import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
 import type { Clock } from "../time/index.ts";
+import type { FaultContext, ToxicSet } from "../faults/index.ts";
+import { readTcpInfo, type TcpInfo } from "../net/index.ts";
+import { FaultPath } from "./fault-path.ts";
 import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase, type ConnectionTag } from "./connection.ts";
@@ -37,8 +40,37 @@ export interface EchoContext {
   readonly onAccept: () => void;
   /** An IPv6 listener (dual-stack peers arrive IPv4-mapped). */
   readonly v6: boolean;
+  /** The listener's toxics; changes reach open connections. */
+  readonly toxics: ToxicSet;
+  /** The process's timer heap and source of chance for toxics. */
+  readonly faults: FaultContext;
   /** A TLS listener: the handshake comes before the echo (tls-handshakes.ts); null for plain TCP. */
   readonly tls?: TlsHooks | null;
+}
+
+/** One open connection as GET /connections shows it. */
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly listener: string;
+  /** The TCP peer as the kernel sees it (with PROXY protocol: the load balancer). */
+  readonly peer: string;
+  /** With PROXY protocol: the client the header named; null otherwise. */
+  readonly proxiedSource: string | null;
+  readonly phase: string;
+  readonly ageMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Bytes waiting to be echoed: in the socket queue, and inside toxics. */
+  readonly queued: number;
+  readonly heldByToxics: number;
+  /** Until the idle timeout (or, after our FIN, the hard close) acts; null without --timeout. */
+  readonly timeoutInMs: number | null;
+  readonly readingPaused: boolean;
+  /** The toxics its toxicity draws gave it. */
+  readonly toxics: readonly string[];
+  readonly tcp: TcpInfo | null;
+  /** TLS listeners: the handshake's phase, the client's offer and what was negotiated (TlsState.toJSON); null on plain TCP. */
+  readonly tls: Record<string, unknown> | null;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -68,8 +100,12 @@ export class EchoHandlers {
   private readonly proxyGate: LogGate;
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
-  /** Resolves the promise of shutdown() when the last connection has closed. */
-  private allClosed: (() => void) | null = null;
+  /** Resolve the promises of shutdown() when the last connection has closed. */
+  private allClosed: (() => void)[] = [];
+  /** Groups of connections being ended (endConnections), each resolved when its last one closed. */
+  private batches: { conns: Set<Connection>; done: () => void }[] = [];
+  /** Connections under toxics take this path; the others never look at it. */
+  private readonly faultPath: FaultPath;
 
   /** The listener is IPv6: peers may be IPv4-mapped. */
   private readonly v6: boolean;
@@ -92,6 +128,21 @@ export class EchoHandlers {
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
     this.deniedGate = ctx.log.gate("denied", REFUSAL_LINES_PER_S, "info");
     this.consume = (!p.record ? this.consumePlain : p.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
+    this.faultPath = new FaultPath(ctx, ctx.faults, {
+      maxBuffer: this.maxBuffer,
+      quickOn: this.quickOn,
+      framer: this.framer,
+      streamFraming: p.record?.mode === "stream",
+      conns: this.conns,
+      budgetPaused: this.budgetPaused,
+      write: (c, b) => void this.write(c.socket, c, b, 0, b.length),
+      flush: (c) => this.flush(c),
+      sendFin: (c) => this.sendFin(c),
+      pause: (c, why) => this.pause(c.socket, c, why),
+      resume: (c) => this.resume(c),
+      relieveBudget: () => this.relieveBudget(),
+    });
+    ctx.toxics.onChange = (change) => this.faultPath.apply(change);
   }
 
   /** Open connections now. */
@@ -121,7 +172,32 @@ export class EchoHandlers {
     for (const c of [...this.conns]) this.beginShutdown(c);
     if (this.conns.size === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.allClosed = resolve;
+    this.allClosed.push(resolve);
+    return promise;
+  }
+
+  /**
+   * The connections open now end as in a graceful stop; those still open after `graceMs` are
+   * reset. Connections accepted later are not touched (a listener disabled and enabled again).
+   */
+  endConnections(graceMs: number): Promise<void> {
+    const batch = new Set([...this.conns].filter((c) => c.phase !== Phase.Closed));
+    for (const c of batch) this.beginShutdown(c);
+    if (batch.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(() => {
+      for (const c of batch) {
+        c.reason ??= "shutdown";
+        c.socket.terminate();
+      }
+    }, graceMs);
+    this.batches.push({
+      conns: batch,
+      done: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    });
     return promise;
   }
 
@@ -136,6 +212,53 @@ export class EchoHandlers {
   /** Stops the timers; called once the listener is done. */
   close(): void {
     this.timeouts.close();
+  }
+
+  /** GET /connections: every open connection, with the kernel's view of it. */
+  connections(): ConnectionInfo[] {
+    const now = this.ctx.clock.now();
+    const timeoutMs = this.ctx.profile.timeout * 1000;
+    const out: ConnectionInfo[] = [];
+    for (const c of this.conns) {
+      if (c.phase === Phase.Closed) continue;
+      const wheel = c.wheelSlot >= 0 ? c.wheelDue - now : null;
+      const timeoutIn = c.phase === Phase.Header || c.phase === Phase.FinSent ? wheel : timeoutMs > 0 ? c.lastActive + timeoutMs - now : null;
+      out.push({
+        id: `${c.id}@${this.ctx.listener}`,
+        listener: this.ctx.listener,
+        peer: c.proxy?.via ?? c.peer,
+        proxiedSource: c.proxy && c.proxy.via !== c.peer ? c.peer : null,
+        phase: Phase[c.phase]!,
+        ageMs: Math.round(now - c.openedAt),
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        queued: c.buffered,
+        heldByToxics: c.faults?.held ?? 0,
+        timeoutInMs: timeoutIn === null ? null : Math.max(0, Math.round(timeoutIn)),
+        readingPaused: c.paused,
+        toxics: c.faults?.applied() ?? [],
+        tcp: readTcpInfo(c.fd),
+        tls: c.tls?.toJSON() ?? null,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * DELETE /connections/{id}: "fin" ends it as a graceful stop would (what it sent is echoed,
+   * then our FIN); "rst" resets it now. false when no such connection is open.
+   */
+  closeConnection(id: number, how: "fin" | "rst"): boolean {
+    for (const c of this.conns) {
+      if (c.id !== id || c.phase === Phase.Closed) continue;
+      c.reason ??= "api";
+      if (how === "rst") {
+        c.phase = Phase.FinSent;
+        c.socket.terminate();
+      } else this.beginShutdown(c);
+      return true;
+    }
+    return false;
   }
 
   private opened(socket: Sock): void {
@@ -165,10 +288,12 @@ export class EchoHandlers {
       c.proxy = { pending: null, header: null, via: c.peer };
       c.phase = Phase.Header;
       this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
+      if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
       if (log.debugOn) log.debug("proxy-wait", `${c.tag} waiting for a PROXY header (${p.proxyProtocol})`, { conn: c.id, peer: c.peer });
       return;
     }
     this.timeouts.opened(c, t);
+    if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
     // TLS: the handshake counts against --timeout; the open line comes when it is done.
     if (this.ctx.tls) return this.ctx.tls.begin(c);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
@@ -178,6 +303,7 @@ export class EchoHandlers {
   private data(socket: Sock, chunk: Uint8Array): void {
     const c = socket.data;
     if (c.phase === Phase.Header) return this.headerData(socket, c, chunk);
+    if (c.faults !== null) return this.faultPath.data(c, chunk);
     const n = chunk.length;
     c.bytesIn += n;
     this.ctx.stats.bytesIn += n;
@@ -339,7 +465,7 @@ export class EchoHandlers {
     }
   }
 
-  private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory"): void {
+  private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory" | "toxic"): void {
     socket.pause();
     c.paused = true;
     this.ctx.stats.pauses++;
@@ -364,7 +490,8 @@ export class EchoHandlers {
     let room = budget.room;
     for (const c of [...this.budgetPaused]) {
       if (room < MAX_READ) break;
-      if (c.buffered <= this.maxBuffer >> 1 && c.echoing) {
+      // A connection an upstream toxic stalls stays paused: that is the toxic.
+      if (c.buffered <= this.maxBuffer >> 1 && c.echoing && !c.faults?.stalled) {
         this.resume(c);
         room -= MAX_READ;
       }
@@ -382,6 +509,7 @@ export class EchoHandlers {
 
   private drain(socket: Sock): void {
     const c = socket.data;
+    if (c.faults !== null) return this.faultPath.drain(c);
     if (c.buffered > 0) this.flush(c);
     if (c.canSendFin()) this.sendFin(c);
     else if (c.paused && c.echoing && c.buffered <= this.maxBuffer >> 1 && (c.buffered === 0 || !this.ctx.budget.over)) {
@@ -398,12 +526,14 @@ export class EchoHandlers {
     const c = socket.data;
     const log = this.ctx.log;
     if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
-    if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
     // A FIN before the PROXY header was complete (a TCP health check): nothing to echo.
-    else if (c.phase === Phase.Header) {
+    if (c.phase === Phase.Header) {
       this.sendFin(c);
       return;
     }
+    // Under toxics the FIN travels the upstream chain behind the peer's bytes.
+    if (c.faults !== null) return this.faultPath.end(c);
+    if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
     // Flushing: the FIN goes once byte finAt is echoed. FinSent: Bun closes on its own.
     if (c.canSendFin()) this.sendFin(c);
   }
@@ -435,6 +565,7 @@ export class EchoHandlers {
       this.relieveBudget();
     }
     this.framer?.closed(c);
+    if (c.faults !== null) this.faultPath.closed(c);
     const { stats, log } = this.ctx;
     this.conns.delete(c);
     stats.open--;
@@ -445,7 +576,7 @@ export class EchoHandlers {
       const lost = c.buffered + c.discarded;
       log.info(
         "close",
-        `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
+        `${c.tag} close ${c.toxic && reason === "toxic" ? `${c.toxic.type}:${c.toxic.name}` : reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
         {
           conn: c.id,
           peer: c.peer,
@@ -456,10 +587,22 @@ export class EchoHandlers {
           not_echoed: lost,
           duration_ms: Math.round(ms * 1000) / 1000,
           error: c.errorText,
+          toxic: c.toxic && reason === "toxic" ? c.toxic.name : null,
         },
       );
     }
-    if (this.allClosed && this.conns.size === 0) this.allClosed();
+    if (this.allClosed.length > 0 && this.conns.size === 0) for (const done of this.allClosed.splice(0)) done();
+    if (this.batches.length > 0) this.batchClosed(c);
+  }
+
+  private batchClosed(c: Connection): void {
+    this.batches = this.batches.filter((b) => {
+      if (b.conns.delete(c) && b.conns.size === 0) {
+        b.done();
+        return false;
+      }
+      return true;
+    });
   }
 
   private error(socket: Sock, error: Error): void {
@@ -485,6 +628,7 @@ export class EchoHandlers {
     // Over TLS the kernel holds ciphertext, whose plaintext length is unknown: what was decrypted is echoed.
     c.finAt = c.bytesIn + (c.tls ? 0 : unreadBytes(c.fd));
     c.phase = Phase.Flushing;
+    if (c.faults !== null) return this.faultPath.beginShutdown(c);
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).
     if (c.canSendFin()) this.sendFin(c);
   }

@@ -1,5 +1,7 @@
 // The server library: startServer(config) is what the CLI, the tests and the benchmarks call.
-export { startServer, type ServerHandle } from "./server.ts";
+export { startServer, type ServerHandle, type ListenerHandle } from "./server.ts";
+export { ServerControl, parseListen, type ProxyView } from "./control.ts";
+export type { ConnectionInfo } from "./echo.ts";
 export {
   DEFAULTS,
   DEFAULT_LISTENER,
@@ -9,6 +11,7 @@ export {
   RECORD_MODES,
   type ServerConfig,
   type ListenerProfile,
+  type ListenerProfileBase,
   type QuickAckMode,
   type CloseReason,
   type RecordConfig,

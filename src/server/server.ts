@@ -2,10 +2,12 @@ import { readdirSync } from "node:fs";
 import { plural } from "../log/index.ts";
 import { raiseFdLimit, readKernelLimits, type SockAddress } from "../net/index.ts";
 import { realClock } from "../time/index.ts";
-import type { ServerConfig } from "./config.ts";
+import { describeToxic, Random, randomSeed, realTimerClock, TimerHeap } from "../faults/index.ts";
+import type { ListenerConfig, ServerConfig } from "./config.ts";
+import { ServerControl } from "./control.ts";
 import { Listener } from "./listener.ts";
 import { defaultMemoryBudget, MemoryBudget } from "./memory.ts";
-import { sumListeners, type StatsSnapshot } from "./stats.ts";
+import { ServerStats, sumListeners, sumSnapshots, type StatsSnapshot } from "./stats.ts";
 import { logReport, type StartupReport } from "./startup-report.ts";
 
 /** One listener of a running server. */
@@ -20,7 +22,12 @@ export interface ListenerHandle {
 export interface ServerHandle {
   /** The first listener's address (most servers have one). */
   readonly address: SockAddress;
+  /** The listeners now (the API can open and close some at run time). */
   readonly listeners: readonly ListenerHandle[];
+  /** Listeners as toxiproxy's proxies, their toxics, the open connections: what the API drives. */
+  readonly control: ServerControl;
+  /** The seed of the toxics' chance (--seed, or the one drawn at start). */
+  readonly seed: number;
   /** Every option as asked and as the kernel applied it, per listener, plus the kernel's limits. */
   readonly report: StartupReport;
   /** The counters of all listeners together, and per listener (`byListener`). */
@@ -62,7 +69,12 @@ export function startServer(config: ServerConfig): ServerHandle {
   // Descriptors in use besides connections (Bun's own, stdio, the listeners): counted once.
   const baseFds = readdirSync("/proc/self/fd").length + config.listeners.length;
   const listeners: Listener[] = [];
-  const open = () => listeners.reduce((n, l) => n + l.open, 0);
+  /** Listeners closed at run time whose connections are still ending. */
+  const closing = new Set<Listener>();
+  /** The counters of listeners closed at run time. */
+  const retired = new ServerStats();
+  const open = () => listeners.reduce((n, l) => n + l.open, 0) + [...closing].reduce((n, l) => n + l.open, 0);
+  const seed = config.seed ?? randomSeed();
   const ctx = {
     log,
     budget,
@@ -72,6 +84,8 @@ export function startServer(config: ServerConfig): ServerHandle {
     fdsInUse: () => baseFds + open(),
     tagPrefix: config.workerId === null ? "#" : `w${config.workerId}#`,
     several: config.listeners.length > 1,
+    // One timer structure for every toxic of every connection of the process.
+    faults: { heap: new TimerHeap(realTimerClock()), random: new Random(seed) },
   };
   try {
     for (const lc of config.listeners) {
@@ -95,6 +109,9 @@ export function startServer(config: ServerConfig): ServerHandle {
   }
   // A worker's report goes to debug: its supervisor prints the one report for all of them.
   logReport(log, report, config, config.workerId === null ? "info" : "debug");
+  for (const l of listeners)
+    for (const t of l.toxics.list())
+      if (log.infoOn) log.info("toxic", `toxic on ${JSON.stringify(l.config.name)} from the start: ${describeToxic(t)}`, { op: "added", proxy: l.config.name, toxic: t.name, type: t.type, stream: t.stream, toxicity: t.toxicity, attributes: t.attributes, by: "config" });
 
   const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
   let stopping: Promise<void> | null = null;
@@ -102,9 +119,42 @@ export function startServer(config: ServerConfig): ServerHandle {
 
   function stats(): StatsSnapshot {
     const byListener: Record<string, StatsSnapshot> = {};
-    for (const l of listeners) byListener[l.config.name] = l.stats.snapshot();
-    return sumListeners(byListener);
+    // A listener closing at run time and a new one of the same name count under that name together.
+    const add = (l: Listener) => {
+      const s = l.stats.snapshot();
+      const prev = byListener[l.config.name];
+      byListener[l.config.name] = prev ? sumSnapshots([prev, s]) : s;
+    };
+    for (const l of closing) add(l);
+    for (const l of listeners) add(l);
+    return sumListeners(byListener, retired.snapshot());
   }
+
+  const control = new ServerControl({
+    listeners,
+    log,
+    profile: config.profile ?? listeners[0]?.config ?? config.listeners[0]!,
+    graceMs: config.shutdownTimeout * 1000,
+    accepting: () => accepting,
+    open(lc: ListenerConfig) {
+      const l = new Listener(lc, ctx, true);
+      listeners.push(l);
+      return l;
+    },
+    close(l: Listener) {
+      listeners.splice(listeners.indexOf(l), 1);
+      closing.add(l);
+      l.stopAccepting();
+      const ended = l.endConnections(config.shutdownTimeout * 1000).then(() => {
+        closing.delete(l);
+        l.close();
+        retired.add(l.stats.snapshot(), false, l.config.name);
+      });
+      ending.push(ended);
+    },
+  });
+  /** Listeners closing at run time: a stop waits for them too. */
+  const ending: Promise<void>[] = [];
 
   async function drainAndStop(): Promise<void> {
     accepting = false;
@@ -113,7 +163,7 @@ export function startServer(config: ServerConfig): ServerHandle {
       shutdown_timeout: config.shutdownTimeout,
     });
     for (const l of listeners) l.stopAccepting();
-    const drained = Promise.all(listeners.map((l) => l.drain()));
+    const drained = Promise.all([...listeners.map((l) => l.drain()), ...ending]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeout * 1000)));
     if (await Promise.race([drained.then(() => false), timedOut])) {
@@ -134,7 +184,11 @@ export function startServer(config: ServerConfig): ServerHandle {
 
   return {
     address: listeners[0]!.address,
-    listeners: listeners.map((l) => ({ name: l.config.name, address: l.address, activated: l.activated })),
+    get listeners() {
+      return listeners.map((l) => ({ name: l.config.name, address: l.address, activated: l.activated }));
+    },
+    control,
+    seed,
     report,
     stats,
     accepting: () => accepting,

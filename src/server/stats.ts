@@ -214,9 +214,13 @@ export function sumSnapshots(live: readonly StatsSnapshot[], retired: StatsSnaps
   return total.snapshot();
 }
 
-/** One process's view: its listeners' snapshots summed, each also kept under its name. */
-export function sumListeners(byName: Readonly<Record<string, StatsSnapshot>>): StatsSnapshot {
+/**
+ * One process's view: its listeners' snapshots summed, each also kept under its name; `retired`
+ * holds the counters of listeners closed at run time (DELETE /proxies), so totals never go back.
+ */
+export function sumListeners(byName: Readonly<Record<string, StatsSnapshot>>, retired: StatsSnapshot | null = null): StatsSnapshot {
   const total = new ServerStats();
+  if (retired) total.add(retired, false);
   for (const [name, s] of Object.entries(byName)) total.add(s, true, name);
   return total.snapshot();
 }

@@ -99,8 +99,13 @@ export class IdleTimeouts {
       return;
     }
     const idleDue = c.lastActive + this.timeoutMs;
+    // A toxic holding this connection's bytes, FIN or reader: the server is the slow side, not the peer.
     if (t < idleDue) {
       this.schedule(c, idleDue);
+      return;
+    }
+    if (c.faults !== null && c.faults.busy) {
+      this.schedule(c, t + this.timeoutMs);
       return;
     }
     // How late we act, measured now rather than at the tick's start: a tick with many deadlines

@@ -5,6 +5,8 @@
 // connection.
 // Each is stopped by its own pid on dispose.
 
+import { pythonCmd } from "./python.ts";
+
 const PEER = String.raw`
 import json, socket, struct, sys, time
 mode = sys.argv[1]
@@ -144,7 +146,7 @@ async function readLine(reader: Reader, buffered: { text: string }): Promise<str
 
 /** Starts a python3 peer (serving one connection unless refuse/blackhole/mute) and waits for its port. */
 export async function pythonPeer(mode: PeerMode, ...args: string[]): Promise<PythonPeer> {
-  const proc = Bun.spawn(["python3", "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...pythonCmd(), "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const reader = proc.stdout.getReader();
   const buffered = { text: "" };
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);

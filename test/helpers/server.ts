@@ -42,18 +42,18 @@ export interface TestServer extends AsyncDisposable {
 
 /** One listener's options and the process's, flat, as most tests need them. */
 export type ServeOverrides = Partial<Omit<ListenerConfig, "access">> &
-  Partial<Pick<ServerConfig, "maxMemory" | "shutdownTimeout" | "clock" | "workerId">> & { readonly access?: Partial<AccessConfig> | null };
+  Partial<Pick<ServerConfig, "maxMemory" | "shutdownTimeout" | "clock" | "workerId" | "seed">> & { readonly access?: Partial<AccessConfig> | null };
 
 /** The real server (the library) with one listener on 127.0.0.1:0, its JSON log captured. */
 export function serve(overrides: ServeOverrides = {}, level: LogLevel = "info"): TestServer {
-  const { maxMemory, shutdownTimeout, clock, workerId, access, ...listener } = overrides;
-  return serveListeners([{ ...listener, ...(access === undefined ? {} : { access: access && { allow: null, deny: [], maxPerIp: 0, perIpPrefix6: 64, ...access } }) }], { maxMemory, shutdownTimeout, clock, workerId }, level);
+  const { maxMemory, shutdownTimeout, clock, workerId, seed, access, ...listener } = overrides;
+  return serveListeners([{ ...listener, ...(access === undefined ? {} : { access: access && { allow: null, deny: [], maxPerIp: 0, perIpPrefix6: 64, ...access } }) }], { maxMemory, shutdownTimeout, clock, workerId, seed }, level);
 }
 
 /** Several listeners (each from the defaults plus its overrides, port 0 unless given). */
 export function serveListeners(
   listeners: readonly Partial<ListenerConfig>[],
-  process: Partial<Pick<ServerConfig, "maxMemory" | "shutdownTimeout" | "clock" | "workerId">> = {},
+  process: Partial<Pick<ServerConfig, "maxMemory" | "shutdownTimeout" | "clock" | "workerId" | "seed">> = {},
   level: LogLevel = "info",
 ): TestServer {
   const log = new LogCapture();
@@ -63,6 +63,7 @@ export function serveListeners(
     maxMemory: process.maxMemory ?? null,
     shutdownTimeout: process.shutdownTimeout ?? 1,
     workerId: process.workerId ?? null,
+    seed: process.seed ?? null,
     logger,
     ...(process.clock ? { clock: process.clock } : {}),
   });

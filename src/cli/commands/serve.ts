@@ -23,6 +23,7 @@ export const help: CommandHelp = {
     ["tcp-echo --port 8443 --tls-cert echo.pem --tls-key echo.key --tls-alpn h2", "TLS; each open line says the version, cipher, SNI and ALPN"],
     ["tcp-echo --port 8443 --tls-self-signed --tls-client-auth request", "a certificate made at start; client certificates reported"],
     ["tcp-echo --config tcp-echo.toml --print-config", "show the settings a config file gives, and where each came from"],
+    ["tcp-echo --api 127.0.0.1:8474 --toxic latency:latency=100,jitter=10", "toxiproxy's API on 8474; every echo 100 +/- 10 ms late"],
   ],
 };
 
@@ -37,6 +38,9 @@ export default defineCommand({
       return EXIT.ok;
     }
     const log = createLogger(resolved.settings.log);
+    for (const l of resolved.settings.listeners)
+      if (l.upstream !== "echo")
+        log.warn("toxiproxy-config", `listener ${JSON.stringify(l.name)}: upstream ${JSON.stringify(l.upstream)} is not used: tcp-echo is the endpoint and echoes`, { listener: l.name, upstream: l.upstream });
     // Installed before the server starts, so a signal that races start-up still stops it cleanly.
     let service: Service | null = null;
     const signals = stopOnSignals({

@@ -19,7 +19,8 @@ import {
 } from "../../server/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { alpnList, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, size, text, type ListenSpec, type ValueKind } from "./values.ts";
+import { alpnList, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type ListenSpec, type ValueKind } from "./values.ts";
+import type { Toxic } from "../../faults/index.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -89,6 +90,11 @@ export const SERVE_OPTIONS = {
   tlsClientAuth: option({ name: "tls-client-auth", kind: choice(TLS_CLIENT_AUTH), default: "off" as TlsClientAuth, help: "ask clients for a certificate: off, request (reported, not required) or require (one that verifies against --tls-client-ca)", scope: "listener" }),
   tlsAlpn: option({ name: "tls-alpn", kind: alpnList, default: null as readonly string[] | null, unset: "off", help: "ALPN protocols in order of preference (h2,http/1.1); a client offering none of them fails its handshake (alert 120)", scope: "listener" }),
   tlsMinVersion: option({ name: "tls-min-version", kind: choice(TLS_MIN_VERSIONS, "VERSION"), default: "1.2" as TlsMinVersion, help: "the lowest TLS version accepted: 1.2 or 1.3", scope: "listener" }),
+  toxic: option({ name: "toxic", kind: toxicList, default: null as readonly Toxic[] | null, unset: "none", help: "a toxiproxy toxic on every connection, like latency:latency=100,jitter=10 or timeout@upstream:timeout=0; repeat for several", scope: "listener", many: true }),
+  api: option({ name: "api", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "toxiproxy-compatible HTTP API (toxics, listeners, /connections) plus /metrics, /healthz, /readyz; loopback unless --api-token is set", scope: "process" }),
+  apiToken: option({ name: "api-token", kind: secret, default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
+  toxiproxyConfig: option({ name: "toxiproxy-config", kind: text("FILE"), default: null as string | null, unset: "none", help: "toxiproxy's -config JSON (a list of proxies {name, listen, upstream, enabled}): each becomes a listener", scope: "process" }),
+  seed: option({ name: "seed", kind: integer(0, 2 ** 32 - 1, "a seed"), default: null as number | null, unset: "random", help: "seeds the toxics' chance (toxicity, jitter, slicer) so runs repeat", scope: "process" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
   config: CONFIG,

@@ -5,6 +5,7 @@
 import { parseIp, parseIpv4, parseIpv6 } from "../../net/index.ts";
 import { parseCidr, type Cidr } from "../../server/index.ts";
 import { AlpnListError, parseAlpnList } from "../../tls/index.ts";
+import { FaultError, parseToxic, parseToxicText, TOXIC_TEXT_HINT, type Toxic } from "../../faults/index.ts";
 import { UsageError } from "../errors.ts";
 
 /** How to read one kind of value; `T` is what the program gets. */
@@ -106,10 +107,11 @@ export const host: ValueKind<string> = {
   show: (v) => v,
 };
 
-/** HOST:PORT (the metrics endpoint). */
+/** HOST:PORT (the metrics and API endpoints); a bare PORT is on 127.0.0.1, loopback. */
 export const endpoint: ValueKind<{ readonly host: string; readonly port: number }> = {
   hint: "HOST:PORT",
   parse(text, from) {
+    if (/^\s*\d+\s*$/.test(text)) return { host: "127.0.0.1", port: port.parse(text, from) };
     const i = text.lastIndexOf(":");
     if (i < 0) throw bad(from, text, "HOST:PORT (like 127.0.0.1:9464)");
     return { host: host.parse(text.slice(0, i), from), port: port.parse(text.slice(i + 1), from) };
@@ -149,6 +151,9 @@ export const boolean: ValueKind<boolean> = {
 export function text(hint: string): ValueKind<string> {
   return { hint, parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: (v) => v };
 }
+
+/** A secret (the API token): taken as given, never shown back (--print-config, help). */
+export const secret: ValueKind<string> = { hint: "TOKEN", parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: () => "(hidden)" };
 
 /** Comma-separated IPv4 or IPv6 networks (10.0.0.0/8,127.0.0.1,2001:db8::/32); host bits must be zero. */
 export const cidrList: ValueKind<readonly Cidr[]> = {
@@ -227,4 +232,31 @@ export const alpnList: ValueKind<readonly string[]> = {
     return this.parse(fileText(v, from, false), from);
   },
   show: (v) => v.join(","),
+};
+
+/** A FaultError (a bad toxic) as the one-line usage error of the option that held it. */
+function toxicUsage<T>(from: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FaultError) throw new UsageError(`${from}: ${e.message.replace(/^bad request body: /, "")}`);
+    throw e;
+  }
+}
+
+/**
+ * Toxics: `TYPE[@STREAM]:k=v,...` on the command line and in variables (several joined with
+ * commas); in a file also toxiproxy's JSON shape, as tables ([[toxic]], [[listener.toxic]]).
+ */
+export const toxicList: ValueKind<readonly Toxic[]> = {
+  hint: TOXIC_TEXT_HINT,
+  parse: (text, from) => toxicUsage(from, () => parseToxicText(text)),
+  fromFile(v, from) {
+    const items = Array.isArray(v) ? v : [v];
+    return toxicUsage(from, () => items.flatMap((x, i) => (typeof x === "string" ? parseToxicText(x) : [parseToxic(x, items.length > 1 ? `toxic ${i + 1}: ` : "")])));
+  },
+  show: (v) =>
+    v
+      .map((t) => `${t.type}@${t.stream}:${Object.entries(t.attributes).map(([k, n]) => `${k}=${n}`).concat(t.name === `${t.type}_${t.stream}` ? [] : [`name=${t.name}`], t.toxicity === 1 ? [] : [`toxicity=${t.toxicity}`]).join(",")}`)
+      .join(","),
 };
