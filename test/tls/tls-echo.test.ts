@@ -46,7 +46,7 @@ HELLO = out.read()
 `;
 
 /** Connects, sends `what` (python expression of bytes), and reports how and when the server ended it. */
-async function rawPeer(port: number, what: string): Promise<{ outcome: string; after_s: number; got: number }> {
+async function rawPeer(port: number, what: string): Promise<{ outcome: string; after_s: number; got: number; head: string }> {
   const r = await py(
     `${HELLO}
 import json, socket, sys, time
@@ -62,7 +62,7 @@ except ConnectionResetError:
     outcome = "rst"
 except socket.timeout:
     outcome = "still open"
-print(json.dumps({"outcome": outcome, "after_s": time.monotonic() - t0, "got": len(got)}))
+print(json.dumps({"outcome": outcome, "after_s": time.monotonic() - t0, "got": len(got), "head": got[:16].hex()}))
 `,
     [port],
   );
@@ -81,6 +81,21 @@ describe("hostile handshakes", () => {
     expect(close.error).toContain("HTTP_REQUEST");
     const line = await s.log.waitFor((e) => e.event === "tls-error");
     expect(line.hello_problem).toBe("not a TLS handshake record (first byte 0x47)");
+  });
+
+  test("binary garbage instead of a ClientHello (512 bytes, first 0x0b): answered with a fatal alert and closed at once with tls-error, counted as failed; nothing echoed", async () => {
+    await using s = serve({ tls: TLS, timeout: 5 });
+    const r = await rawPeer(s.port, "bytes((i * 37 + 11) % 256 for i in range(512))");
+    // All that comes back is one alert record (RFC 8446 §5.1, §6: type 21, level 2 fatal), not an echo.
+    expect(r.got).toBe(7);
+    expect(r.head).toMatch(/^15030[0-4]000202/);
+    // Long before --timeout 5: the TLS library refused the bytes, nobody waited for more.
+    expect(r.after_s).toBeLessThan(2);
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ reason: "tls-error", bytes_in: 0, bytes_out: 0 });
+    const line = await s.log.waitFor((e) => e.event === "tls-error");
+    expect(line.hello_problem).toBe("not a TLS handshake record (first byte 0x0b)");
+    expect(s.handle.stats().byListener.main!.tlsHandshakes).toEqual({ "unknown failed": 1 });
   });
 
   test("a handshake record that is not a ClientHello (a ServerHello type): tls-error; our parser's reading is in the tls-error line", async () => {
