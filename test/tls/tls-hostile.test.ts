@@ -63,10 +63,12 @@ describe("1,000 handshakes that stop half-way", () => {
       expect(r.open).toBe(0);
       expect(r.how).toEqual(["rst"]);
       expect(r.after.length).toBe(1000);
-      // On time: not before the timeout (the first byte came with the connect), and not much after
-      // it on a loaded 2-core machine with 1,000 deadlines falling together.
+      // On time: not before the timeout (the first byte came with the connect), and within 2 s after
+      // it with 1,000 deadlines falling together: a full-suite run at load average 22 saw the last
+      // reset at 2.87 s (the server accepting late is part of it). Bun's own socket timer, with its
+      // 4 s granularity, would be later than that; no deadline at all leaves them open.
       expect(r.after[0]!).toBeGreaterThanOrEqual(0.95);
-      expect(r.after[999]!).toBeLessThan(1 + 1.0);
+      expect(r.after[999]!).toBeLessThan(1 + 2.0);
       rss.push(rssKiB(p.proc.pid));
     }
     const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
