@@ -108,3 +108,14 @@ describe("against a server that does not read PROXY", () => {
     expect(r.stdout).toMatch(/\n {2}mismatches +\d+ \(the server echoed the PROXY v1 header: it does not read the PROXY protocol\)\n/);
   });
 });
+
+describe("refused", () => {
+  test("--proxy-protocol with --tls: exit 2, one line (the header would have to go in the clear before the handshake)", async () => {
+    const r = await runCli(["bench", "127.0.0.1:9", "--mode", "connect", "--proxy-protocol", "v2", "--tls"]);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "tcp-echo: --proxy-protocol with --tls: a PROXY header goes in the clear before the TLS handshake, which this load generator cannot send (see tcp-echo bench --help)\n",
+    });
+  });
+});

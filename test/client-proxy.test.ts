@@ -312,6 +312,7 @@ describe("usage errors: one line naming the options and the value", () => {
     [["--proxy-source", "203.0.113.7:1"], "--proxy-source needs --proxy-protocol v1 or v2 (it is off)"],
     [["--proxy-protocol", "off", "--proxy-dest", "203.0.113.7:1"], "--proxy-dest needs --proxy-protocol v1 or v2 (it is off)"],
     [["--proxy-protocol", "v1", "--proxy-source", "203.0.113.7:1", "--proxy-dest", "[2001:db8::1]:443"], "--proxy-source 203.0.113.7:1 and --proxy-dest [2001:db8::1]:443 are not the same family: a PROXY header carries two IPv4 or two IPv6 addresses"],
+    [["--proxy-protocol", "v2", "--tls"], "--proxy-protocol with --tls: a PROXY header goes in the clear before the TLS handshake, which this client cannot send"],
   ];
   for (const [argv, message] of cases) test(argv.join(" "), () => expect(usage(argv)).toBe(message));
 

@@ -171,6 +171,8 @@ export interface ClientRequest {
   readonly pinned: boolean;
   /** More `tcp-echo bench` options (`--proxy-protocol v2`); not for the C load generator. */
   readonly clientOptions?: readonly string[];
+  /** TLS group: `tcp-echo bench --tls`, verifying against the benchmark's CA. */
+  readonly tls?: boolean;
 }
 
 function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
@@ -184,7 +186,8 @@ function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
     if (req.clientOptions?.length) throw new Error(`the C load generator takes no ${req.clientOptions.join(" ")}`);
     return [ctx.paths.loadgen, ...common, ...timing];
   }
-  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, ...(req.clientOptions ?? []), "--json"];
+  const tls = req.tls ? ["--tls", "--tls-ca", ctx.paths.tls!.ca] : [];
+  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, ...tls, ...(req.clientOptions ?? []), "--json"];
 }
 
 type Ticks = { user: number; sys: number } | null;

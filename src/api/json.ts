@@ -56,5 +56,8 @@ export function connectionJson(c: ConnectionInfo) {
       peer_window: t.peerWindow,
       probes: t.probes,
     },
+    // TLS listeners: handshake phase, the client's offer, and once done the open line's tls field
+    // (version, cipher, SNI, ALPN, the client certificate's subject, SANs and SHA-256).
+    tls: c.tls,
   };
 }

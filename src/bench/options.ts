@@ -2,6 +2,7 @@
 // field follow bench/loadgen/loadgen.c, so the two load generators can be compared side by side.
 import { hostPort, parseIp } from "../net/index.ts";
 import { PROXY_SEND_MODES, type ProxySendMode } from "../proxy/index.ts";
+import type { ClientTlsPlan, ServerSession } from "../tls/index.ts";
 
 export const BENCH_MODES = ["pingpong", "stream", "connect", "idle"] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -31,6 +32,10 @@ export interface BenchOptions {
    * check. Absent or "off": none.
    */
   readonly proxyProtocol?: ProxySendMode;
+  /** TLS on every connection (built for the name the user gave, not the address); absent or null: plain TCP. */
+  readonly tls?: ClientTlsPlan | null;
+  /** Where the CA came from, for the report ("ca.pem"); null: the bundled roots. */
+  readonly tlsCaFile?: string | null;
 }
 
 export const BENCH_DEFAULTS = {
@@ -94,6 +99,8 @@ export interface BenchResult {
   readonly mismatchNote: string | null;
   /** --proxy-protocol: sockets whose header went out whole, over the whole run (warmup included). */
   readonly proxyHeaders: number;
+  /** With TLS: the first handshake's session and the handshakes over the whole run (not in the JSON). */
+  readonly tls?: { readonly session: ServerSession | null; readonly ok: number; readonly failed: number } | null;
 }
 
 /** A snapshot about once a second, for a live display. Rates are over the last interval. */

@@ -8,6 +8,7 @@ import { printConfig } from "./options/print.ts";
 import { CLIENT_OPTIONS } from "./options/table.ts";
 import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
+import { clientTls } from "./tls-client-settings.ts";
 
 /** Everything but the abort signal, which the command adds. */
 export type ClientSettings = Omit<ClientOptions, "signal">;
@@ -69,6 +70,8 @@ function proxy(r: Resolved<typeof CLIENT_OPTIONS>): ClientProxy | null {
     }
     return null;
   }
+  // Bun's TLS sockets encrypt every write, and a PROXY header must go in the clear before the handshake.
+  if (r.values.tls) throw new UsageError(`${g.proxyProtocol.from} with ${g.tls.from}: a PROXY header goes in the clear before the TLS handshake, which this client cannot send`);
   if (proxySource && proxyDest && proxySource.host.includes(":") !== proxyDest.host.includes(":")) {
     const show = (k: "proxySource" | "proxyDest") => `${g[k].from} ${CLIENT_OPTIONS[k].kind.show(r.values[k]!)}`;
     throw new UsageError(`${show("proxySource")} and ${show("proxyDest")} are not the same family: a PROXY header carries two IPv4 or two IPv6 addresses`);
@@ -100,6 +103,7 @@ export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: 
     count: v.count,
     interval: v.interval,
     proxy: proxy(r),
+    tls: clientTls(v, r.given),
   };
   return { settings, print: v.printConfig ? printConfig("client", CLIENT_OPTIONS, r) : null };
 }

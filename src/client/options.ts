@@ -1,5 +1,6 @@
 import type { Lookup } from "../net/resolve.ts";
 import type { ProxyVersion } from "../proxy/index.ts";
+import type { ClientTls } from "../tls/index.ts";
 import type { PackedRecord } from "./record.ts";
 
 /** Everything runClient needs, already validated: the CLI and tests build it, the client trusts it. */
@@ -33,6 +34,8 @@ export interface ClientOptions {
   readonly signal?: AbortSignal;
   /** The resolver for a name (tests inject one); the system's getaddrinfo by default. */
   readonly lookup?: Lookup;
+  /** --tls: a TLS handshake on the connection before any message; absent or null: plain TCP. */
+  readonly tls?: ClientTls | null;
 }
 
 /** An address and port a PROXY header names. */

@@ -43,6 +43,13 @@ export interface ServerHandle {
   stop(): Promise<void>;
   /** Resolves when a stop has finished. */
   readonly stopped: Promise<void>;
+  /**
+   * SIGHUP: TLS listeners re-read their certificate files (open connections keep theirs; a bad
+   * file is logged and the old certificate kept). Returns false when a listener kept its old ones.
+   */
+  reload(): boolean;
+  /** Whether any listener speaks TLS (there is something to reload). */
+  readonly tls: boolean;
 }
 
 /**
@@ -188,5 +195,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     activated: listeners[0]!.activated,
     stop: () => (stopping ??= drainAndStop()),
     stopped,
+    reload: () => listeners.map((l) => l.reload()).every(Boolean),
+    tls: listeners.some((l) => l.config.tls !== null),
   };
 }
