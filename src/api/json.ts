@@ -58,3 +58,6 @@ export function connectionJson(c: ConnectionInfo) {
     },
   };
 }
+
+/** A row of GET /connections. */
+export type ConnectionRow = ReturnType<typeof connectionJson>;

@@ -6,6 +6,7 @@ import type { Logger } from "../log/index.ts";
 import type { ListenerConfig, ListenerProfileBase } from "./config.ts";
 import type { ConnectionInfo } from "./echo.ts";
 import type { Listener } from "./listener.ts";
+import type { ListenerReport } from "./startup-report.ts";
 
 /** A proxy as the API shows it: toxiproxy's fields, plus `accepting` (the accept pause). */
 export interface ProxyView {
@@ -190,6 +191,11 @@ export class ServerControl {
   removeToxic(name: string, toxic: string, by: string): void {
     const l = this.find(name);
     this.logToxic(by, "removed", l, l.toxics.remove(toxic));
+  }
+
+  /** Each listener's options as the kernel holds them (read when it last started listening). */
+  reports(): ListenerReport[] {
+    return this.host.listeners.map((l) => l.report);
   }
 
   connections(): ConnectionInfo[] {

@@ -15,6 +15,7 @@ import { feedHeader, proxiedClient, type ProxyMode } from "./proxy-header.ts";
 import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { IdleTimeouts } from "./timeouts.ts";
 
 type Sock = Socket<Connection>;
@@ -43,6 +44,8 @@ export interface EchoContext {
   readonly toxics: ToxicSet;
   /** The process's timer heap and source of chance for toxics. */
   readonly faults: FaultContext;
+  /** The process's last closes, for the status page. */
+  readonly closes: RecentCloses;
 }
 
 /** One open connection as GET /connections shows it. */
@@ -552,6 +555,7 @@ export class EchoHandlers {
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
+    this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
       log.info(

@@ -7,6 +7,7 @@ import type { ListenerConfig } from "./config.ts";
 import { EchoHandlers, type ConnectionInfo } from "./echo.ts";
 import type { MemoryBudget } from "./memory.ts";
 import { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { buildListenerReport, type ListenerReport } from "./startup-report.ts";
 
 /** What every listener of a process shares. */
@@ -23,6 +24,7 @@ export interface ListenerContext {
   /** Tags name the listener ("#12@admin") only when there is more than one. */
   readonly several: boolean;
   readonly faults: FaultContext;
+  readonly closes: RecentCloses;
 }
 
 /**
@@ -73,6 +75,7 @@ export class Listener {
       v6: config.host.includes(":") || (config.listenFd !== null && getSockName(config.listenFd).family === 6),
       toxics: this.toxics,
       faults: ctx.faults,
+      closes: ctx.closes,
     });
     this.stats.budget = ctx.budget;
     this.address = { family: config.host.includes(":") ? 6 : 4, host: config.host, port: config.port };
