@@ -8,7 +8,7 @@ import type { ServerControl } from "../server/index.ts";
 import type { HttpCounters } from "../http/index.ts";
 import { authorize } from "./auth.ts";
 import { apiError, body, connectionJson, errorReply, proxyJson } from "./json.ts";
-import { applyQuery, assetReply, eventsReply, parseConnectionQuery, statusReply, type StatusHub } from "../status/index.ts";
+import { pageOf, assetReply, eventsReply, parseConnectionQuery, statusReply, type StatusHub } from "../status/index.ts";
 
 export interface RouteOptions {
   /** null where the process has no control plane of its own (a supervisor's read-only server). */
@@ -149,7 +149,7 @@ function route(req: HttpRequest, o: RouteOptions): CompleteReply {
       if (method !== "GET") return allow("GET");
       const q = parseConnectionQuery(req.query);
       if (typeof q === "string") return apiError(400, q);
-      const page = applyQuery(control.connections().map(connectionJson), q);
+      const page = pageOf(control, q);
       return jsonReply(200, page.rows, { "x-total-count": String(page.total) });
     }
     if (seg.length === 2) {

@@ -198,8 +198,9 @@ export class ServerControl {
     return this.host.listeners.map((l) => l.report);
   }
 
-  connections(): ConnectionInfo[] {
-    return this.host.listeners.flatMap((l) => l.connections());
+  /** withTcp false: `tcp` is null (three syscalls a connection saved); read it for the rows shown. */
+  connections(withTcp = true): ConnectionInfo[] {
+    return this.host.listeners.flatMap((l) => l.connections(withTcp));
   }
 
   /** DELETE /connections/{id}: id is "12@main" (connection 12 of listener main), as in log tags. */

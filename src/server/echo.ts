@@ -69,6 +69,11 @@ export interface ConnectionInfo {
   /** The toxics its toxicity draws gave it. */
   readonly toxics: readonly string[];
   readonly tcp: TcpInfo | null;
+  /**
+   * The socket, for reading TCP_INFO later in the same turn of the event loop (a connection
+   * cannot close in between, so the number cannot be reused); never shown.
+   */
+  readonly fd: number;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -212,7 +217,7 @@ export class EchoHandlers {
   }
 
   /** GET /connections: every open connection, with the kernel's view of it. */
-  connections(): ConnectionInfo[] {
+  connections(withTcp = true): ConnectionInfo[] {
     const now = this.ctx.clock.now();
     const timeoutMs = this.ctx.profile.timeout * 1000;
     const out: ConnectionInfo[] = [];
@@ -234,7 +239,8 @@ export class EchoHandlers {
         timeoutInMs: timeoutIn === null ? null : Math.max(0, Math.round(timeoutIn)),
         readingPaused: c.paused,
         toxics: c.faults?.applied() ?? [],
-        tcp: readTcpInfo(c.fd),
+        tcp: withTcp ? readTcpInfo(c.fd) : null,
+        fd: c.fd,
       });
     }
     return out;

@@ -160,8 +160,8 @@ export class Listener {
     this.echo.close();
   }
 
-  connections(): ConnectionInfo[] {
-    return this.echo.connections();
+  connections(withTcp = true): ConnectionInfo[] {
+    return this.echo.connections(withTcp);
   }
 
   closeConnection(id: number, how: "fin" | "rst"): boolean {
