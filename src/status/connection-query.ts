@@ -111,10 +111,8 @@ export function applyQuery(rows: readonly ConnectionRow[], q: ConnectionQuery): 
  * first n of each part).
  */
 export function mergePages(parts: readonly ConnectionPage[], q: ConnectionQuery): ConnectionPage {
-  const merged = applyQuery(
-    parts.flatMap((p) => p.rows),
-    { ...q, filter: "", offset: 0, limit: null },
-  );
+  // Without a sort key the order is the processes' own, one after the other (reversed: desc).
+  const rows = q.sort !== null ? applyQuery(parts.flatMap((p) => p.rows), { ...q, filter: "", offset: 0, limit: null }).rows : (q.order === "desc" ? [...parts].reverse() : parts).flatMap((p) => p.rows);
   const end = q.limit === null ? undefined : q.offset + q.limit;
-  return { total: parts.reduce((n, p) => n + p.total, 0), rows: merged.rows.slice(q.offset, end) };
+  return { total: parts.reduce((n, p) => n + p.total, 0), rows: rows.slice(q.offset, end) };
 }
