@@ -117,6 +117,7 @@ describe("the status page in Chromium", () => {
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
+    console.log(`status page screenshots: ${SHOTS}`);
     if (s.server.proc.exitCode === null) s.server.proc.kill("SIGKILL");
     await s.server.exited;
   });
@@ -188,6 +189,27 @@ describe("the status page in Chromium", () => {
     await page.waitForFunction((p) => document.getElementById("conn-state")?.textContent === "live" && document.querySelector('[data-listener="main"] .listen')?.textContent === `127.0.0.1:${p}`, { timeout: 7000 }, s.server.port);
     expect(await page.$eval("#banner", (e) => (e as unknown as PageElement).hidden)).toBe(true);
     await shot(page, "5-recovered");
+  }, 30_000);
+});
+
+describe("the status page of an API with a token", () => {
+  test("asks for the token, keeps it in the tab's sessionStorage, and sends it as a bearer token", async () => {
+    const [browser, t] = await Promise.all([launch(), startServer(0, ["--api-token", "sesame"])]);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${t.api}/`);
+      await page.waitForSelector("#token-form:not([hidden])", { timeout: 5000 });
+      expect(await page.$('[data-listener="main"]')).toBeNull();
+      await page.type("#token", "sesame");
+      await page.click("#token-form button");
+      await page.waitForFunction(() => document.getElementById("conn-state")?.textContent === "live" && document.querySelector('[data-listener="main"] .listen') !== null, { timeout: 7000 });
+      expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("tcp-echo-token"))).toBe("sesame");
+      await shot(page, "token");
+    } finally {
+      await browser.close();
+      t.server.proc.kill("SIGKILL");
+      await t.server.exited;
+    }
   }, 30_000);
 });
 
