@@ -105,19 +105,27 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+// One browser for the whole file (a launch costs a second or two on a loaded machine).
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+}, 30_000);
+afterAll(async () => {
+  await browser?.close();
+  console.log(`status page screenshots: ${SHOTS}`);
+});
+
 describe("the status page in Chromium", () => {
-  let browser: Browser;
   let page: Page;
   let s: { server: ServerProcess; api: number };
   beforeAll(async () => {
-    [browser, s] = await Promise.all([launch(), startServer()]);
+    s = await startServer();
     page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 1200 });
     await page.goto(`http://127.0.0.1:${s.api}/`);
   }, 30_000);
   afterAll(async () => {
-    await browser?.close();
-    console.log(`status page screenshots: ${SHOTS}`);
+    await page?.close();
     if (s.server.proc.exitCode === null) s.server.proc.kill("SIGKILL");
     await s.server.exited;
   });
@@ -154,7 +162,7 @@ describe("the status page in Chromium", () => {
     }
   });
 
-  test("a latency toxic added from the page delays python3's echo; removing it from the page ends the delay", async () => {
+  test("a latency toxic added from the page delays python3's echo; editing it changes the delay; removing it ends it", async () => {
     await page.select('[data-listener="main"] form.toxic select[name=type]', "latency");
     await page.type('[data-listener="main"] form.toxic input[name=attributes]', "latency=300");
     await page.click('[data-listener="main"] form.toxic button[name=submit]');
@@ -167,6 +175,21 @@ describe("the status page in Chromium", () => {
       expect(ms).toBeLessThan(450);
     } finally {
       h.close();
+    }
+    // Edit: 300 -> 100 ms, from the page's form; the next round trips take 100 ms, not 300.
+    await page.click('[data-listener="main"] button[data-action="edit-toxic"][data-toxic="latency_downstream"]');
+    const attrs = '[data-listener="main"] form.toxic input[name=attributes]';
+    await page.$eval(attrs, (e) => ((e as unknown as { value: string }).value = ""));
+    await page.type(attrs, "latency=100");
+    await page.click('[data-listener="main"] form.toxic button[name=submit]');
+    await page.waitForFunction(() => document.querySelector('[data-listener="main"] tr[data-toxic="latency_downstream"]')?.textContent?.includes("latency=100,") === true, { timeout: 5000 });
+    const h1 = await holder(s.server.port);
+    try {
+      const ms = Number((await h1.ask("rt 5")).split(" ")[1]);
+      expect(ms).toBeGreaterThanOrEqual(100);
+      expect(ms).toBeLessThan(250);
+    } finally {
+      h1.close();
     }
     await page.click('[data-listener="main"] button[data-action="remove-toxic"][data-toxic="latency_downstream"]');
     await page.waitForFunction(() => !document.querySelector('[data-listener="main"] tr[data-toxic]'), { timeout: 5000 });
@@ -192,11 +215,34 @@ describe("the status page in Chromium", () => {
   }, 30_000);
 });
 
+describe("the read-only status page (--metrics)", () => {
+  test("shows the connections but no FIN/RST buttons, no toxic form and no listener toggles", async () => {
+    const server = await spawnServer(["--timeout", "0", "--metrics", "127.0.0.1:0"]);
+    const page = await browser.newPage();
+    try {
+      const port = (await server.log.waitFor((e) => e.event === "metrics")).port as number;
+      const h = await holder(server.port);
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForSelector(`#rows .row[data-peer="127.0.0.1:${h.port}"]`, { visible: true, timeout: 5000 });
+      expect(await page.$eval("#mode", (e) => e.textContent)).toBe("read-only (--metrics)");
+      expect(await page.$(`#rows .row[data-peer="127.0.0.1:${h.port}"] button.rst`).then((b) => b!.isVisible())).toBe(false);
+      expect(await page.$('[data-listener="main"] form.toxic').then((f) => f!.isVisible())).toBe(false);
+      expect(await page.$('[data-listener="main"] button[data-action]')).toBeNull();
+      await shot(page, "read-only");
+      h.close();
+    } finally {
+      await page.close();
+      server.proc.kill("SIGKILL");
+      await server.exited;
+    }
+  }, 30_000);
+});
+
 describe("the status page of an API with a token", () => {
   test("asks for the token, keeps it in the tab's sessionStorage, and sends it as a bearer token", async () => {
-    const [browser, t] = await Promise.all([launch(), startServer(0, ["--api-token", "sesame"])]);
+    const t = await startServer(0, ["--api-token", "sesame"]);
+    const page = await browser.newPage();
     try {
-      const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${t.api}/`);
       await page.waitForSelector("#token-form:not([hidden])", { timeout: 5000 });
       expect(await page.$('[data-listener="main"]')).toBeNull();
@@ -206,7 +252,7 @@ describe("the status page of an API with a token", () => {
       expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem("tcp-echo-token"))).toBe("sesame");
       await shot(page, "token");
     } finally {
-      await browser.close();
+      await page.close();
       t.server.proc.kill("SIGKILL");
       await t.server.exited;
     }
@@ -228,11 +274,10 @@ sys.stdin.read()
 
 describe("the status page at 10,000 open connections", () => {
   const N = 10_000;
-  let browser: Browser;
   let s: { server: ServerProcess; api: number };
   let peers: Bun.Subprocess<"pipe", "pipe", "inherit">;
   beforeAll(async () => {
-    [browser, s] = await Promise.all([launch(), startServer(0)]);
+    s = await startServer(0);
     peers = Bun.spawn([...pythonCmd(), "-c", MANY, String(s.server.port), String(N)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     const reader = peers.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let said = "";
@@ -244,7 +289,6 @@ describe("the status page at 10,000 open connections", () => {
     expect(said).toBe(`open ${N}\n`);
   }, 60_000);
   afterAll(async () => {
-    await browser?.close();
     peers?.kill();
     s.server.proc.kill("SIGKILL");
     await s.server.exited;
