@@ -245,7 +245,7 @@
 
   function makeCharts() {
     if (typeof uPlot !== "function") return;
-    const axes = (fmt) => [{}, { values: (u, vals) => vals.map(fmt), size: 70 }];
+    const axes = (fmt) => [{}, { values: (u, vals) => vals.map(fmt), size: 84 }];
     const base = (id) => ({ width: chartWidth(id), height: 170, legend: { live: true }, cursor: { drag: { x: false, y: false } }, scales: { x: { time: true } } });
     charts.conns = new uPlot(
       Object.assign(base("chart-conns"), {
