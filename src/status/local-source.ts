@@ -46,8 +46,9 @@ export function pageOf(control: ServerHandle["control"], q: ConnectionQuery): Co
   const infos = control.connections(needTcp);
   const page = applyQuery(infos.map(connectionJson), q);
   if (needTcp) return page;
-  const fds = new Map(infos.map((c) => [c.id, c.fd]));
-  return { total: page.total, rows: page.rows.map((r) => ({ ...r, tcp: tcpJson(readTcpInfo(fds.get(r.id)!)) })) };
+  const shown = new Map<string, number>(page.rows.map((r) => [r.id, -1]));
+  for (const c of infos) if (shown.has(c.id)) shown.set(c.id, c.fd);
+  return { total: page.total, rows: page.rows.map((r) => ({ ...r, tcp: tcpJson(readTcpInfo(shown.get(r.id)!)) })) };
 }
 
 export function localSource(handle: Pick<ServerHandle, "stats" | "control" | "closes">): StatusSource {
