@@ -6,9 +6,6 @@ import type { FromWorker, ToWorker } from "./ipc.ts";
 /** Sends a question to every listening worker; resolves with the answers (by worker) that came in time. */
 export type AskWorkers = (make: (id: number) => ToWorker) => Promise<Map<number, FromWorker>>;
 
-/** "12@main" of worker 2 -> "w2.12@main": ids stay unique across the workers. */
-const tagged = (worker: number, id: string) => `w${worker}.${id}`;
-
 /**
  * Every worker has the same listeners (one address, SO_REUSEPORT; --api, which could change them,
  * needs a single process): one entry per name, with the open connections of all workers.
@@ -30,10 +27,11 @@ export function supervisorSource(workers: number, ask: AskWorkers, stats: () => 
       const [total, answers] = await Promise.all([stats(), ask((id) => ({ type: "status", id }))]);
       const lists: ListenerStatus[][] = [];
       const closes: CloseJson[] = [];
-      for (const [w, m] of answers) {
+      // Ids come tagged by their worker ("w2.12@main"), unique across the workers.
+      for (const m of answers.values()) {
         if (m.type !== "status") continue;
         lists.push([...m.listeners]);
-        for (const c of m.closes) closes.push({ ...c, id: tagged(w, c.id) });
+        closes.push(...m.closes);
       }
       closes.sort((a, b) => a.at - b.at);
       return { stats: total, listeners: mergeListeners(lists), closes };
@@ -43,7 +41,7 @@ export function supervisorSource(workers: number, ask: AskWorkers, stats: () => 
       const each = { ...q, offset: 0, limit: q.limit === null ? null : q.offset + q.limit };
       const answers = await ask((id) => ({ type: "connections", id, query: each }));
       const parts: ConnectionPage[] = [];
-      for (const [w, m] of [...answers].sort(([a], [b]) => a - b)) if (m.type === "connections") parts.push({ total: m.page.total, rows: m.page.rows.map((r) => ({ ...r, id: tagged(w, r.id) })) });
+      for (const [, m] of [...answers].sort(([a], [b]) => a - b)) if (m.type === "connections") parts.push(m.page);
       return mergePages(parts, q);
     },
   };

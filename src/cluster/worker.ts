@@ -29,12 +29,14 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   const opts = fromWire(start.settings);
   const logger = createLogger({ ...opts.log, worker: start.worker });
   const handle = startServer({ ...opts, workerId: start.worker, logger });
-  const status = localStatus(handle);
+  // Ids as the supervisor's page shows them: "w2.12@main".
+  const idPrefix = `w${start.worker}.`;
+  const status = localStatus(handle, idPrefix);
   const onMessage = (m: ToWorker) => {
     if (m?.type === "status") {
       const { listeners, closes } = status.sample();
       send({ type: "status", id: m.id, listeners, closes } satisfies FromWorker);
-    } else if (m?.type === "connections") send({ type: "connections", id: m.id, page: pageOf(handle.control, m.query) } satisfies FromWorker);
+    } else if (m?.type === "connections") send({ type: "connections", id: m.id, page: pageOf(handle.control, m.query, idPrefix) } satisfies FromWorker);
     else if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
     else if (m?.type === "ping") send({ type: "pong", id: m.id, stats: handle.stats() } satisfies FromWorker);
   };

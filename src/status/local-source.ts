@@ -5,12 +5,12 @@ import { applyQuery, type ConnectionPage, type ConnectionQuery } from "./connect
 import { readTcpInfo } from "../net/index.ts";
 import type { CloseJson, ListenerStatus, StatusSource } from "./hub.ts";
 
-export function closeJson(r: CloseRecord): CloseJson {
-  return { at: r.at, id: r.id, listener: r.listener, peer: r.peer, reason: r.reason, toxic: r.toxic, bytes_in: r.bytesIn, bytes_out: r.bytesOut, duration_ms: Math.round(r.durationMs * 10) / 10, error: r.error };
+export function closeJson(r: CloseRecord, idPrefix = ""): CloseJson {
+  return { at: r.at, id: idPrefix + r.id, listener: r.listener, peer: r.peer, reason: r.reason, toxic: r.toxic, bytes_in: r.bytesIn, bytes_out: r.bytesOut, duration_ms: Math.round(r.durationMs * 10) / 10, error: r.error };
 }
 
-/** One process's server as the status page sees it. */
-export function localStatus(handle: Pick<ServerHandle, "stats" | "control" | "closes">): {
+/** One process's server as the status page sees it; a worker's ids start with "w2." (idPrefix). */
+export function localStatus(handle: Pick<ServerHandle, "stats" | "control" | "closes">, idPrefix = ""): {
   sample(): { stats: ReturnType<ServerHandle["stats"]>; listeners: ListenerStatus[]; closes: CloseJson[] };
 } {
   // From 0: the closes before the page's feed started are in the ring too.
@@ -28,7 +28,7 @@ export function localStatus(handle: Pick<ServerHandle, "stats" | "control" | "cl
         toxics: p.toxics.map(toxicJson),
         options: reports[i]?.options ?? [],
       }));
-      const closes = handle.closes.since(seen).map(closeJson);
+      const closes = handle.closes.since(seen).map((c) => closeJson(c, idPrefix));
       seen = handle.closes.latest;
       return { stats, listeners, closes };
     },
@@ -41,13 +41,16 @@ export function localStatus(handle: Pick<ServerHandle, "stats" | "control" | "cl
  * every connection only when the order or the filter depends on it, and otherwise for the page's
  * rows alone.
  */
-export function pageOf(control: ServerHandle["control"], q: ConnectionQuery): ConnectionPage {
+export function pageOf(control: ServerHandle["control"], q: ConnectionQuery, idPrefix = ""): ConnectionPage {
   const needTcp = q.sort === "rtt" || q.filter !== "";
   const infos = control.connections(needTcp);
-  const page = applyQuery(infos.map(connectionJson), q);
+  // A worker's ids carry its number before the filter sees them, so "w2." finds its connections.
+  const rows = infos.map(connectionJson);
+  if (idPrefix) for (const r of rows) r.id = idPrefix + r.id;
+  const page = applyQuery(rows, q);
   if (needTcp) return page;
   const shown = new Map<string, number>(page.rows.map((r) => [r.id, -1]));
-  for (const c of infos) if (shown.has(c.id)) shown.set(c.id, c.fd);
+  for (const c of infos) if (shown.has(idPrefix + c.id)) shown.set(idPrefix + c.id, c.fd);
   return { total: page.total, rows: page.rows.map((r) => ({ ...r, tcp: tcpJson(readTcpInfo(shown.get(r.id)!)) })) };
 }
 

@@ -49,6 +49,10 @@ sys.stdin.readline()
       // Sorted by id: worker 1's connections first, each worker's in opening order.
       const w = all.map((r) => r.id.slice(0, 2));
       expect(w).toEqual([...w].sort());
+      // The filter sees the worker's tag: "w2." finds worker 2's connections and only them.
+      const w2 = await fetch(`${base}/connections?filter=w2.&limit=100`);
+      expect(Number(w2.headers.get("x-total-count"))).toBe(all.filter((r) => r.id.startsWith("w2.")).length);
+      for (const r of (await w2.json()) as Row[]) expect(r.id).toStartWith("w2.");
       // /status is the last second's sample: wait for the one after the connections opened.
       type Status = { read_only: boolean; workers: number; listeners: { name: string; open: number }[] };
       let status: Status;
