@@ -169,6 +169,8 @@ export interface ClientRequest {
   readonly idleHold: number;
   /** false: the client is not pinned either (workers group). */
   readonly pinned: boolean;
+  /** TLS group: `tcp-echo bench --tls`, verifying against the benchmark's CA. */
+  readonly tls?: boolean;
 }
 
 function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
@@ -179,7 +181,8 @@ function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
     ? ["--duration", String(req.idleHold)]
     : ["--duration", String(req.duration), "--warmup", String(req.warmup)];
   if (req.client === "loadgen") return [ctx.paths.loadgen, ...common, ...timing];
-  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, "--json"];
+  const tls = req.tls ? ["--tls", "--tls-ca", ctx.paths.tls!.ca] : [];
+  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, ...tls, "--json"];
 }
 
 type Ticks = { user: number; sys: number } | null;

@@ -62,6 +62,9 @@ export function connectionJson(c: ConnectionInfo) {
     reading_paused: c.readingPaused,
     toxics: c.toxics,
     tcp: tcpJson(c.tcp),
+    // TLS listeners: handshake phase, the client's offer, and once done the open line's tls field
+    // (version, cipher, SNI, ALPN, the client certificate's subject, SANs and SHA-256).
+    tls: c.tls,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Socket, SocketHandler, TCPSocketConnectOptions } from "bun";
 import { hostPort } from "../net/index.ts";
+import { settleHandshake, type ServerSession, type TlsSocketView } from "../tls/index.ts";
 import { Conn, ConnState } from "./conn.ts";
 import type { BenchOptions } from "./options.ts";
 import { startOffset } from "./pattern.ts";
@@ -31,6 +32,8 @@ export interface Tally {
   streamed(n: number): void;
   /** Idle mode: every connection is held or has failed. */
   idleSettled(): void;
+  /** TLS: a handshake ended (`ok` false: it failed or the certificate did not verify). */
+  handshake(session: ServerSession | null, ok: boolean): void;
 }
 
 /**
@@ -73,9 +76,11 @@ export abstract class Connections {
       drain: (s) => this.onDrain(s),
       close: (s, e) => this.onClose(s, e),
       error: ignore, // `close` follows, with the error
+      ...(o.tls ? { handshake: (s: Sock, ok: boolean, err: Error | null) => this.onHandshake(s, ok, err) } : {}),
     };
     // One options object per slot, reused for every reconnect.
-    this.connectOptions = this.conns.map((c) => ({ hostname: o.host, port: o.port, data: c, socket }));
+    const tls = o.tls ? { tls: o.tls.options } : {};
+    this.connectOptions = this.conns.map((c) => ({ hostname: o.host, port: o.port, data: c, socket, ...tls }));
   }
 
   /** A new socket of `c` is connected and reset: start this mode's traffic on it. */
@@ -206,6 +211,20 @@ export abstract class Connections {
     c.socket = s;
     this.open++;
     s.setNoDelay(true);
+    // TLS: the traffic starts once the handshake is done (Bun calls `open` before it).
+    if (!this.o.tls) this.activate(c);
+  }
+
+  private onHandshake(s: Sock, ok: boolean, err: Error | null): void {
+    const c = s.data;
+    if (c.socket !== s || c.state !== ConnState.Connecting) return;
+    const r = settleHandshake(s as unknown as TlsSocketView, ok, err, this.o.tls!);
+    this.tally.handshake(r.session, r.ok);
+    if (!r.ok) return this.fail(c, `TLS handshake failed: ${r.session.verifyError ?? (err ? err.message : "unknown")}`);
+    this.activate(c);
+  }
+
+  private activate(c: Conn): void {
     c.state = ConnState.Active;
     c.txOff = c.rxOff = startOffset(c.index, c.cycle);
     c.sent = c.got = c.txTotal = c.rxTotal = 0;

@@ -1,6 +1,7 @@
 // What a benchmark run is asked to do, and what it reports. The defaults and the meaning of every
 // field follow bench/loadgen/loadgen.c, so the two load generators can be compared side by side.
 import { hostPort, parseIp } from "../net/index.ts";
+import type { ClientTlsPlan, ServerSession } from "../tls/index.ts";
 
 export const BENCH_MODES = ["pingpong", "stream", "connect", "idle"] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -24,6 +25,10 @@ export interface BenchOptions {
   readonly rate: number | null;
   /** Stop after this many measured messages (stream: `count` × `size` bytes); null = by duration. */
   readonly count: number | null;
+  /** TLS on every connection (built for the name the user gave, not the address); absent or null: plain TCP. */
+  readonly tls?: ClientTlsPlan | null;
+  /** Where the CA came from, for the report ("ca.pem"); null: the bundled roots. */
+  readonly tlsCaFile?: string | null;
 }
 
 export const BENCH_DEFAULTS = {
@@ -83,6 +88,8 @@ export interface BenchResult {
   readonly stoppedEarly: boolean;
   /** The first connection error's message, for the human report (not in the JSON). */
   readonly firstError: string | null;
+  /** With TLS: the first handshake's session and the handshakes over the whole run (not in the JSON). */
+  readonly tls?: { readonly session: ServerSession | null; readonly ok: number; readonly failed: number } | null;
 }
 
 /** A snapshot about once a second, for a live display. Rates are over the last interval. */

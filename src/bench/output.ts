@@ -1,4 +1,5 @@
 import { CURVE_PERCENTILES } from "./latency.ts";
+import { sessionLine } from "../tls/index.ts";
 import { targetText, type BenchMode, type BenchOptions, type BenchProgress, type BenchResult, type LatencySummary } from "./options.ts";
 
 /**
@@ -83,6 +84,10 @@ export function formatReport(r: BenchResult, o: BenchOptions): string {
     case "idle":
       lines.push(`  ${"exchanges".padEnd(13)}${int.format(r.messages)}`, `  ${"open at end".padEnd(13)}${r.openAtEnd} of ${r.connections}`);
       break;
+  }
+  if (r.tls && o.tls) {
+    const first = r.tls.session ? sessionLine(r.tls.session, o.tls, o.tlsCaFile ?? null).replace(/^tls: /, "") : "no handshake completed";
+    lines.push(`  ${"tls".padEnd(13)}${int.format(r.tls.ok)} handshakes${r.tls.failed ? `, ${int.format(r.tls.failed)} failed` : ""}; first: ${first}`);
   }
   lines.push(`  ${"errors".padEnd(13)}${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ""}`);
   lines.push(`  ${"mismatches".padEnd(13)}${r.mismatches}${r.mismatches ? " (echoed bytes differ from what was sent)" : ""}`);

@@ -2,6 +2,7 @@ import { LatencyRecorder } from "./latency.ts";
 import { checkOptions, type BenchOptions, type BenchProgress, type BenchResult } from "./options.ts";
 import type { Tally } from "./connections.ts";
 import { Traffic } from "./traffic.ts";
+import type { ServerSession } from "../tls/index.ts";
 
 export interface BenchHooks {
   /** Aborting stops the run early; the result still covers what was measured. */
@@ -50,6 +51,8 @@ class Bench implements Tally {
   private completed = 0;
   private completedBytes = 0;
   private last = { t: 0, completed: 0, bytes: 0 };
+  /** TLS: handshakes over the whole run, and the first one's session (what the report shows). */
+  private tls = { session: null as ServerSession | null, ok: 0, failed: 0 };
 
   constructor(
     private readonly o: BenchOptions,
@@ -79,6 +82,12 @@ class Bench implements Tally {
   error(message: string): void {
     this.errors++;
     this.firstError ??= message;
+  }
+
+  handshake(session: ServerSession | null, ok: boolean): void {
+    if (ok) this.tls.ok++;
+    else this.tls.failed++;
+    this.tls.session ??= session;
   }
 
   mismatch(): void {
@@ -179,6 +188,7 @@ class Bench implements Tally {
       openAtEnd: mode === "idle" ? this.traffic.held : null,
       stoppedEarly: this.stoppedEarly,
       firstError: this.firstError,
+      tls: this.o.tls ? { ...this.tls } : null,
     };
   }
 

@@ -8,8 +8,11 @@ import { printConfig } from "./options/print.ts";
 import { BENCH_OPTIONS } from "./options/table.ts";
 import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
+import { clientTls } from "./tls-client-settings.ts";
+import type { ClientTls } from "../tls/index.ts";
 
-export type BenchSettings = BenchOptions & { readonly json: boolean; readonly html: string | null };
+/** `tlsClient`: the TLS settings; the command makes them a plan for the name given (bench resolves names first). */
+export type BenchSettings = BenchOptions & { readonly json: boolean; readonly html: string | null; readonly tlsClient: ClientTls | null };
 
 /** A file to write after the run: checked now, so a long run cannot end in a write that fails. */
 function outputFile(from: string, text: string): string {
@@ -56,6 +59,8 @@ export function resolveBench(cliArgs: CliArgs, env: Env): { readonly settings: B
       count: v.count,
       json: v.json,
       html: v.html === null ? null : outputFile(g.html.from, v.html),
+      tlsClient: clientTls(v, g),
+      tlsCaFile: v.tlsCa,
     },
     print,
   };

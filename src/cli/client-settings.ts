@@ -8,6 +8,7 @@ import { printConfig } from "./options/print.ts";
 import { CLIENT_OPTIONS } from "./options/table.ts";
 import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
+import { clientTls } from "./tls-client-settings.ts";
 
 /** Everything but the abort signal, which the command adds. */
 export type ClientSettings = Omit<ClientOptions, "signal">;
@@ -77,6 +78,7 @@ export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: 
     sendBuf: v.sendBuf,
     count: v.count,
     interval: v.interval,
+    tls: clientTls(v, r.given),
   };
   return { settings, print: v.printConfig ? printConfig("client", CLIENT_OPTIONS, r) : null };
 }

@@ -1,4 +1,5 @@
 import type { Lookup } from "../net/resolve.ts";
+import type { ClientTls } from "../tls/index.ts";
 import type { PackedRecord } from "./record.ts";
 
 /** Everything runClient needs, already validated: the CLI and tests build it, the client trusts it. */
@@ -30,6 +31,8 @@ export interface ClientOptions {
   readonly signal?: AbortSignal;
   /** The resolver for a name (tests inject one); the system's getaddrinfo by default. */
   readonly lookup?: Lookup;
+  /** --tls: a TLS handshake on the connection before any message; absent or null: plain TCP. */
+  readonly tls?: ClientTls | null;
 }
 
 export const CLIENT_DEFAULTS = {

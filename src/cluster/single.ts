@@ -32,7 +32,11 @@ export function runSingle(opts: ServiceOptions, logger: Logger): Service {
   if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, handle.stats, logger));
   return {
     stop: handle.stop,
-    reload: () => logger.info("reload", "SIGHUP: nothing to reload (settings are fixed at start)"),
+    reload: () => {
+      if (!handle.tls) return logger.info("reload", "SIGHUP: nothing to reload (settings are fixed at start)");
+      logger.info("reload", "SIGHUP: re-reading TLS certificate files (other settings are fixed at start)");
+      handle.reload();
+    },
     report: async () => logStats(logger, handle.stats(), null, 0),
     // Metrics keep answering (readyz 503) until the drain has finished.
     done: handle.stopped.then(() => {

@@ -344,7 +344,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     stop,
     done,
     reload: () => {
-      log.info("reload", "SIGHUP: nothing to reload (settings are fixed at start); passed on to the workers");
+      const tls = opts.listeners.some((l) => l.tls !== null);
+      log.info("reload", tls ? "SIGHUP: passed on to the workers; each re-reads its TLS certificate files" : "SIGHUP: nothing to reload (settings are fixed at start); passed on to the workers");
       for (const s of slots) s.proc?.kill("SIGHUP");
     },
     report: async () => logStats(log, (await gather()).stats, null, 0),

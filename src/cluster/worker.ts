@@ -47,7 +47,10 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   send({ type: "listening", port: handle.address.port, report: handle.report } satisfies FromWorker);
   const service: Service = {
     stop: handle.stop,
-    reload: () => logger.debug("reload", "SIGHUP: nothing to reload"),
+    reload: () => {
+      if (handle.tls) handle.reload();
+      else logger.debug("reload", "SIGHUP: nothing to reload");
+    },
     report: async () => {},
     done: handle.stopped.then(() => {
       process.off("message", onMessage);

@@ -5,6 +5,7 @@ import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
 import type { ProxyState } from "./proxy-header.ts";
+import type { TlsState } from "./tls-state.ts";
 
 /** Where a connection is in its life; each step only moves forward. */
 export enum Phase {
@@ -63,6 +64,8 @@ export class Connection implements WheelEntry {
   records: RecordState | null = null;
   /** --proxy-protocol state; null on listeners without it. */
   proxy: ProxyState | null = null;
+  /** TLS listeners: the handshake and its outcome (set once the ClientHello is awaited); else null. */
+  tls: TlsState | null = null;
   /** Its toxics while its listener has any; null on the plain path (one check per event). */
   faults: ConnFaults<Connection> | null = null;
   /** The toxic that ended it (reason "toxic"), named in the close line. */
@@ -85,7 +88,8 @@ export class Connection implements WheelEntry {
     private readonly tagParts: ConnectionTag,
     readonly fd: number,
     readonly openedAt: number,
-    readonly socket: Socket<Connection>,
+    /** The plain socket, then on a TLS listener the TLS socket Bun made of it (upgradeTLS). */
+    public socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
   }

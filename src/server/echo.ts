@@ -17,6 +17,7 @@ import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 import type { RecentCloses } from "./recent-closes.ts";
 import { IdleTimeouts } from "./timeouts.ts";
+import type { TlsHooks } from "./tls-handshakes.ts";
 
 type Sock = Socket<Connection>;
 
@@ -46,6 +47,8 @@ export interface EchoContext {
   readonly faults: FaultContext;
   /** The process's last closes, for the status page. */
   readonly closes: RecentCloses;
+  /** A TLS listener: the handshake comes before the echo (tls-handshakes.ts); null for plain TCP. */
+  readonly tls?: TlsHooks | null;
 }
 
 /** One open connection as GET /connections shows it. */
@@ -74,6 +77,8 @@ export interface ConnectionInfo {
    * cannot close in between, so the number cannot be reused); never shown.
    */
   readonly fd: number;
+  /** TLS listeners: the handshake's phase, the client's offer and what was negotiated (TlsState.toJSON); null on plain TCP. */
+  readonly tls: Record<string, unknown> | null;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -124,7 +129,8 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
-      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
+      headerTimeout: (c) =>
+        c.tls ? this.ctx.tls!.timedOut(c) : this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
     });
     this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
@@ -241,6 +247,7 @@ export class EchoHandlers {
         toxics: c.faults?.applied() ?? [],
         tcp: withTcp ? readTcpInfo(c.fd) : null,
         fd: c.fd,
+        tls: c.tls?.toJSON() ?? null,
       });
     }
     return out;
@@ -296,6 +303,8 @@ export class EchoHandlers {
     }
     this.timeouts.opened(c, t);
     if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
+    // TLS: the handshake counts against --timeout; the open line comes when it is done.
+    if (this.ctx.tls) return this.ctx.tls.begin(c);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
@@ -321,6 +330,7 @@ export class EchoHandlers {
    * the same read is echoed as any data. A bad header refuses the connection without a byte back.
    */
   private headerData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (c.tls) return this.helloData(socket, c, chunk);
     const st = c.proxy!;
     const p = this.ctx.profile;
     const step = feedHeader(st, chunk, p.proxyProtocol as Exclude<ProxyMode, "off">);
@@ -338,10 +348,15 @@ export class EchoHandlers {
       if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
       c.countedIp = this.admission.countsPerIp;
     }
-    c.phase = Phase.Open;
     const t = this.ctx.clock.now();
     c.lastActive = t;
     this.timeouts.headerDone(c, t);
+    if (this.ctx.tls) {
+      this.ctx.tls.begin(c);
+      if (step.rest.length > 0) this.helloData(socket, c, step.rest);
+      return;
+    }
+    c.phase = Phase.Open;
     const log = this.ctx.log;
     if (log.infoOn) {
       const endpoints = formatProxyEndpoints(h);
@@ -354,6 +369,11 @@ export class EchoHandlers {
       });
     }
     if (step.rest.length > 0) this.data(socket, step.rest);
+  }
+
+  /** TLS listeners: ClientHello bytes until the TLS engine takes the socket (Bun's timer then moves to the new socket). */
+  private helloData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (this.ctx.tls!.hello(socket, c, chunk)) this.timeouts.socketChanged(c);
   }
 
   /** A bad or late PROXY header: counted by reason, logged with the first bytes, reset, nothing echoed. */
@@ -615,7 +635,8 @@ export class EchoHandlers {
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
-    c.finAt = c.bytesIn + unreadBytes(c.fd);
+    // Over TLS the kernel holds ciphertext, whose plaintext length is unknown: what was decrypted is echoed.
+    c.finAt = c.bytesIn + (c.tls ? 0 : unreadBytes(c.fd));
     c.phase = Phase.Flushing;
     if (c.faults !== null) return this.faultPath.beginShutdown(c);
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).

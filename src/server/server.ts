@@ -46,6 +46,13 @@ export interface ServerHandle {
   readonly stopped: Promise<void>;
   /** The last 500 closes with their reasons (the status page). */
   readonly closes: RecentCloses;
+  /**
+   * SIGHUP: TLS listeners re-read their certificate files (open connections keep theirs; a bad
+   * file is logged and the old certificate kept). Returns false when a listener kept its old ones.
+   */
+  reload(): boolean;
+  /** Whether any listener speaks TLS (there is something to reload). */
+  readonly tls: boolean;
 }
 
 /**
@@ -193,5 +200,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     stop: () => (stopping ??= drainAndStop()),
     stopped,
     closes: ctx.closes,
+    reload: () => listeners.map((l) => l.reload()).every(Boolean),
+    tls: listeners.some((l) => l.config.tls !== null),
   };
 }

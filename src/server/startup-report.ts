@@ -2,6 +2,8 @@ import { formatAddress, readListenQueue, readSocketOptions, type FdLimit, type K
 import type { MemoryBudgetSource } from "./memory.ts";
 import { plural, type Logger } from "../log/index.ts";
 import type { ListenerConfig } from "./config.ts";
+import { logTlsReport } from "./tls-log.ts";
+import type { TlsReport } from "./tls-store.ts";
 
 type Value = string | number | boolean | null;
 
@@ -21,6 +23,8 @@ export interface ListenerReport {
   readonly name: string;
   readonly address: SockAddress;
   readonly options: readonly OptionReport[];
+  /** A TLS listener's certificates (subject, fingerprint, validity) and settings; null for plain TCP. */
+  readonly tls: TlsReport | null;
 }
 
 export interface StartupReport {
@@ -85,7 +89,7 @@ export function buildListenerReport(fd: number, cfg: ListenerConfig, address: So
     const note = !o.ipv6Only ? "dual-stack: IPv4 peers arrive as ::ffff:a.b.c.d" : cfg.ipv6Only ? "IPv6 peers only" : "set by the kernel: a specific IPv6 address takes no IPv4 peers";
     options.push(read("IPV6_V6ONLY", cfg.ipv6Only, o.ipv6Only, note));
   }
-  return { name: cfg.name, address, options };
+  return { name: cfg.name, address, options, tls: null };
 }
 
 function quickNote(cfg: ListenerConfig): string {
@@ -135,6 +139,7 @@ export function logReport(
         { listener: l.name, option: o.option, asked: o.asked, effective: o.effective, unreadable: o.unreadable, note: o.note },
       );
     }
+    if (l.tls) logTlsReport(log, level, l.name, l.tls);
   });
   const k = r.kernel;
   log.log(

@@ -4,6 +4,7 @@
 // and the value, and says what would have been accepted, bounds included.
 import { parseIp, parseIpv4, parseIpv6 } from "../../net/index.ts";
 import { parseCidr, type Cidr } from "../../server/index.ts";
+import { AlpnListError, parseAlpnList } from "../../tls/index.ts";
 import { FaultError, parseToxic, parseToxicText, TOXIC_TEXT_HINT, type Toxic } from "../../faults/index.ts";
 import { UsageError } from "../errors.ts";
 
@@ -213,6 +214,24 @@ export const listenList: ValueKind<readonly ListenSpec[]> = {
     return this.parse(fileText(v, from, false), from);
   },
   show: (v) => v.map((l) => `${l.name ? `${l.name}=` : ""}${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`).join(","),
+};
+
+/** An ALPN protocol list, comma-separated, in order of preference: `h2,http/1.1`. */
+export const alpnList: ValueKind<readonly string[]> = {
+  hint: "PROTO,...",
+  parse(text, from) {
+    try {
+      return parseAlpnList(text);
+    } catch (e) {
+      if (e instanceof AlpnListError) throw new UsageError(`${from}: ${JSON.stringify(text)} is not a protocol list (like h2,http/1.1): ${e.message}`);
+      throw e;
+    }
+  },
+  fromFile(v, from) {
+    if (Array.isArray(v)) return this.parse(v.map((x) => fileText(x, from, false)).join(","), from);
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => v.join(","),
 };
 
 /** A FaultError (a bad toxic) as the one-line usage error of the option that held it. */
