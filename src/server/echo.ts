@@ -15,6 +15,7 @@ import { feedHeader, newProxyState, pendingBytes, proxiedClient, type ProxyMode 
 import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { IdleTimeouts } from "./timeouts.ts";
 import type { TlsHooks } from "./tls-handshakes.ts";
 
@@ -44,6 +45,8 @@ export interface EchoContext {
   readonly toxics: ToxicSet;
   /** The process's timer heap and source of chance for toxics. */
   readonly faults: FaultContext;
+  /** The process's last closes, for the status page. */
+  readonly closes: RecentCloses;
   /** A TLS listener: the handshake comes before the echo (tls-handshakes.ts); null for plain TCP. */
   readonly tls?: TlsHooks | null;
 }
@@ -69,6 +72,11 @@ export interface ConnectionInfo {
   /** The toxics its toxicity draws gave it. */
   readonly toxics: readonly string[];
   readonly tcp: TcpInfo | null;
+  /**
+   * The socket, for reading TCP_INFO later in the same turn of the event loop (a connection
+   * cannot close in between, so the number cannot be reused); never shown.
+   */
+  readonly fd: number;
   /** TLS listeners: the handshake's phase, the client's offer and what was negotiated (TlsState.toJSON); null on plain TCP. */
   readonly tls: Record<string, unknown> | null;
 }
@@ -215,7 +223,7 @@ export class EchoHandlers {
   }
 
   /** GET /connections: every open connection, with the kernel's view of it. */
-  connections(): ConnectionInfo[] {
+  connections(withTcp = true): ConnectionInfo[] {
     const now = this.ctx.clock.now();
     const timeoutMs = this.ctx.profile.timeout * 1000;
     const out: ConnectionInfo[] = [];
@@ -237,7 +245,8 @@ export class EchoHandlers {
         timeoutInMs: timeoutIn === null ? null : Math.max(0, Math.round(timeoutIn)),
         readingPaused: c.paused,
         toxics: c.faults?.applied() ?? [],
-        tcp: readTcpInfo(c.fd),
+        tcp: withTcp ? readTcpInfo(c.fd) : null,
+        fd: c.fd,
         tls: c.tls?.toJSON() ?? null,
       });
     }
@@ -572,6 +581,7 @@ export class EchoHandlers {
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
+    this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
       log.info(

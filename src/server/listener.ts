@@ -7,6 +7,7 @@ import type { ListenerConfig } from "./config.ts";
 import { EchoHandlers, type ConnectionInfo } from "./echo.ts";
 import type { MemoryBudget } from "./memory.ts";
 import { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { buildListenerReport, type ListenerReport } from "./startup-report.ts";
 import { REFUSAL_LINES_PER_S } from "./echo.ts";
 import { TlsHandshakes } from "./tls-handshakes.ts";
@@ -27,6 +28,7 @@ export interface ListenerContext {
   /** Tags name the listener ("#12@admin") only when there is more than one. */
   readonly several: boolean;
   readonly faults: FaultContext;
+  readonly closes: RecentCloses;
 }
 
 /**
@@ -95,6 +97,7 @@ export class Listener {
       v6: config.host.includes(":") || (config.listenFd !== null && getSockName(config.listenFd).family === 6),
       toxics: this.toxics,
       faults: ctx.faults,
+      closes: ctx.closes,
       tls: this.tls,
     });
     this.stats.budget = ctx.budget;
@@ -204,8 +207,8 @@ export class Listener {
     this.echo.close();
   }
 
-  connections(): ConnectionInfo[] {
-    return this.echo.connections();
+  connections(withTcp = true): ConnectionInfo[] {
+    return this.echo.connections(withTcp);
   }
 
   closeConnection(id: number, how: "fin" | "rst"): boolean {
