@@ -5,30 +5,15 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "citty";
-import { UsageError } from "../src/cli/errors.ts";
-import { normalizeArgv } from "../src/cli/flags.ts";
-import { argsDef, manyOptions } from "../src/cli/options/option.ts";
-import { SERVE_OPTIONS } from "../src/cli/options/table.ts";
-import { resolveServe } from "../src/cli/serve-settings.ts";
 import { compileStruct } from "../src/protocol/struct/index.ts";
 import { connect } from "./helpers/client.ts";
 import { python } from "./helpers/python.ts";
 import { SOURCE_CLI, runCli } from "./helpers/process.ts";
 import { parsePrometheus, total } from "./helpers/prometheus.ts";
 import { LogCapture, serveListeners } from "./helpers/server.ts";
+import { serveSettings, usage } from "./helpers/settings.ts";
 
-const defs = argsDef(SERVE_OPTIONS);
-const listeners = (argv: string[], env: Record<string, string> = {}) =>
-  resolveServe(parseArgs(normalizeArgv(argv, defs, manyOptions(SERVE_OPTIONS)), defs) as Record<string, unknown>, env).settings.listeners;
-function usage(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UsageError) return e.message;
-    throw e;
-  }
-  throw new Error("no usage error");
-}
+const listeners = (argv: string[], env: Record<string, string> = {}) => serveSettings(argv, env).listeners;
 const dir = mkdtempSync(join(tmpdir(), "tcp-echo-listeners-"));
 
 describe("--listen and [[listener]]: which listeners, with which profile", () => {

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { parseArgs } from "citty";
 import { resolveBench } from "../src/cli/bench-settings.ts";
 import { resolveClient } from "../src/cli/client-settings.ts";
-import { UsageError } from "../src/cli/errors.ts";
 import { normalizeArgv } from "../src/cli/flags.ts";
 import { argsDef, type Table } from "../src/cli/options/option.ts";
 import { BENCH_OPTIONS, CLIENT_OPTIONS, SERVE_OPTIONS } from "../src/cli/options/table.ts";
 import { TARGET_ARG } from "../src/cli/options/target.ts";
 import { resolveServe } from "../src/cli/serve-settings.ts";
+import { usage } from "./helpers/settings.ts";
 
 type Env = Record<string, string>;
 const dir = mkdtempSync(join(tmpdir(), "tcp-echo-config-"));
@@ -38,16 +38,6 @@ const serve = (argv: string[], env: Env = {}) => {
 const client = (argv: string[], env: Env = {}) => run(CLIENT_OPTIONS, resolveClient, argv, env, true);
 const bench = (argv: string[], env: Env = {}) => run(BENCH_OPTIONS, resolveBench, argv, env, true);
 
-/** The UsageError's message, or a failure when there is none. */
-function usage(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UsageError) return e.message;
-    throw e;
-  }
-  throw new Error("no usage error");
-}
 
 describe("serve: values from flags, variables, the file and defaults", () => {
   const cases: [string, string[], Env, Record<string, unknown>][] = [

@@ -6,28 +6,13 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "citty";
-import { UsageError } from "../src/cli/errors.ts";
-import { normalizeArgv } from "../src/cli/flags.ts";
-import { argsDef, manyOptions } from "../src/cli/options/option.ts";
-import { SERVE_OPTIONS } from "../src/cli/options/table.ts";
-import { resolveServe } from "../src/cli/serve-settings.ts";
 import { python } from "./helpers/python.ts";
 import { SOURCE_CLI } from "./helpers/process.ts";
 import { LogCapture } from "./helpers/server.ts";
+import { serveSettings, usage } from "./helpers/settings.ts";
 
-const defs = argsDef(SERVE_OPTIONS);
-const listeners = (argv: string[]) => resolveServe(parseArgs(normalizeArgv(argv, defs, manyOptions(SERVE_OPTIONS)), defs) as Record<string, unknown>, {}).settings.listeners;
+const listeners = (argv: string[]) => serveSettings(argv).listeners;
 const proxyOf = (argv: string[]) => listeners(argv).map((l) => ({ name: l.name, mode: l.proxyProtocol, timeout: l.proxyTimeout, from: l.clientIpFrom }));
-function usage(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UsageError) return e.message;
-    throw e;
-  }
-  throw new Error("no usage error");
-}
 const dir = mkdtempSync(join(tmpdir(), "tcp-echo-proxy-cli-"));
 
 // Sends `PROXY TCP4 198.51.100.9 10.0.0.1 40000 80\r\n` + payload to each port, half-closes, and

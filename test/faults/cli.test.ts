@@ -4,26 +4,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "citty";
-import { UsageError } from "../../src/cli/errors.ts";
-import { normalizeArgv } from "../../src/cli/flags.ts";
-import { argsDef, manyOptions } from "../../src/cli/options/option.ts";
-import { SERVE_OPTIONS } from "../../src/cli/options/table.ts";
-import { resolveServe } from "../../src/cli/serve-settings.ts";
 import { runCli, spawnServer } from "../helpers/process.ts";
+import { serveSettings, usage } from "../helpers/settings.ts";
 
-const defs = argsDef(SERVE_OPTIONS);
-const settings = (argv: string[], env: Record<string, string> = {}) =>
-  resolveServe(parseArgs(normalizeArgv(argv, defs, manyOptions(SERVE_OPTIONS)), defs) as Record<string, unknown>, env).settings;
-function usage(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UsageError) return e.message;
-    throw e;
-  }
-  throw new Error("no usage error");
-}
+const settings = serveSettings;
 const dir = mkdtempSync(join(tmpdir(), "tcp-echo-faults-"));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
