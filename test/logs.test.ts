@@ -42,20 +42,21 @@ describe("connection logs", () => {
     expect(previewRepr(big)).toBe(`b'${"a".repeat(64)}'...`);
   });
 
-  test("a reset by the peer is logged with reason reset", async () => {
+  test("a reset by the peer is logged with reason reset, and with the peer's address (gone from the socket by then)", async () => {
     await using s = serve();
-    await python(
+    const out = await python(
       `
 import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"abc"); s.recv(3)
+print(s.getsockname()[1])
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()  # RST
 `,
       [s.port],
     );
     const close = await s.log.waitFor((e) => e.event === "close");
-    expect(close).toMatchObject({ reason: "reset", bytes_in: 3 });
+    expect(close).toMatchObject({ reason: "reset", bytes_in: 3, peer: `127.0.0.1:${out.trim()}` });
     // The code once, not "ECONNRESET: ECONNRESET: ...".
     expect(String(close.error).match(/ECONNRESET/g)).toHaveLength(1);
   });

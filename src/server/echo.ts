@@ -125,13 +125,13 @@ export class EchoHandlers {
     const { log, stats, clock } = this.ctx;
     const t = clock.now();
     const fd = socketFd(socket);
-    const c = new Connection(++this.nextId, socket.remoteAddress, socket.remotePort, this.ctx.tagPrefix, fd, t, socket);
+    const c = new Connection(++this.nextId, this.ctx.tagPrefix, fd, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
     this.conns.add(c);
     this.ctx.onAccept();
-    const refused = this.admission.admit(socket.remoteAddress, stats.open);
+    const refused = this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
     c.countedIp = this.admission.countsPerIp;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
