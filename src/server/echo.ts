@@ -373,8 +373,23 @@ export class EchoHandlers {
     this.sendFin(c);
   }
 
-  /** shutdown(SHUT_WR): Bun's end() would close the socket at the peer's next byte (measured). */
+  /**
+   * Our FIN. When the peer has ended (its FIN came, everything before it is echoed), end() closes
+   * the socket at once, as bare Bun does on a FIN. shutdown() would end the same way one loop turn
+   * later (the socket is then shut both ways, epoll reports HUP and Bun closes it), for a syscall,
+   * two epoll changes and a wake-up more (strace, connect16); either way the kernel still sends
+   * what it holds of our echo before the FIN. Otherwise shutdown(SHUT_WR): a peer that has not
+   * ended may still send, and Bun's end() would close the socket at its next byte (measured),
+   * resetting it.
+   */
   private sendFin(c: Connection): void {
+    const log = this.ctx.log;
+    if (c.phase === Phase.PeerEnded) {
+      c.phase = Phase.FinSent;
+      if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
+      c.socket.end();
+      return;
+    }
     c.phase = Phase.FinSent;
     c.socket.shutdown();
     // Nothing more is echoed, so back-pressure no longer applies: read again (and discard), or a
@@ -384,7 +399,6 @@ export class EchoHandlers {
       this.budgetPaused.delete(c);
       c.socket.resume();
     }
-    const log = this.ctx.log;
     if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
 
