@@ -161,6 +161,13 @@ s.shutdown(socket.SHUT_WR); print(s.recv(100))
     c.socket.end();
   });
 
+  test("a new connection is in quick-ack mode without any setsockopt (so auto need not set it on accept)", async () => {
+    await using s = serve({ quickack: "off" }, "debug");
+    const c = await connect(s.port);
+    expect(await s.log.waitFor((e) => e.event === "options")).toMatchObject({ ack_mode: "quick" });
+    c.socket.end();
+  });
+
   test("a Nagle client sending each record in two writes does not stall with quick-ack auto, and does with off", async () => {
     const run = async (quickack: "auto" | "off") => {
       await using s = serve({ record: { codec, mode: "interleaved" }, quickack });

@@ -137,7 +137,9 @@ export class EchoHandlers {
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
-    if (this.quickOn) armQuickAck(fd);
+    // No TCP_QUICKACK here: a new connection is already in quick-ack mode (it reads back "quick"
+    // with --quickack off, tested), and its first segments are ACKed at once anyway (the kernel
+    // starts every connection with a quick-ACK budget, tcp_event_data_recv): a syscall for nothing.
     this.timeouts.opened(c, t);
     if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
