@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import { socketFd } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
@@ -19,85 +20,137 @@ export enum Phase {
 const EMPTY = new Uint8Array(0);
 
 /**
+ * What most connections never need: an echo queue (a short write), why and how it ended (a
+ * timeout, a stop, an error, a refusal). Kept off the Connection so that an idle connection
+ * costs its few hot fields only (JSC stores every field of a class instance inline, 8 B each).
+ */
+class Extra {
+  /** --record framing state. */
+  records: RecordState | null = null;
+  reason: CloseReason | null = null;
+  errorText: string | null = null;
+  /** Bytes that arrived after we decided to stop echoing (our FIN is out or on its way). */
+  discarded = 0;
+  /** While Flushing: the stream offset up to which the peer's bytes are echoed before our FIN. */
+  finAt = 0;
+  /** Reading is paused (back-pressure); only ever with bytes queued. */
+  paused = false;
+  queue: Uint8Array[] | null = null;
+  qHead = 0;
+  headOffset = 0;
+}
+
+/**
  * Per-connection state (the socket's `data`). The echo queue holds bytes the kernel did not take
  * yet; chunks are Bun's own per-read buffers (a fresh one each `data` event), kept by reference.
+ * Its size is most of what tcp-echo adds per idle connection to Bun's own (bench: idle): JSC
+ * stores a class instance's fields inline in size classes (measured: 13-18 fields take 160 B,
+ * 19-26 take 224, 30 took 256), so it holds 18 and the rest lives in an Extra made on first need.
  */
 export class Connection implements WheelEntry {
   wheelDue = 0;
   wheelNext: WheelEntry | null = null;
   wheelPrev: WheelEntry | null = null;
   wheelSlot = -1;
+  /** The listener's list of open connections (a Set cost 52 B per entry, measured; these 16). */
+  listPrev: Connection | null = null;
+  listNext: Connection | null = null;
 
   phase = Phase.Open;
-  reason: CloseReason | null = null;
-  errorText: string | null = null;
   bytesIn = 0;
   bytesOut = 0;
-  /** Bytes that arrived after we decided to stop echoing (our FIN is out or on its way). */
-  discarded = 0;
-  /** While Flushing: the stream offset up to which the peer's bytes are echoed before our FIN. */
-  finAt = 0;
   /** Bytes waiting in the queue. */
   buffered = 0;
-  paused = false;
   lastActive: number;
-  /** When Bun's backstop timer was last armed, and for how many seconds (its log line says both). */
+  /** When Bun's backstop timer was last armed (for as long as the wheel's deadline then needed). */
   backstopArmedAt = 0;
-  backstopSeconds = 0;
-  /** Counted in the per-address table (--max-per-ip), so close must uncount it. */
-  countedIp = false;
-  /** --record framing state; null for a plain echo server. */
-  records: RecordState | null = null;
-
-  // Allocated on the first short write: most connections never need one, and an idle
-  // connection's footprint is part of what the benchmark holds us to (1.5 KiB).
-  private queue: Uint8Array[] | null = null;
-  private qHead = 0;
-  private headOffset = 0;
-  // Built on first use (logging): at warn level they would be two strings per connection for nothing.
-  private peerText: string | null = null;
-  private tagText: string | null = null;
+  private extra: Extra | null = null;
   // Read from the socket on first use: Bun's remoteAddress and remotePort each cost a getpeername(2)
   // (remotePort on every read; measured 1.5 us each, 2 of the 8 syscalls of a short connection).
-  private address: string | null = null;
-  private port = 0;
+  private peerText: string | null = null;
 
   constructor(
     readonly id: number,
     private readonly tagPrefix: string,
-    readonly fd: number,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
   }
 
+  /** The descriptor (the FFI calls reach the socket by it); read from Bun's socket, not kept. */
+  get fd(): number {
+    return socketFd(this.socket);
+  }
+
+  private get more(): Extra {
+    return (this.extra ??= new Extra());
+  }
+
+  /** --record framing state; null for a plain echo server. */
+  get records(): RecordState | null {
+    return this.extra?.records ?? null;
+  }
+  set records(r: RecordState | null) {
+    this.more.records = r;
+  }
+  get reason(): CloseReason | null {
+    return this.extra?.reason ?? null;
+  }
+  set reason(r: CloseReason | null) {
+    this.more.reason = r;
+  }
+  get errorText(): string | null {
+    return this.extra?.errorText ?? null;
+  }
+  set errorText(t: string | null) {
+    this.more.errorText = t;
+  }
+  /** Bytes that arrived after we decided to stop echoing (our FIN is out or on its way). */
+  get discarded(): number {
+    return this.extra?.discarded ?? 0;
+  }
+  set discarded(n: number) {
+    this.more.discarded = n;
+  }
+  /** While Flushing: the stream offset up to which the peer's bytes are echoed before our FIN. */
+  get finAt(): number {
+    return this.extra?.finAt ?? 0;
+  }
+  set finAt(n: number) {
+    this.more.finAt = n;
+  }
+  /** Reading is paused (back-pressure). */
+  get paused(): boolean {
+    return this.extra?.paused ?? false;
+  }
+  set paused(p: boolean) {
+    this.more.paused = p;
+  }
+
   /**
-   * The peer's address. Read it while the socket is open: once it has closed Bun cannot tell (a
-   * reset socket answers undefined), so whatever logs about a connection after its close (the close
-   * line, at info) must have read it before (the open line does).
+   * The peer's address. Read what a connection's later lines need while its socket is open: Bun
+   * keeps the address once read, but a socket that closed before it was read answers undefined,
+   * and the port is read anew each time (undefined once closed). The close line (info) has the
+   * peer because the open line read it; --max-per-ip reads the address at open (tested).
    */
   get remoteAddress(): string {
-    return (this.address ??= this.socket.remoteAddress ?? "unknown");
+    return this.socket.remoteAddress ?? "unknown";
   }
 
   /** "127.0.0.1:5555" */
   get peer(): string {
-    if (this.peerText === null) {
-      this.port ||= this.socket.remotePort ?? 0;
-      this.peerText = `${this.remoteAddress}:${this.port}`;
-    }
-    return this.peerText;
+    return (this.peerText ??= `${this.remoteAddress}:${this.socket.remotePort ?? 0}`);
   }
 
   /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
   get tag(): string {
-    return (this.tagText ??= `[${this.tagPrefix}${this.id} ${this.peer}]`);
+    return `[${this.tagPrefix}${this.id} ${this.peer}]`;
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */
   enqueue(chunk: Uint8Array, start: number, end: number): void {
-    (this.queue ??= []).push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    (this.more.queue ??= []).push(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
     this.buffered += end - start;
   }
 
@@ -121,29 +174,30 @@ export class Connection implements WheelEntry {
    * written slice (debug logs).
    */
   flush(onSent: ((bytes: Uint8Array) => void) | null): number {
+    const x = this.extra;
+    const q = x?.queue;
+    if (!x || !q) return 0;
     let written = 0;
-    const q = this.queue;
-    if (!q) return 0;
-    while (this.qHead < q.length) {
-      const chunk = q[this.qHead]!;
-      const len = chunk.length - this.headOffset;
-      const n = this.socket.write(chunk, this.headOffset, len);
+    while (x.qHead < q.length) {
+      const chunk = q[x.qHead]!;
+      const len = chunk.length - x.headOffset;
+      const n = this.socket.write(chunk, x.headOffset, len);
       if (n <= 0) break;
-      if (onSent) onSent(chunk.subarray(this.headOffset, this.headOffset + n));
+      if (onSent) onSent(chunk.subarray(x.headOffset, x.headOffset + n));
       written += n;
       if (n < len) {
-        this.headOffset += n;
+        x.headOffset += n;
         break;
       }
-      q[this.qHead++] = EMPTY;
-      this.headOffset = 0;
+      q[x.qHead++] = EMPTY;
+      x.headOffset = 0;
     }
-    if (this.qHead === q.length) {
+    if (x.qHead === q.length) {
       q.length = 0;
-      this.qHead = 0;
-    } else if (this.qHead > 1024) {
-      q.splice(0, this.qHead);
-      this.qHead = 0;
+      x.qHead = 0;
+    } else if (x.qHead > 1024) {
+      q.splice(0, x.qHead);
+      x.qHead = 0;
     }
     this.buffered -= written;
     return written;
@@ -152,9 +206,12 @@ export class Connection implements WheelEntry {
   /** Drops whatever could not be echoed (hard close, or a FIN that cannot wait any longer). */
   dropQueue(): number {
     const dropped = this.buffered;
-    this.queue = null;
-    this.qHead = 0;
-    this.headOffset = 0;
+    const x = this.extra;
+    if (x) {
+      x.queue = null;
+      x.qHead = 0;
+      x.headOffset = 0;
+    }
     this.buffered = 0;
     return dropped;
   }

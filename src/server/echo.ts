@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
-import { armQuickAck, readQuickAck, readSocketOptions, socketFd, unreadBytes } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
@@ -44,7 +44,9 @@ const slices: number[] = [];
  */
 export class EchoHandlers {
   private nextId = 0;
-  private readonly conns = new Set<Connection>();
+  /** Open connections: a list through the connections themselves, and its length. */
+  private first: Connection | null = null;
+  private openCount = 0;
   private readonly maxBuffer: number;
   private readonly quickOn: boolean;
   private readonly quickAlways: boolean;
@@ -79,7 +81,7 @@ export class EchoHandlers {
 
   /** Open connections now. */
   get open(): number {
-    return this.conns.size;
+    return this.openCount;
   }
 
   /** The object given to Bun.listen as `socket`. Methods are bound once, not per event. */
@@ -101,8 +103,8 @@ export class EchoHandlers {
    * Resolves when the last connection has closed (the caller bounds the wait).
    */
   shutdown(): Promise<void> {
-    for (const c of [...this.conns]) this.beginShutdown(c);
-    if (this.conns.size === 0) return Promise.resolve();
+    for (const c of this.openConnections()) this.beginShutdown(c);
+    if (this.openCount === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
     this.allClosed = resolve;
     return promise;
@@ -110,7 +112,7 @@ export class EchoHandlers {
 
   /** Hard close (RST) of everyone left: for peers that outlive the shutdown grace period. */
   terminateAll(reason: CloseReason): void {
-    for (const c of [...this.conns]) {
+    for (const c of this.openConnections()) {
       c.reason ??= reason;
       c.socket.terminate();
     }
@@ -121,19 +123,27 @@ export class EchoHandlers {
     this.timeouts.close();
   }
 
+  /** A copy of the list: stopping a connection may close it, which unlinks it. */
+  private openConnections(): Connection[] {
+    const all: Connection[] = [];
+    for (let c = this.first; c; c = c.listNext) all.push(c);
+    return all;
+  }
+
   private opened(socket: Sock): void {
     const { log, stats, clock } = this.ctx;
     const t = clock.now();
-    const fd = socketFd(socket);
-    const c = new Connection(++this.nextId, this.ctx.tagPrefix, fd, t, socket);
+    const c = new Connection(++this.nextId, this.ctx.tagPrefix, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
-    this.conns.add(c);
+    c.listNext = this.first;
+    if (this.first) this.first.listPrev = c;
+    this.first = c;
+    this.openCount++;
     this.ctx.onAccept();
     const refused = this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
-    c.countedIp = this.admission.countsPerIp;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
@@ -307,7 +317,8 @@ export class EchoHandlers {
   private closed(socket: Sock, error?: Error): void {
     const c = socket.data;
     if (!c || c.phase === Phase.Closed) return;
-    if (c.countedIp) this.admission.release(c.remoteAddress);
+    // Refused connections (the only ones closed as limit or denied) were never counted per address.
+    if (this.admission.countsPerIp && c.reason !== "limit" && c.reason !== "denied") this.admission.release(c.remoteAddress);
     if (error && !c.errorText) this.noteError(c, error);
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
@@ -320,7 +331,11 @@ export class EchoHandlers {
     }
     this.framer?.closed(c);
     const { stats, log } = this.ctx;
-    this.conns.delete(c);
+    if (c.listPrev) c.listPrev.listNext = c.listNext;
+    else this.first = c.listNext;
+    if (c.listNext) c.listNext.listPrev = c.listPrev;
+    c.listPrev = c.listNext = null;
+    this.openCount--;
     stats.open--;
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
@@ -342,7 +357,7 @@ export class EchoHandlers {
         },
       );
     }
-    if (this.allClosed && this.conns.size === 0) this.allClosed();
+    if (this.allClosed && this.openCount === 0) this.allClosed();
   }
 
   private error(socket: Sock, error: Error): void {
