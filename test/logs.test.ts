@@ -98,6 +98,37 @@ s.close()  # RST
     expect([log.infoOn, log.debugOn, log.warnOn]).toEqual([false, false, true]);
   });
 
+  test("emit() writes the line log() writes, in JSON with the keys in order, for every shape of fields", () => {
+    const shapes: [string, Record<string, unknown>][] = [
+      ["plain", { conn: 1, peer: "127.0.0.1:5" }],
+      ["empty", {}],
+      ["escapes", { preview: `b'"\\\n\u2028'`, nested: { a: [1, null, "x"] }, none: null }],
+      // A field named like one of our keys replaces it in place, as an object merge does.
+      ["clash", { msg: "theirs", level: "theirs", n: 2 }],
+    ];
+    for (const worker of [undefined, 3]) {
+      const viaLog: string[] = [];
+      const viaEmit: string[] = [];
+      const a = createLogger({ level: "info", format: "json", write: (l) => viaLog.push(l), worker });
+      const b = createLogger({ level: "info", format: "json", write: (l) => viaEmit.push(l), worker });
+      for (const [name, fields] of shapes) {
+        a.info(name, `  text "${name}"\twith\u0001 controls`, fields);
+        b.emit("info", name, `  text "${name}"\twith\u0001 controls`, fields);
+      }
+      const noTime = (l: string) => {
+        const { time, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        return JSON.stringify(rest);
+      };
+      expect(viaEmit.map(noTime)).toEqual(viaLog.map(noTime));
+      const expected = shapes.map(([name, fields]) =>
+        JSON.stringify({ level: "info", event: name, msg: `text "${name}"\twith\u0001 controls`, ...(worker === undefined ? {} : { worker }), ...fields }),
+      );
+      expect(viaEmit.map(noTime)).toEqual(expected);
+      expect(viaEmit.every((l) => l.endsWith("}\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+    }
+  });
+
   test("pretty format: one line per event with time, level and text", () => {
     const lines: string[] = [];
     const log = createLogger({ level: "info", format: "pretty", write: (l) => lines.push(l), color: false });

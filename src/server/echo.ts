@@ -151,7 +151,7 @@ export class EchoHandlers {
     // with --quickack off, tested), and its first segments are ACKed at once anyway (the kernel
     // starts every connection with a quick-ACK budget, tcp_event_data_recv): a syscall for nothing.
     this.timeouts.opened(c, t);
-    if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer });
+    if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer });
     if (log.debugOn) this.logAccepted(c);
   }
 
@@ -162,7 +162,7 @@ export class EchoHandlers {
     this.ctx.stats.bytesIn += n;
     c.lastActive = this.ctx.clock.now();
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
+    if (log.debugOn) log.emit("debug", "recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
     if (c.phase === Phase.Open) this.consume(socket, c, chunk);
     else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
@@ -232,14 +232,14 @@ export class EchoHandlers {
     const log = this.ctx.log;
     if (log.debugOn) {
       const bytes = chunk.subarray(start, start + n);
-      log.debug("send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+      log.emit("debug", "send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
     }
   }
 
   /** Writes what is queued; queued bytes going out also free budget and count as activity. */
   private flush(c: Connection): void {
     const log = this.ctx.log;
-    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
+    const w = c.flush(log.debugOn ? (b) => log.emit("debug", "send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
     if (w > 0) {
       c.lastActive = this.ctx.clock.now();
       c.bytesOut += w;
@@ -253,7 +253,7 @@ export class EchoHandlers {
     c.paused = true;
     this.ctx.stats.pauses++;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("pause", `${c.tag} reading paused (${why}): ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered, why });
+    if (log.debugOn) log.emit("debug", "pause", `${c.tag} reading paused (${why}): ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered, why });
   }
 
   private resume(c: Connection): void {
@@ -261,7 +261,7 @@ export class EchoHandlers {
     c.paused = false;
     this.budgetPaused.delete(c);
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (log.debugOn) log.emit("debug", "resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
   }
 
   /** The budget has room again: the connections it paused read again (unless their own queue is full). */
@@ -296,7 +296,7 @@ export class EchoHandlers {
   private end(socket: Sock): void {
     const c = socket.data;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (log.debugOn) log.emit("debug", "fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
     // Flushing: the FIN goes once byte finAt is echoed. FinSent: Bun closes on its own.
     if (c.canSendFin()) this.sendFin(c);
@@ -309,8 +309,8 @@ export class EchoHandlers {
     c.phase = Phase.FinSent;
     const log = this.ctx.log;
     if (reason === "limit") {
-      if (log.warnOn && this.limitGate.allow()) log.warn("limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
-    } else if (log.infoOn && this.deniedGate.allow()) log.info("denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+      if (log.warnOn && this.limitGate.allow()) log.emit("warn", "limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    } else if (log.infoOn && this.deniedGate.allow()) log.emit("info", "denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
     c.socket.terminate();
   }
 
@@ -342,7 +342,8 @@ export class EchoHandlers {
     stats.duration.observe(ms / 1000);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
-      log.info(
+      log.emit(
+        "info",
         "close",
         `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
         {
@@ -403,7 +404,7 @@ export class EchoHandlers {
     const log = this.ctx.log;
     if (c.phase === Phase.PeerEnded) {
       c.phase = Phase.FinSent;
-      if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
+      if (log.debugOn) log.emit("debug", "fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
       c.socket.end();
       return;
     }
@@ -416,7 +417,7 @@ export class EchoHandlers {
       this.budgetPaused.delete(c);
       c.socket.resume();
     }
-    if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
+    if (log.debugOn) log.emit("debug", "fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
 
   private noteError(c: Connection, error: Error): void {
@@ -433,14 +434,15 @@ export class EchoHandlers {
     try {
       const o = readSocketOptions(c.fd);
       const quick = readQuickAck(c.fd);
-      this.ctx.log.debug(
+      this.ctx.log.emit(
+        "debug",
         "options",
         // TCP_QUICKACK reads the socket's current ack mode (tcp(7)), which is what is shown.
         `${c.tag} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, ack mode ${quick ? "quick" : "delayed"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
         { conn: c.id, peer: c.peer, nodelay: o.nodelay, ack_mode: quick ? "quick" : "delayed", recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
       );
     } catch (e) {
-      this.ctx.log.debug("options", `${c.tag} options not readable: ${errorText(e)}`, { conn: c.id, peer: c.peer });
+      this.ctx.log.emit("debug", "options", `${c.tag} options not readable: ${errorText(e)}`, { conn: c.id, peer: c.peer });
     }
   }
 }

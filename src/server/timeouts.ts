@@ -66,7 +66,7 @@ export class IdleTimeouts {
   private due(c: Connection, t: number): void {
     if (c.phase === Phase.Closed) return;
     if (c.phase === Phase.FinSent) {
-      if (this.log.infoOn) this.log.info("hard-close", `${c.tag} peer did not close within ${this.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
+      if (this.log.infoOn) this.log.emit("info", "hard-close", `${c.tag} peer did not close within ${this.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
       this.actions.hardClose(c);
       return;
     }
@@ -79,7 +79,7 @@ export class IdleTimeouts {
     // handles them one after the other (the benchmark holds p99 to 30 ms at 10,000 connections).
     this.stats.timeoutLateness.observe((this.clock.now() - idleDue) / 1000);
     if (this.log.infoOn)
-      this.log.info("timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.timeout}); sending FIN`, {
+      this.log.emit("info", "timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.timeout}); sending FIN`, {
         conn: c.id,
         peer: c.peer,
         idle_ms: Math.round(t - c.lastActive),
