@@ -1,4 +1,5 @@
-import { writeSome } from "../net/index.ts";
+import { fstatSync } from "node:fs";
+import { writeFileSome, writeSome } from "../net/index.ts";
 
 /** How much finished log text may wait for a slow or stuck reader before lines are dropped. */
 export const DEFAULT_QUEUE_BYTES = 1024 * 1024;
@@ -28,6 +29,8 @@ export class LogSink {
   private dropped = 0;
   /** Lines dropped in all. */
   droppedTotal = 0;
+  /** stderr is a regular file (a log file, the benchmark's): nothing to wait for, no pieces. */
+  private readonly regularFile: boolean;
 
   constructor(
     private readonly fd: number,
@@ -35,6 +38,7 @@ export class LogSink {
     private readonly droppedLine: (n: number) => string,
     private readonly maxBytes = DEFAULT_QUEUE_BYTES,
   ) {
+    this.regularFile = isRegularFile(fd);
     // Lines still queued when the process ends are written then, waiting briefly for room.
     process.once("exit", () => this.flushAtExit());
   }
@@ -85,7 +89,7 @@ export class LogSink {
         this.lines = [];
         this.queuedChars = 0;
       }
-      const n = writeSome(this.fd, this.pending, this.pendingOffset, waitMs);
+      const n = this.regularFile ? writeFileSome(this.fd, this.pending, this.pendingOffset) : writeSome(this.fd, this.pending, this.pendingOffset, waitMs);
       if (n < 0) {
         // The reader is gone for good (EPIPE): logging stops; serving does not.
         this.broken = true;
@@ -105,5 +109,13 @@ export class LogSink {
     while (!this.broken && !this.drain(Math.max(0, Math.min(100, deadline - performance.now())))) {
       if (performance.now() >= deadline) break;
     }
+  }
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }

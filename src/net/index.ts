@@ -6,7 +6,7 @@ export { readListenQueue, type ListenQueue } from "./diag.ts";
 export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
-export { writeSome, PIPE_BUF } from "./fd-write.ts";
+export { writeSome, writeFileSome, PIPE_BUF } from "./fd-write.ts";
 export { socketFd, listenOnFd, connectOnFd } from "./bun.ts";
 export {
   openListenSocket,
