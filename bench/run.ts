@@ -17,7 +17,7 @@ import { renderCharts } from "./lib/charts.ts";
 import { execute, plan, progressLine } from "./lib/plan.ts";
 import { allowedCpus, busyPct, HAVE, Processes, sleep } from "./lib/proc.ts";
 import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
-import { scenarios as allScenarios, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
+import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
@@ -36,10 +36,12 @@ const USAGE = `usage: bun run bench [options]
   --warmup S            warm-up seconds per run (default 1; quick 0.3)
   --servers a,b         servers besides the C baseline, which always runs
                         (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
-  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${WORKERS_GROUP}
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}
                         (default: all; --quick: all but ${WORKERS_GROUP}). ${WORKERS_GROUP}: tcp-echo --workers 2 vs 1,
                         nothing pinned, ${workersScenarios().map((s) => s.id).join(" and ")}, with the C baseline as a reference
-                        line. Variants and the client comparison run only on selected scenarios (pp100, connect16).
+                        line. ${TIMEOUTS_GROUP}: tcp-echo with --timeout ${TIMEOUT_S} times out --idle-connections at once;
+                        how late it acted, from its /metrics histogram. Variants and the client comparison run only
+                        on selected scenarios (pp100, connect16, idle).
   --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
   --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
   --no-compare          skip \`tcp-echo bench\` against the C load generator
@@ -61,6 +63,7 @@ interface Cli extends Settings {
   /** --scenarios names a main scenario (so the variants and the comparison only run on those named). */
   readonly scenariosGiven: boolean;
   readonly workers: Scenario[];
+  readonly timeouts: Scenario[];
   readonly variants: boolean;
   readonly compare: boolean;
   readonly retries: number;
@@ -114,7 +117,7 @@ function parseCli(argv: string[]): Cli {
   const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
   const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
   const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
-  const groups = [...allScenarios(idleConnections), { id: WORKERS_GROUP }];
+  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }];
   const chosen =
     values.scenarios === undefined && quick
       ? groups.filter((g) => g.id !== WORKERS_GROUP)
@@ -139,6 +142,7 @@ function parseCli(argv: string[]): Cli {
     scenarios: mainScenarios,
     scenariosGiven: values.scenarios !== undefined,
     workers: chosen.some((g) => g.id === WORKERS_GROUP) ? workersScenarios() : [],
+    timeouts: chosen.some((g) => g.id === TIMEOUTS_GROUP) ? [timeoutScenario(idleConnections)] : [],
     variants: values.variants ?? !quick,
     compare: values.compare,
     out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
@@ -256,7 +260,8 @@ async function main(): Promise<number> {
   );
 
   const ctx: Context = { procs, paths: prep.paths, logDir, nice: cli.nice };
-  const steps = plan({ ...cli, servers, workersScenarios: workers }, variants, compare);
+  const timeouts = servers.some((s) => s.id === "tcp-echo") ? cli.timeouts : [];
+  const steps = plan({ ...cli, servers, workersScenarios: workers, timeoutScenarios: timeouts }, variants, compare);
   const runs: RunRecord[] = [];
   console.error(`bench: ${steps.length} server runs in ${cli.rounds} round(s); logs in ${logDir.replace(`${ROOT}/`, "")}`);
   const worst = (rs: readonly RunRecord[]) => Math.max(0, ...rs.map(disturbance));
@@ -377,7 +382,7 @@ async function main(): Promise<number> {
     settings,
     notes,
     failures,
-    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers),
+    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, timeouts),
     runs,
   };
   const outDir = cli.out.includes("/") ? cli.out.replace(/\/[^/]*$/, "") : ".";
