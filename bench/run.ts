@@ -17,6 +17,7 @@ import { renderCharts } from "./lib/charts.ts";
 import { execute, plan, progressLine } from "./lib/plan.ts";
 import { allowedCpus, busyPct, HAVE, Processes, sleep } from "./lib/proc.ts";
 import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
+import { renderSummary } from "./lib/summary.ts";
 import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
@@ -53,6 +54,9 @@ const USAGE = `usage: bun run bench [options]
   --nice N              run servers and load generator at this nice level (root for N < 0)
   --out PREFIX          write PREFIX.md, PREFIX.json and the charts PREFIX-ratio-<scenario>.svg and
                         PREFIX-latency-<scenario>.svg (default bench/results/latest)
+  --summary             print only tcp-echo's ratio to the C baseline and to bare Bun per scenario, and
+                        the failures, instead of the whole report (still written to PREFIX.md), and
+                        no progress line for a run that succeeded; for CI
 Exit status: 0 when every run produced a valid report with no errors and no mismatches.`;
 
 class UsageError extends Error {}
@@ -69,6 +73,7 @@ interface Cli extends Settings {
   readonly retries: number;
   readonly waitQuiet: number;
   readonly out: string;
+  readonly summary: boolean;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -90,6 +95,7 @@ function parseCli(argv: string[]): Cli {
       retries: { type: "string" },
       "wait-quiet": { type: "string" },
       out: { type: "string" },
+      summary: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -146,6 +152,7 @@ function parseCli(argv: string[]): Cli {
     variants: values.variants ?? !quick,
     compare: values.compare,
     out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
+    summary: values.summary,
   };
 }
 
@@ -302,6 +309,8 @@ async function main(): Promise<number> {
     await waitQuiet();
     const show = (recs: RunRecord[]) => {
       for (const r of recs) {
+        // --summary: a line per run only for the runs that failed (the summary lists them too).
+        if (cli.summary && r.ok) continue;
         console.error(`[r${step.round}/${cli.rounds} ${i + 1}/${steps.length}] ${progressLine(r, runs, step.scenario)}`);
       }
     };
@@ -393,7 +402,7 @@ async function main(): Promise<number> {
   writeFileSync(`${cli.out}.md`, md);
   writeFileSync(`${cli.out}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeCharts(outDir, prefix, charts);
-  console.log(md);
+  console.log(cli.summary ? renderSummary(results, `${cli.out.replace(`${ROOT}/`, "")}.md`) : md);
   console.error(
     `bench: ${runs.length} runs, ${failures.length} failure(s), ${results.elapsed_s} s; wrote ${cli.out.replace(`${ROOT}/`, "")}.{md,json} and ${charts.length} chart(s)`,
   );

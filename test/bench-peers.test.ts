@@ -6,10 +6,19 @@ import { expectClean, expectSchema, parseJsonReport } from "./helpers/bench-repo
 import { buildCEcho, spawnCEcho, spawnCorruptEcho, spawnPythonEcho, type Peer } from "./helpers/peers.ts";
 import { runCli } from "./helpers/process.ts";
 
-const SHORT = ["--duration", "0.5", "--warmup", "0.2"];
+// Correctness runs, not measurements: a fixed number of exchanges (the runs end by themselves, as
+// fast as the machine allows; a fixed time would see none on a loaded machine, and keep both cores
+// busy for all of it otherwise), with a duration only as a cap. Idle holds its connections 0.2 s.
+const COUNTED = ["--warmup", "0", "--duration", "10"];
+const COUNT: Record<BenchMode, string[]> = {
+  pingpong: ["--count", "2000"],
+  stream: ["--count", "64"],
+  connect: ["--count", "100"],
+  idle: ["--duration", "0.2"],
+};
 
 function bench(port: number, mode: BenchMode, connections: number, extra: string[] = []) {
-  return runCli(["bench", "--port", String(port), "--mode", mode, "--connections", String(connections), "--json", ...SHORT, ...extra], { timeoutMs: 15_000 });
+  return runCli(["bench", "--port", String(port), "--mode", mode, "--connections", String(connections), "--json", ...COUNTED, ...COUNT[mode], ...extra], { timeoutMs: 15_000 });
 }
 
 const SUITE: [BenchMode, number, string[]][] = [
@@ -20,7 +29,7 @@ const SUITE: [BenchMode, number, string[]][] = [
 ];
 
 function suite(name: string, start: () => Promise<Peer>) {
-  describe(`against ${name}`, () => {
+  describe.concurrent(`against ${name}`, () => {
     let peer: Peer;
     beforeAll(async () => {
       peer = await start();
@@ -48,14 +57,9 @@ afterAll(() => cEcho?.cleanup());
 suite("the C baseline (bench/baseline/echo.c)", () => spawnCEcho(cEcho.path));
 suite("a python3 echo server (socketserver)", spawnPythonEcho);
 
-describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", () => {
-  let peer: Peer;
-  beforeAll(async () => {
-    peer = await spawnCorruptEcho(["--every", "50"]);
-  });
-  afterAll(async () => {
-    await peer?.[Symbol.asyncDispose]();
-  });
+describe.concurrent("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", () => {
+  // A peer per test: it corrupts every 10th chunk it reads over all its connections, so runs
+  // sharing one would share (and could take each other's) corrupted chunks.
   const cases: [BenchMode, number, string[]][] = [
     ["pingpong", 10, ["--size", "256"]],
     ["stream", 4, []],
@@ -63,6 +67,7 @@ describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", (
   ];
   for (const [mode, conns, extra] of cases) {
     test(mode, async () => {
+      await using peer = await spawnCorruptEcho(["--every", "10"]);
       const r = await bench(peer.port, mode, conns, extra);
       const report = parseJsonReport(r.stdout);
       expectSchema(report, mode, conns);
@@ -72,7 +77,8 @@ describe("against bench/loadgen/corrupt-echo.py: mismatches reported, exit 1", (
   }
 
   test("the human report says so too", async () => {
-    const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...SHORT], { timeoutMs: 15_000 });
+    await using peer = await spawnCorruptEcho(["--every", "10"]);
+    const r = await runCli(["bench", "--port", String(peer.port), "--mode", "pingpong", "--size", "256", ...COUNTED, ...COUNT.pingpong], { timeoutMs: 15_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^ {2}mismatches +[1-9]\d* \(echoed bytes differ from what was sent\)$/m);
   });

@@ -5,7 +5,7 @@ import { argsDef } from "../src/cli/options/option.ts";
 import { SERVE_OPTIONS } from "../src/cli/options/table.ts";
 import pkg from "../package.json" with { type: "json" };
 
-describe("bad input: one line naming the option and the command's help, exit 2", () => {
+describe.concurrent("bad input: one line naming the option and the command's help, exit 2", () => {
   // One spawned process per command for the exit code and the printing; the messages of every
   // option are checked in-process by options-table.test.ts.
   const cases: [string[], string][] = [
@@ -20,7 +20,7 @@ describe("bad input: one line naming the option and the command's help, exit 2",
   });
 });
 
-describe("argv shapes: unknown, valueless and stray arguments", () => {
+describe.concurrent("argv shapes: unknown, valueless and stray arguments", () => {
   const defs = argsDef(SERVE_OPTIONS);
   const cases: [string[], string][] = [
     [["--bogus"], "unknown option --bogus"],
@@ -34,7 +34,7 @@ describe("argv shapes: unknown, valueless and stray arguments", () => {
   test("a negative number reaches the option's own check", () => expect(normalizeArgv(["--timeout", "-1"], defs)).toEqual(["--timeout=-1"]));
 });
 
-describe("runtime failures: errno name and meaning, exit 1", () => {
+describe.concurrent("runtime failures: errno name and meaning, exit 1", () => {
   test("address in use", async () => {
     await using first = await spawnServer(["--no-reuse-port"]);
     const r = await runCli(["serve", "--port", String(first.port), "--no-reuse-port"]);
@@ -49,7 +49,7 @@ describe("runtime failures: errno name and meaning, exit 1", () => {
   });
 });
 
-describe("help, version, options from the environment", () => {
+describe.concurrent("help, version, options from the environment", () => {
   test("--version prints the package version", async () => {
     const r = await runCli(["--version"]);
     expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });

@@ -3,7 +3,7 @@ import { runCli, SOURCE_CLI } from "./helpers/process.ts";
 import { serve } from "./helpers/server.ts";
 import { pythonPeer } from "./helpers/client-peers.ts";
 
-describe("tcp-echo client: output and exit codes", () => {
+describe.concurrent("tcp-echo client: output and exit codes", () => {
   test("--count 3 --interval 0 against tcp-echo: three seq lines, the summary, exit 0", async () => {
     await using s = serve();
     const r = await runCli(["client", "--port", String(s.port), "--count", "3", "--interval", "0"]);

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lineReader } from "./helpers/lines.ts";
 import { ROOT, runCli, spawnServer } from "./helpers/process.ts";
 import { python } from "./helpers/python.ts";
 import { parsePrometheus, sample } from "./helpers/prometheus.ts";
@@ -15,7 +16,7 @@ beforeAll(async () => {
   if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
 }, 120_000);
 
-describe("compiled executable", () => {
+describe.concurrent("compiled executable", () => {
   test("--version", async () => {
     expect(await runCli(["--version"], { cli: [exe] })).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
@@ -67,20 +68,24 @@ print(got == b"data\\n" * 1000)
     for (let n = 8; n <= 16 && !partial; n++) {
       const proc = Bun.spawn(["prlimit", `--nofile=${n}:${n}`, exe, "serve", "--port", "0", "--workers", "2", "--log-format", "json"], { stderr: "pipe", stdout: "ignore" });
       const lines: { event: string; pid?: number; level: string; msg: string }[] = [];
+      // The start-up report ("listening") comes once every worker listens: started cleanly.
+      const listening = Promise.withResolvers<"running">();
       const pump = (async () => {
-        let buf = "";
-        for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
-          buf += chunk;
-          for (let nl; (nl = buf.indexOf("\n")) >= 0; buf = buf.slice(nl + 1)) lines.push(JSON.parse(buf.slice(0, nl)));
+        const out = lineReader(proc.stderr);
+        for (let line = await out.next(); line !== null; line = await out.next()) {
+          lines.push(JSON.parse(line));
+          if (lines.at(-1)!.event === "listening") listening.resolve("running");
         }
       })();
-      const outcome = await Promise.race([proc.exited, Bun.sleep(3000).then(() => "running" as const)]);
+      const stuck = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+      const outcome = await Promise.race([proc.exited, listening.promise]);
       if (outcome === "running") {
-        expect(lines.some((l) => l.event === "listening")).toBe(true);
         proc.kill("SIGTERM");
         expect(await proc.exited).toBe(0);
+        clearTimeout(stuck);
         continue;
       }
+      clearTimeout(stuck);
       await pump;
       expect(outcome).toBe(1);
       const failed = lines.find((l) => l.event === "worker-failed")!;

@@ -8,7 +8,8 @@ import { parseArgs, type ArgsDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { EXIT } from "../src/cli/errors.ts";
 import { normalizeArgv } from "../src/cli/flags.ts";
-import serveCommand from "../src/cli/commands/serve.ts";
+import { manyOptions } from "../src/cli/options/option.ts";
+import serveCommand, * as serveModule from "../src/cli/commands/serve.ts";
 import { resolveServe } from "../src/cli/serve-settings.ts";
 import { DEFAULTS } from "../src/server/index.ts";
 import { ROOT } from "./helpers/process.ts";
@@ -29,7 +30,7 @@ async function serveArgsDef(): Promise<ArgsDef> {
 async function resolveCli(argv: readonly string[], env: Env = {}) {
   if (argv[0] !== "serve") throw new Error(`expected the explicit command "serve" first, got ${JSON.stringify(argv[0])}`);
   const defs = await serveArgsDef();
-  return resolveServe(parseArgs(normalizeArgv(argv.slice(1), defs), defs), env).settings;
+  return resolveServe(parseArgs(normalizeArgv(argv.slice(1), defs, manyOptions(serveModule.options)), defs), env).settings;
 }
 
 /** The value of `--name V` or `--name=V` in argv (the last one wins, as in the CLI). */
@@ -43,9 +44,22 @@ function flagValue(argv: readonly string[], name: string): string | undefined {
 }
 
 function hostPort(text: string): { host: string; port: number } {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(text);
-  if (!m) throw new Error(`not IPv4 HOST:PORT: ${JSON.stringify(text)}`);
-  return { host: m[1]!, port: Number(m[2]) };
+  const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-f:]+)\]):(\d+)$/i.exec(text);
+  if (!m) throw new Error(`not HOST:PORT: ${JSON.stringify(text)}`);
+  return { host: m[1] ?? m[2]!, port: Number(m[3]) };
+}
+
+/** The --listen values of an argument list: [name, host, port]. */
+function listens(argv: readonly string[]): [string | null, string, number][] {
+  const out: [string | null, string, number][] = [];
+  argv.forEach((tok, i) => {
+    const v = tok === "--listen" ? argv[i + 1] : tok.startsWith("--listen=") ? tok.slice(9) : undefined;
+    if (v === undefined) return;
+    const m = /^(?:([\w.-]+)=)?(.*)$/.exec(v)!;
+    const hp = hostPort(m[2]!);
+    out.push([m[1] ?? null, hp.host, hp.port]);
+  });
+  return out;
 }
 
 const shutdownTimeout = (argv: readonly string[]) => Number(flagValue(argv, "shutdown-timeout") ?? DEFAULTS.shutdownTimeout);
@@ -253,6 +267,7 @@ function serviceLinkEnv(svc: Service, clusterIp = "10.96.0.10"): Env {
 // ---- the files ----
 
 const socketUnit = parseUnit(read("systemd/tcp-echo.socket"));
+const adminSocketUnit = parseUnit(read("systemd/tcp-echo-admin.socket"));
 const serviceUnit = parseUnit(read("systemd/tcp-echo.service"));
 const execStart = execWords(last(serviceUnit, "Service", "ExecStart") ?? "");
 const stages = parseDockerfile(read("Dockerfile"));
@@ -268,9 +283,18 @@ const pod = deployment.spec.template;
 const container = pod.spec.containers[0]!;
 const containerArgs = (container.args ?? []) as string[];
 
-/** What systemd hands the service: one fd per Listen*= line of the socket unit, meant for this process. */
+/**
+ * What systemd hands the service: the sockets of Sockets=, in that order, one fd per Listen*= line
+ * of each, named by its FileDescriptorName=, meant for this process.
+ */
+const socketUnits = (last(serviceUnitEarly(), "Service", "Sockets") ?? "").split(/\s+/).map((n) => parseUnit(read(`systemd/${n}`)));
+function serviceUnitEarly(): Unit {
+  return parseUnit(read("systemd/tcp-echo.service"));
+}
+const fdNames = socketUnits.flatMap((u) => [...(u.get("Socket") ?? [])].filter(([k]) => k.startsWith("Listen")).flatMap(([, v]) => v).map(() => last(u, "Socket", "FileDescriptorName") ?? ""));
 const activationEnv: Env = {
-  LISTEN_FDS: String([...(socketUnit.get("Socket") ?? [])].filter(([k]) => k.startsWith("Listen")).flatMap(([, v]) => v).length),
+  LISTEN_FDS: String(fdNames.length),
+  LISTEN_FDNAMES: fdNames.join(":"),
   LISTEN_PID: String(process.pid),
 };
 
@@ -289,8 +313,12 @@ describe("every argument list handed to tcp-echo is accepted by its CLI", () => 
     });
   }
 
-  test("the service adopts systemd's socket as fd 3", async () => {
-    expect((await resolveCli(execStart.slice(1), activationEnv)).listenFd).toBe(3);
+  test("the service adopts each of systemd's sockets for the listener of its name (fds 3 and 4)", async () => {
+    const ls = (await resolveCli(execStart.slice(1), activationEnv)).listeners;
+    expect(ls.map((l) => [l.name, l.listenFd])).toEqual([
+      ["main", 3],
+      ["admin", 4],
+    ]);
   });
 
   test("Kubernetes service links stay off: they would hand tcp-echo TCP_ECHO_PORT=tcp://...", async () => {
@@ -301,9 +329,14 @@ describe("every argument list handed to tcp-echo is accepted by its CLI", () => 
 });
 
 describe("deploy/systemd", () => {
-  test("the socket: IPv4 on tcp-echo's port, one process accepting, options as tcp-echo's defaults", () => {
+  test("the sockets: dual-stack on tcp-echo's port and a second one, named for the listeners ExecStart defines at the same addresses", () => {
     const listen = hostPort(last(socketUnit, "Socket", "ListenStream") ?? "");
-    expect(listen).toEqual({ host: "0.0.0.0", port: DEFAULTS.port });
+    expect(listen).toEqual({ host: "::", port: DEFAULTS.port });
+    expect(last(socketUnit, "Socket", "BindIPv6Only")).toBe("both");
+    const sockets = [socketUnit, adminSocketUnit].map((u) => [last(u, "Socket", "FileDescriptorName"), ...Object.values(hostPort(last(u, "Socket", "ListenStream") ?? ""))]);
+    expect(listens(execStart)).toEqual(sockets as [string, string, number][]);
+    expect(last(adminSocketUnit, "Socket", "Service")).toBe("tcp-echo.service");
+    expect(sdValue(last(adminSocketUnit, "Socket", "Accept"))).toBe(false);
     expect(sdValue(last(socketUnit, "Socket", "Accept"))).toBe(false);
     expect(sdValue(last(socketUnit, "Socket", "NoDelay"))).toBe(true);
     expect(sdValue(last(socketUnit, "Socket", "ReusePort"))).toBe(true);
@@ -313,12 +346,14 @@ describe("deploy/systemd", () => {
 
   test("the service needs the socket and runs the installed binary, which takes its address from it", () => {
     expect(last(serviceUnit, "Unit", "Requires")).toBe("tcp-echo.socket");
-    expect(last(serviceUnit, "Unit", "After")).toBe("tcp-echo.socket");
+    expect(last(serviceUnit, "Unit", "After")).toBe("tcp-echo.socket tcp-echo-admin.socket");
+    expect(last(serviceUnit, "Unit", "Wants")).toBe("tcp-echo-admin.socket");
     expect(last(serviceUnit, "Service", "Type")).toBe("simple");
     expect(serviceUnit.get("Service")?.get("ExecStart")).toHaveLength(1);
     expect(execStart[0]).toBe(BINARY);
     expect(flagValue(execStart, "host")).toBeUndefined();
     expect(flagValue(execStart, "port")).toBeUndefined();
+    expect(last(serviceUnit, "Service", "Sockets")).toBe("tcp-echo.socket tcp-echo-admin.socket");
     expect(metricsAddress(execStart).host).toBe("127.0.0.1");
   });
 
@@ -423,9 +458,9 @@ describe("deploy/k8s", () => {
   test("the container runs the image's entry point with ports that match its args", () => {
     expect(pod.spec.containers).toHaveLength(1);
     expect(container.command).toBeUndefined();
-    expect(containerPort(container, "echo")).toBe(Number(flagValue(containerArgs, "port") ?? DEFAULTS.port));
+    // One dual-stack listener on every address, at the echo port.
+    expect(listens(containerArgs)).toEqual([[null, "::", containerPort(container, "echo")]]);
     expect(containerPort(container, "metrics")).toBe(metricsAddress(containerArgs).port);
-    expect(flagValue(containerArgs, "host")).toBe("0.0.0.0");
     const exposed = all(runtime, "EXPOSE").flatMap((i) => i.args.split(/\s+/)).map((p) => Number(p.replace(/\/tcp$/, "")));
     for (const p of container.ports ?? []) expect(exposed).toContain(p.containerPort);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { serve } from "./helpers/server.ts";
 import { connect, randomBytes } from "./helpers/client.ts";
-import { python } from "./helpers/python.ts";
+import { python, pythonCmd } from "./helpers/python.ts";
 
 describe("echo", () => {
   test("echoes several MB sent in random write sizes, byte for byte and in order", async () => {
@@ -93,7 +93,7 @@ except ConnectionResetError:
     // python sends without ever reading until its own send buffer is full.
     const hog = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys, time

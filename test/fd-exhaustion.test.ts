@@ -53,9 +53,10 @@ describe("out of file descriptors", () => {
       expect(paused).toMatchObject({ level: "warn", soft_limit: 64 });
       expect(paused.queued as number).toBeGreaterThan(0);
       await log.waitFor((e) => e.event === "accept-resumed");
-      // At most one warning a second.
+      // At most one warning a second (not one per 50 ms retry). The log's times are wall-clock
+      // times, which this VM steps now and then (by 30 ms, measured): 900 ms allows for that.
       const times = log.of("accept-paused").map((e) => Date.parse(e.time as string));
-      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(990);
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(900);
       proc.kill("SIGTERM");
       expect(await proc.exited).toBe(0);
     } finally {

@@ -56,11 +56,15 @@ print(json.dumps({"held": json.loads(held), "code": p.returncode, "err": err.dec
   });
 
   test("a reader that keeps up loses nothing", async () => {
-    const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LINES: "20000", PACE: "50" } });
+    // 8,000 lines of ~230 B: 1.8 MB, more than the 1 MiB queue holds, so a sink that never frees
+    // what it wrote would drop. At most 10 lines a millisecond (2.3 MB/s), the reader would have to
+    // stall for 0.45 s to fall 1 MiB behind: on a loaded machine that is not keeping up. (50 a
+    // millisecond dropped lines under a full parallel test run.)
+    const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: "pipe", env: { ...process.env, LINES: "8000", PACE: "10" } });
     const [err, out, code] = await Promise.all([new Response(proc.stderr).text(), new Response(proc.stdout).text(), proc.exited]);
     expect(code).toBe(0);
     expect(JSON.parse(out).dropped).toBe(0);
     const kept = err.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).i as number);
-    expect(kept).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    expect(kept).toEqual(Array.from({ length: 8000 }, (_, i) => i));
   });
 });

@@ -12,6 +12,7 @@ import { UsageError } from "../src/cli/errors.ts";
 import { normalizeArgv } from "../src/cli/flags.ts";
 import { argsDef, type Table } from "../src/cli/options/option.ts";
 import { BENCH_OPTIONS, CLIENT_OPTIONS, SERVE_OPTIONS } from "../src/cli/options/table.ts";
+import { TARGET_ARG } from "../src/cli/options/target.ts";
 import { resolveServe } from "../src/cli/serve-settings.ts";
 
 type Env = Record<string, string>;
@@ -24,13 +25,18 @@ function file(text: string, ext = "toml"): string {
   return path;
 }
 
-function run<T>(table: Table, resolve: (args: Record<string, unknown>, env: Env) => T, argv: string[], env: Env = {}): T {
-  const defs = argsDef(table);
+function run<T>(table: Table, resolve: (args: Record<string, unknown>, env: Env) => T, argv: string[], env: Env = {}, positional = false): T {
+  // client and bench declare the optional target argument, as their commands do.
+  const defs = positional ? { ...argsDef(table), ...TARGET_ARG } : argsDef(table);
   return resolve(parseArgs(normalizeArgv(argv, defs), defs) as Record<string, unknown>, env);
 }
-const serve = (argv: string[], env: Env = {}) => run(SERVE_OPTIONS, resolveServe, argv, env);
-const client = (argv: string[], env: Env = {}) => run(CLIENT_OPTIONS, resolveClient, argv, env);
-const bench = (argv: string[], env: Env = {}) => run(BENCH_OPTIONS, resolveBench, argv, env);
+/** serve's settings with its first listener's fields alongside, as most cases check one listener. */
+const serve = (argv: string[], env: Env = {}) => {
+  const r = run(SERVE_OPTIONS, resolveServe, argv, env);
+  return { settings: { ...r.settings, ...r.settings.listeners[0]! }, print: r.print, listeners: r.settings.listeners };
+};
+const client = (argv: string[], env: Env = {}) => run(CLIENT_OPTIONS, resolveClient, argv, env, true);
+const bench = (argv: string[], env: Env = {}) => run(BENCH_OPTIONS, resolveBench, argv, env, true);
 
 /** The UsageError's message, or a failure when there is none. */
 function usage(f: () => unknown): string {
@@ -55,7 +61,7 @@ describe("serve: values from flags, variables, the file and defaults", () => {
     ["--no-nodelay", ["--no-nodelay"], {}, { nodelay: false }],
     ["keep-alive grouped", ["--keepalive", "30", "--keepalive-count", "4"], {}, { keepalive: { idle: 30, interval: null, count: 4 } }],
     ["keep-alive in minutes", ["--keepalive", "2m"], {}, { keepalive: { idle: 120, interval: null, count: null } }],
-    ["access rules", ["--deny", "10.0.0.0/8", "--max-per-ip", "3"], {}, { access: { allow: null, deny: [{ text: "10.0.0.0/8", base: 0x0a000000, mask: 0xff000000 }], maxPerIp: 3 } }],
+    ["access rules", ["--deny", "10.0.0.0/8,2001:db8::/32", "--max-per-ip", "3"], {}, { access: { allow: null, deny: [{ text: "10.0.0.0/8", family: 4, prefix: 8 }, { text: "2001:db8::/32", family: 6, prefix: 32 }], maxPerIp: 3, perIpPrefix6: 64 } }],
     ["metrics endpoint", ["--metrics", "127.0.0.1:9464"], {}, { metrics: { host: "127.0.0.1", port: 9464 } }],
     ["log settings", ["--log-level", "debug", "--log-format", "json"], {}, { log: { level: "debug", format: "json" } }],
   ];
@@ -81,9 +87,10 @@ describe("serve: bad values are one line naming where they came from, with the b
     [["--recv-buf", "-5"], {}, `--recv-buf: "-5" is not a size in bytes (like 65536, 64k, 1m)`],
     [["--max-buffer", "3g"], {}, `--max-buffer: "3g" is not a size in 1..2147483647 bytes`],
     [["--backlog", "1.5"], {}, `--backlog: "1.5" is not a whole number (1..2147483647)`],
-    [["--host", "::1"], {}, `--host: "::1" is not an IPv4 address (like 127.0.0.1 or 0.0.0.0)`],
+    [["--host", "::1:"], {}, `--host: "::1:" is not an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)`],
     [["--quickack", "sometimes"], {}, `--quickack: "sometimes" is not one of auto, always, off`],
-    [["--allow", "10.0.0.1/8"], {}, `--allow: "10.0.0.1/8" is not an IPv4 network (like 10.0.0.0/8 or 127.0.0.1; host bits must be zero)`],
+    [["--allow", "10.0.0.1/8"], {}, `--allow: "10.0.0.1/8" is not an IPv4 or IPv6 network (like 10.0.0.0/8, 127.0.0.1, 2001:db8::/32 or ::1; host bits must be zero)`],
+    [["--deny", "2001:db8::1/32"], {}, `--deny: "2001:db8::1/32" is not an IPv4 or IPv6 network (like 10.0.0.0/8, 127.0.0.1, 2001:db8::/32 or ::1; host bits must be zero)`],
     [["--record", "! I y"], {}, "--record: bad char 'y' at position 4 in struct format '! I y'"],
     [["--record", "!"], {}, `--record: "!" describes a record of 0 bytes`],
     [["--workers", "2", "--no-reuse-port"], {}, "--workers 2 needs SO_REUSEPORT: drop --no-reuse-port"],
@@ -169,7 +176,7 @@ describe("client and bench take the same kinds of values", () => {
     ["bench --count in idle mode", () => bench(["--mode", "idle", "--count", "3"]), "--count is not for idle mode (it holds connections for --duration)"],
     ["bench --count 1.5", () => bench(["--mode", "pingpong", "--count", "1.5"]), `--count: "1.5" is not a whole number (1..1125899906842624)`],
     ["bench --port 0", () => bench(["--mode", "pingpong", "--port", "0"]), `--port: "0" is not a port in 1..65535`],
-    ["bench --host ::1", () => bench(["--mode", "pingpong", "--host", "::1"]), `--host: "::1" is not an IPv4 address (like 127.0.0.1 or 0.0.0.0)`],
+    ["bench --host ::1:", () => bench(["--mode", "pingpong", "--host", "::1:"]), `--host: "::1:" is not an IP address or a host name (like 127.0.0.1, ::1, localhost, echo.internal)`],
     ["bench TCP_ECHO_CONNECTIONS=many", () => bench(["--mode", "pingpong"], { TCP_ECHO_CONNECTIONS: "many" }), `TCP_ECHO_CONNECTIONS: "many" is not a whole number (1..1000000)`],
     ["client TCP_ECHO_SYN_RETRIES=lots", () => client([], { TCP_ECHO_SYN_RETRIES: "lots" }), `TCP_ECHO_SYN_RETRIES: "lots" is not a whole number (1..127)`],
     ["client --record !Z", () => client(["--record", "!Z", "--values", "1"]), "--record: bad char 'Z' at position 1 in struct format '!Z'"],
@@ -183,4 +190,79 @@ describe("client and bench take the same kinds of values", () => {
     expect(bench(["--mode", "stream"]).settings).toMatchObject({ size: 16384, duration: 5, warmup: 1, connections: 10 });
     expect(bench(["--mode", "pingpong", "--count", "100"]).settings).toMatchObject({ duration: null, count: 100 });
   });
+});
+
+describe("client and bench: the target as one argument, or --host/--port", () => {
+  const cases: [string, () => { settings: { host: string; port: number } }, { host: string; port: number }][] = [
+    ["[::1]:9999", () => client(["[::1]:9999"]), { host: "::1", port: 9999 }],
+    ["localhost:7 (a name stays a name)", () => client(["localhost:7"]), { host: "localhost", port: 7 }],
+    ["127.0.0.1:7007", () => client(["127.0.0.1:7007"]), { host: "127.0.0.1", port: 7007 }],
+    ["a bare IPv6 address takes --port's default", () => client(["::1"]), { host: "::1", port: 9999 }],
+    ["::1:9999 is an IPv6 address, not ::1 port 9999", () => client(["::1:9999"]), { host: "::1:9999", port: 9999 }],
+    ["[::1] in brackets without a port", () => client(["[::1]"]), { host: "::1", port: 9999 }],
+    ["a bare name with --port", () => client(["echo.internal", "--port", "7"]), { host: "echo.internal", port: 7 }],
+    ["a bare name takes the port from TCP_ECHO_PORT", () => client(["echo.internal"], { TCP_ECHO_PORT: "7" }), { host: "echo.internal", port: 7 }],
+    ["the target counts as the flags: it wins over the variables", () => client(["127.0.0.1:7"], { TCP_ECHO_HOST: "10.0.0.1", TCP_ECHO_PORT: "8" }), { host: "127.0.0.1", port: 7 }],
+    ["the target wins over the config file", () => client(["[::1]:7", "--config", file(`host = "10.0.0.1"\nport = 8\n`)]), { host: "::1", port: 7 }],
+    ["--host takes IPv6 in brackets", () => client(["--host", "[::1]"]), { host: "::1", port: 9999 }],
+    ["--host takes a name (underscores as Docker's)", () => client(["--host", "echo_svc.internal"]), { host: "echo_svc.internal", port: 9999 }],
+    ["TCP_ECHO_HOST takes a name", () => client([], { TCP_ECHO_HOST: "echo.internal" }), { host: "echo.internal", port: 9999 }],
+    ["bench: the target after the options", () => bench(["--mode", "pingpong", "127.0.0.1:7007"]), { host: "127.0.0.1", port: 7007 }],
+    ["bench: the target before them", () => bench(["[::1]:7007", "--mode", "pingpong"]), { host: "::1", port: 7007 }],
+  ];
+  for (const [name, f, expected] of cases) test(name, () => expect(f().settings).toMatchObject(expected));
+
+  const bad: [string, () => unknown, string][] = [
+    ["target and --host", () => client(["[::1]:9999", "--host", "::1"]), `target "[::1]:9999" and --host are both given: use one`],
+    ["a bare target and --host", () => client(["localhost", "--host", "::1"]), `target "localhost" and --host are both given: use one`],
+    ["target with a port and --port", () => client(["localhost:7", "--port", "8"]), `target "localhost:7" and --port are both given: use one`],
+    ["bench: target and --port", () => bench(["--mode", "pingpong", "--port", "8", "127.0.0.1:7"]), `target "127.0.0.1:7" and --port are both given: use one`],
+    ["two arguments, nc style", () => client(["localhost", "7"]), `unexpected argument "7" (the target is one argument: localhost:7)`],
+    ["two arguments with IPv6", () => bench(["--mode", "pingpong", "::1", "7"]), `unexpected argument "7" (the target is one argument: [::1]:7)`],
+    ["two targets", () => client(["a.test", "b.test"]), `unexpected argument "b.test"`],
+    ["port 0", () => client(["localhost:0"]), `target "localhost:0": "0" is not a port in 1..65535`],
+    ["a service name for a port", () => client(["localhost:echo"]), `target "localhost:echo": "echo" is not a port (1..65535)`],
+    ["no host", () => client([":9999"]), `target ":9999" is not HOST, HOST:PORT or [IPV6]:PORT (like 127.0.0.1:7, [::1]:9999, localhost:7, echo.internal): no host`],
+    ["IPv6 with a port needs brackets", () => client(["fe80::1::2:80"]), `target "fe80::1::2:80" is not HOST, HOST:PORT or [IPV6]:PORT (like 127.0.0.1:7, [::1]:9999, localhost:7, echo.internal) (an IPv6 address goes in brackets before a port)`],
+    ["IPv4 in brackets", () => client(["[127.0.0.1]:7"]), `target "[127.0.0.1]:7" is not HOST, HOST:PORT or [IPV6]:PORT (like 127.0.0.1:7, [::1]:9999, localhost:7, echo.internal): "127.0.0.1" is not an IPv6 address`],
+    ["an unclosed bracket", () => client(["[::1:99"]), `target "[::1:99" is not HOST, HOST:PORT or [IPV6]:PORT (like 127.0.0.1:7, [::1]:9999, localhost:7, echo.internal) (an IPv6 address goes in brackets before a port)`],
+    // getaddrinfo would read these as inet_aton(3) addresses (127.0.0.1, 10.0.0.8), not as names.
+    ["127.1", () => client(["127.1"]), `target "127.1": "127.1" is not an IP address or a host name (like 127.0.0.1, ::1, localhost, echo.internal)`],
+    ["10.0.0.010:7", () => client(["10.0.0.010:7"]), `target "10.0.0.010:7": "10.0.0.010" is not an IP address or a host name (like 127.0.0.1, ::1, localhost, echo.internal)`],
+    ["a URL", () => client(["tcp://echo.internal:7"]), `target "tcp://echo.internal:7" is not HOST, HOST:PORT or [IPV6]:PORT (like 127.0.0.1:7, [::1]:9999, localhost:7, echo.internal): a URL (no scheme: HOST:PORT)`],
+    ["--host with a space", () => client(["--host", "echo internal"]), `--host: "echo internal" is not an IP address or a host name (like 127.0.0.1, ::1, localhost, echo.internal)`],
+    ["--host with a label ending in -", () => client(["--host", "echo-.internal"]), `--host: "echo-.internal" is not an IP address or a host name (like 127.0.0.1, ::1, localhost, echo.internal)`],
+    ["serve still takes no argument", () => serve(["[::1]:9999"]), `unexpected argument "[::1]:9999"`],
+  ];
+  for (const [name, f, message] of bad) test(`refused: ${name}`, () => expect(usage(f)).toBe(message));
+
+  test("--print-config names the target as the source of host and port", () => {
+    const out = client(["[::1]:7", "--print-config"]).print!;
+    const row = (name: string) => out.split("\n").find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/);
+    expect(row("host")).toEqual(["host", "::1", `flag (target "[::1]:7")`]);
+    expect(row("port")).toEqual(["port", "7", `flag (target "[::1]:7")`]);
+    const bare = client(["echo.internal", "--port", "8", "--print-config"]).print!;
+    expect(bare).toMatch(/^port +8 +flag \(--port\)$/m);
+  });
+});
+
+describe("client --file", () => {
+  test("a file path, or - for standard input; no record is packed", () => {
+    const path = file("x");
+    expect(client(["--file", path]).settings).toMatchObject({ file: path, record: null });
+    expect(client(["--file", "-"]).settings.file).toBe("-");
+    expect(client([]).settings.file).toBeNull();
+  });
+
+  const bad: [string, () => unknown, string][] = [
+    ["with --count", () => client(["--file", "-", "--count", "2"]), "--file sends the input once instead of --message round trips: drop --count"],
+    ["with --message", () => client(["--file", "-", "--message", "hi"]), "--file sends the input once instead of --message round trips: drop --message"],
+    ["with --record", () => client(["--file", "-", "--record", "!I", "--values", "1"]), "--file sends the input once instead of --message round trips: drop --record"],
+    ["with --interval", () => client(["--file", "-", "--interval", "0"]), "--file sends the input once instead of --message round trips: drop --interval"],
+    ["with TCP_ECHO_MESSAGE", () => client(["--file", "-"], { TCP_ECHO_MESSAGE: "hi" }), "--file sends the input once instead of --message round trips: drop TCP_ECHO_MESSAGE"],
+    ["a missing file", () => client(["--file", "/nonexistent/x.bin"]), `--file: "/nonexistent/x.bin": no such file`],
+    ["a directory", () => client(["--file", dir]), `--file: ${JSON.stringify(dir)} is a directory`],
+    ["an empty path", () => client(["--file", ""]), "--file: needs a file path, or - for standard input"],
+  ];
+  for (const [name, f, message] of bad) test(`refused: ${name}`, () => expect(usage(f)).toBe(message));
 });

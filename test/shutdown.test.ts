@@ -2,9 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { serve } from "./helpers/server.ts";
 import { connect, randomBytes } from "./helpers/client.ts";
 import { spawnServer } from "./helpers/process.ts";
-import { python } from "./helpers/python.ts";
+import { listeningInodes, tcpSocketExists } from "./helpers/sockets.ts";
+import { python, pythonCmd } from "./helpers/python.ts";
+import { lineReader } from "./helpers/lines.ts";
 
-describe("graceful stop", () => {
+describe.concurrent("graceful stop", () => {
   test("SIGTERM in the middle of a transfer: every byte the server received is echoed, then FIN, exit 0", async () => {
     await using p = await spawnServer();
     const c = await connect(p.port);
@@ -42,7 +44,7 @@ describe("graceful stop", () => {
     // waits for "go" to read everything back.
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys, time
@@ -76,17 +78,15 @@ print(len(got), ok, flush=True)
       ],
       { stdin: "pipe", stdout: "pipe" },
     );
-    const lines = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const sent = Number((await lines.read()).value!.trim());
+    const lines = lineReader(peer.stdout);
+    const sent = Number(await lines.next());
     await s.log.waitFor((e) => e.event === "pause");
     const readBeforeStop = s.handle.stats().bytesIn;
     expect(sent).toBeGreaterThan(readBeforeStop);
     const stopped = s.handle.stop();
     peer.stdin.write("go\n");
     peer.stdin.flush();
-    let out = "";
-    for (let r = await lines.read(); !r.done; r = await lines.read()) out += r.value;
-    const [got, ok] = out.trim().split(" ");
+    const [got, ok] = (await lines.rest()).trim().split(" ");
     expect(ok).toBe("True");
     // What the server held when the stop began, read or still unread in its kernel queue, all came
     // back: more than it had read at that moment. (The rest sat in python's own send buffer, held
@@ -101,7 +101,7 @@ print(len(got), ok, flush=True)
     await using p = await spawnServer(["--shutdown-timeout", "0.5", "--timeout", "0"]);
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys, time
@@ -109,23 +109,28 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"hi"); assert s.recv(2) == b"hi"
 print("ready", flush=True)
 assert s.recv(10) == b""   # FIN from the stopping server
-time.sleep(3)              # never close
+sys.stdin.readline()       # never close: held until the test is done
 `,
         String(p.port),
       ],
-      { stdout: "pipe" },
+      { stdin: "pipe", stdout: "pipe" },
     );
     // The echo must be back before the stop, or the stop's FIN would race the peer's "hi".
-    const ready = await peer.stdout.getReader().read();
-    expect(new TextDecoder().decode(ready.value)).toBe("ready\n");
+    expect(await lineReader(peer.stdout).next()).toBe("ready");
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(450);
-    expect(took).toBeLessThan(2500);
+    // The grace period, as the server's own log times it (a loaded machine took 5 s from the
+    // signal to the exit, measured; the server's timer is not that late): 0.5 s, not the default 5.
     expect(p.log.of("shutdown-timeout")).toHaveLength(1);
+    const grace = Date.parse(p.log.of("shutdown-timeout")[0]!.time as string) - Date.parse(p.log.of("shutdown")[0]!.time as string);
+    expect(grace).toBeGreaterThanOrEqual(450);
+    expect(grace).toBeLessThan(2000);
+    expect(took).toBeLessThan(10_000);
     expect(p.log.of("close")[0]).toMatchObject({ reason: "shutdown", bytes_in: 2, bytes_out: 2 });
+    peer.stdin.end();
     expect(await peer.exited).toBe(0);
   });
 
@@ -138,7 +143,8 @@ time.sleep(3)              # never close
     const t0 = performance.now();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(143);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // At once: not after the 60 s --shutdown-timeout (a loaded machine took 3 s to exit, measured).
+    expect(performance.now() - t0).toBeLessThan(10_000);
     c.socket.end();
   });
 
@@ -149,11 +155,19 @@ time.sleep(3)              # never close
     expect(p.log.of("stopped")).toHaveLength(1);
   });
 
-  test("stop() is idempotent and the listener stops accepting", async () => {
+  test("stop() twice is one stop, and the listening socket is gone afterwards", async () => {
     const s = serve();
-    const port = s.port;
+    const [inode, ...others] = listeningInodes(s.port);
+    expect(inode).toBeGreaterThan(0);
+    expect(others).toEqual([]);
+    expect(tcpSocketExists(inode!)).toBe(true);
     await Promise.all([s.handle.stop(), s.handle.stop()]);
     await s.handle.stopped;
-    expect(connect(port)).rejects.toThrow();
+    await s.handle.stop();
+    expect(s.log.of("shutdown")).toHaveLength(1);
+    expect(s.log.of("stopped")).toHaveLength(1);
+    // The socket itself, not the port number (which another test may take at once): no descriptor
+    // holds it any more, Bun's copy included, so nothing can be accepted on it.
+    expect(tcpSocketExists(inode!)).toBe(false);
   });
 });

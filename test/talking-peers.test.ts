@@ -18,7 +18,9 @@ try:
         if s.recv(1) != b"k":
             print("closed", round(time.monotonic() - t0, 3)); sys.exit(0)
         n += 1
-        time.sleep(interval)
+        # On a schedule (a byte every interval from the start), so the echo's round trip and a
+        # late wake-up on a loaded machine do not add up into a longer gap.
+        time.sleep(max(0.0, t0 + n * interval - time.monotonic()))
 except (ConnectionResetError, BrokenPipeError) as e:
     print("reset", round(time.monotonic() - t0, 3)); sys.exit(0)
 print("alive", n)

@@ -5,9 +5,15 @@ import { describe, expect, test } from "bun:test";
 import { connect } from "./helpers/client.ts";
 import { serve } from "./helpers/server.ts";
 import { VirtualClock } from "./helpers/virtual-clock.ts";
+import { until } from "./helpers/wait.ts";
+import { pythonCmd } from "./helpers/python.ts";
+import { lineReader } from "./helpers/lines.ts";
 
 const TICK = 10;
-/** Lets socket events that the last step caused reach both ends. */
+/**
+ * Before checking that something did NOT happen: lets socket events the last step caused reach
+ * both ends. What must happen is awaited instead.
+ */
 const settle = () => Bun.sleep(30);
 
 describe("idle timeout on virtual time", () => {
@@ -22,8 +28,7 @@ describe("idle timeout on virtual time", () => {
     await settle();
     expect(fin).toBe(false);
     clock.advance(2 * TICK);
-    await settle();
-    expect(fin).toBe(true);
+    await c.ended;
     const t = await s.log.waitFor((e) => e.event === "timeout");
     expect(t.idle_ms as number).toBeGreaterThanOrEqual(5500);
     expect(t.idle_ms as number).toBeLessThanOrEqual(5500 + 2 * TICK);
@@ -42,7 +47,7 @@ describe("idle timeout on virtual time", () => {
     }
     expect(s.log.of("timeout")).toEqual([]);
     clock.advance(5500 + 2 * TICK);
-    await settle();
+    await s.log.waitFor((e) => e.event === "timeout");
     expect(s.log.of("timeout")).toHaveLength(1);
     c.socket.end();
   });
@@ -54,7 +59,7 @@ describe("idle timeout on virtual time", () => {
     // reads it all back when told, and holds the connection open.
     const peer = Bun.spawn(
       [
-        "python3",
+        ...pythonCmd(),
         "-c",
         `
 import socket, sys
@@ -79,22 +84,67 @@ sys.stdin.readline()
       ],
       { stdin: "pipe", stdout: "pipe" },
     );
-    const out = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const sent = Number((await out.read()).value);
-    await Bun.sleep(50);
-    expect(s.handle.stats().heldBytes).toBeGreaterThan(0);
+    const out = lineReader(peer.stdout);
+    const sent = Number(await out.next());
+    await until(() => s.handle.stats().heldBytes > 0, "the server holds echo bytes the peer has not read");
     clock.advance(900);
     peer.stdin.write("read\n");
     peer.stdin.flush();
-    expect(Number((await out.read()).value)).toBe(sent);
+    expect(Number(await out.next())).toBe(sent);
     // The flushes moved lastActive to virtual t = 900 ms: 900 ms more is not yet a timeout.
     clock.advance(900);
     await settle();
     expect(s.log.of("timeout")).toEqual([]);
     clock.advance(200 + TICK);
-    await settle();
-    expect(s.log.of("timeout")).toHaveLength(1);
+    await s.log.waitFor((e) => e.event === "timeout");
     peer.kill();
+  });
+
+  test("after our FIN a paused connection reads again, so a peer held back by our window can still close", async () => {
+    const clock = new VirtualClock();
+    await using s = serve({ timeout: 0.5, maxBuffer: 64 * 1024, sendBuf: 32 * 1024, clock });
+    // python fills our buffers without reading (our reading pauses), waits while our idle timeout
+    // sends FIN, then reads to our FIN and closes: its FIN sits behind the bytes our closed
+    // window held back, so it arrives only if we read again.
+    const peer = Bun.spawn(
+      [
+        ...pythonCmd(),
+        "-c",
+        `
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+sent, stalled = 0, None
+while True:
+    try:
+        sent += s.send(b"z" * 65536); stalled = None
+    except BlockingIOError:
+        stalled = stalled or time.time()
+        if time.time() - stalled > 0.1: break
+        time.sleep(0.005)
+print(sent, flush=True)
+sys.stdin.readline()
+s.setblocking(True)
+while s.recv(65536):
+    pass
+s.close()
+`,
+        String(s.port),
+      ],
+      { stdin: "pipe", stdout: "pipe" },
+    );
+    const sent = Number(await lineReader(peer.stdout).next());
+    await until(() => s.handle.stats().pauses > 0, "the server paused its reading");
+    clock.advance(500 + TICK);
+    peer.stdin.write("read\n");
+    peer.stdin.flush();
+    // Virtual time stands still from here: no hard close can come; only the peer's own FIN ends it.
+    const close = await s.log.waitFor((e) => e.event === "close");
+    expect(close).toMatchObject({ reason: "idle-timeout", bytes_in: sent });
+    expect(s.log.of("hard-close")).toEqual([]);
+    expect(await peer.exited).toBe(0);
   });
 
   test("a peer that ignores our FIN is reset exactly one more timeout later", async () => {
@@ -113,14 +163,30 @@ sys.stdin.readline()
     expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "idle-timeout" });
   });
 
-  test("--timeout 0: no deadline ever, however long", async () => {
+  test("--timeout 0: no deadline is ever scheduled, so no silence however long ends a connection", async () => {
+    // The control: with a timeout, an open connection keeps the wheel's tick running.
+    const withTimeout = new VirtualClock();
+    await using timed = serve({ timeout: 1, clock: withTimeout });
+    const t = await connect(timed.port);
+    await timed.log.waitFor((e) => e.event === "open");
+    expect(withTimeout.ticking).toBe(1);
+    t.socket.end();
+
     const clock = new VirtualClock();
     await using s = serve({ timeout: 0, clock });
     const c = await connect(s.port);
     await s.log.waitFor((e) => e.event === "open");
+    await c.writeAll(new TextEncoder().encode("ping"));
+    await c.waitBytes(4);
+    // Any deadline, however far off (a "disabled" timeout read as the largest timer, say), needs
+    // the tick: none was asked for.
+    expect(clock.ticking).toBe(0);
     clock.advance(24 * 3600 * 1000);
-    await settle();
+    await c.writeAll(new TextEncoder().encode("pong"));
+    await c.waitBytes(8);
+    expect(s.log.of("timeout")).toEqual([]);
     expect(s.handle.stats().open).toBe(1);
     c.socket.end();
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "peer-closed", bytes_in: 8 });
   });
 });

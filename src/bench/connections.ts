@@ -1,4 +1,5 @@
 import type { Socket, SocketHandler, TCPSocketConnectOptions } from "bun";
+import { hostPort } from "../net/index.ts";
 import { Conn, ConnState } from "./conn.ts";
 import type { BenchOptions } from "./options.ts";
 import { startOffset } from "./pattern.ts";
@@ -214,7 +215,7 @@ export abstract class Connections {
   private onConnectError(s: Sock, e: Error): void {
     const c = s.data;
     if (this.tally.stopping || c.state !== ConnState.Connecting) return;
-    this.fail(c, `connect ${this.o.host}:${this.o.port} failed: ${describe(e)}`);
+    this.fail(c, `connect ${hostPort(this.o.host, this.o.port)} failed: ${describe(e)}`);
   }
 
   private onClose(s: Sock, e: Error | undefined): void {

@@ -2,7 +2,7 @@
 // nothing fetched), to keep or mail: the settings, the figures of the JSON report, and the latency
 // distribution as a percentile curve from the run's HDR histogram.
 import { esc, PALETTE, percentileChart } from "../charts/index.ts";
-import type { BenchOptions, BenchResult } from "./options.ts";
+import { targetText, type BenchOptions, type BenchResult } from "./options.ts";
 import { toLoadgenJson, type LoadgenJson } from "./output.ts";
 
 export interface HtmlReportMeta {
@@ -40,7 +40,7 @@ function row(name: string, value: string, key?: string, unit = ""): string {
 
 function settings(o: BenchOptions, meta: HtmlReportMeta): string {
   const rows = [
-    row("target", `<code>${esc(`${o.host}:${o.port}`)}</code>`),
+    row("target", `<code>${esc(targetText(o))}</code>`),
     row("mode", esc(o.mode)),
     row("connections", num(o.connections), undefined, o.mode === "connect" ? "concurrent connect, exchange, close loops" : ""),
     row(o.mode === "stream" ? "write size" : "message size", num(o.size), undefined, "B"),
@@ -96,7 +96,7 @@ function latency(r: BenchResult, o: BenchOptions, j: LoadgenJson): string {
     series: [
       {
         id: "run",
-        label: `${r.mode}, ${r.connections} connection${r.connections === 1 ? "" : "s"} × ${r.size} B, ${o.host}:${o.port}`,
+        label: `${r.mode}, ${r.connections} connection${r.connections === 1 ? "" : "s"} × ${r.size} B, ${targetText(o)}`,
         points: r.latencyCurveUs,
         count: r.messages,
         max: r.latencyUs.max,
@@ -112,7 +112,7 @@ function latency(r: BenchResult, o: BenchOptions, j: LoadgenJson): string {
 
 export function renderHtmlReport(r: BenchResult, o: BenchOptions, meta: HtmlReportMeta): string {
   const j = toLoadgenJson(r);
-  const title = `tcp-echo bench: ${r.mode} against ${o.host}:${o.port}`;
+  const title = `tcp-echo bench: ${r.mode} against ${targetText(o)}`;
   const status =
     r.errors === 0 && r.mismatches === 0
       ? `<p class="status ok">No connection errors, no mismatches.</p>`

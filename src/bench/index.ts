@@ -9,7 +9,9 @@
 //   latency.ts      round-trip times: HDR histogram plus exact min, max and mean; percentile curves
 //   html.ts         the self-contained HTML report of one run (`bench --html`)
 //   output.ts       loadgen-compatible JSON, the human report, the progress line
-export { BENCH_DEFAULTS, BENCH_MODES, checkOptions, defaultSize } from "./options.ts";
+//   target.ts       a name resolved once, before the run, to the address every connection uses
+export { BENCH_DEFAULTS, BENCH_MODES, checkOptions, defaultSize, targetText } from "./options.ts";
+export { chooseBenchTarget, targetLabel, PROBE_TIMEOUT_S, type BenchTarget, type TargetOptions } from "./target.ts";
 export type { BenchMode, BenchOptions, BenchProgress, BenchResult, LatencySummary, PercentilePoint } from "./options.ts";
 export { CURVE_PERCENTILES, DENSE_PERCENTILES } from "./latency.ts";
 export { renderHtmlReport, type HtmlReportMeta } from "./html.ts";

@@ -1,12 +1,16 @@
 // What a benchmark run is asked to do, and what it reports. The defaults and the meaning of every
 // field follow bench/loadgen/loadgen.c, so the two load generators can be compared side by side.
+import { hostPort, parseIp } from "../net/index.ts";
 
 export const BENCH_MODES = ["pingpong", "stream", "connect", "idle"] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
 
 export interface BenchOptions {
+  /** An IPv4 or IPv6 address (a name is resolved before the run: chooseBenchTarget in target.ts). */
   readonly host: string;
   readonly port: number;
+  /** The target as reports show it ("localhost:9999 ([::1]:9999)"); absent: host:port. */
+  readonly label?: string;
   readonly mode: BenchMode;
   /** Connections at once (connect mode: concurrent connect/exchange/close loops). */
   readonly connections: number;
@@ -93,12 +97,18 @@ export interface BenchProgress {
   readonly open: number;
 }
 
+/** "localhost:9999 ([::1]:9999)", or the address itself: "127.0.0.1:9999", "[::1]:9999". */
+export function targetText(o: BenchOptions): string {
+  return o.label ?? hostPort(o.host, o.port);
+}
+
 /** Throws RangeError on options the CLI would have refused: the library does not guess. */
 export function checkOptions(o: BenchOptions): void {
   const fail = (what: string) => {
     throw new RangeError(`bench: ${what}`);
   };
   if (!(BENCH_MODES as readonly string[]).includes(o.mode)) fail(`unknown mode ${JSON.stringify(o.mode)}`);
+  if (!parseIp(o.host)) fail(`host ${JSON.stringify(o.host)} is not an IP address (resolve a name first: chooseBenchTarget)`);
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) fail(`port ${o.port} out of 1..65535`);
   if (!Number.isInteger(o.connections) || o.connections < 1) fail("connections must be >= 1");
   if (!Number.isInteger(o.size) || o.size < 0 || (o.size === 0 && o.mode !== "idle")) fail("size must be >= 1 (0 only in idle mode)");

@@ -1,5 +1,5 @@
 import { CURVE_PERCENTILES } from "./latency.ts";
-import type { BenchMode, BenchOptions, BenchProgress, BenchResult, LatencySummary } from "./options.ts";
+import { targetText, type BenchMode, type BenchOptions, type BenchProgress, type BenchResult, type LatencySummary } from "./options.ts";
 
 /**
  * bench/loadgen's JSON report: the same keys in the same order, so the two compare side by side.
@@ -61,7 +61,7 @@ function latencyLine(l: LatencySummary | null, what: string): string {
 /** The human report: a header line, then one line per figure. */
 export function formatReport(r: BenchResult, o: BenchOptions): string {
   const head =
-    `${r.mode} ${o.host}:${o.port}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ` +
+    `${r.mode} ${targetText(o)}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ` +
     (r.mode === "stream" ? `${r.size} B writes` : `${r.size} B messages`) +
     (o.rate !== null ? `, paced at ${int.format(o.rate)} msgs/s (latency from the intended send time)` : "");
   const when =

@@ -6,6 +6,7 @@ import { configPath, loadConfigFile } from "./options/file.ts";
 import { resolve, type CliArgs, type Env } from "./options/option.ts";
 import { printConfig } from "./options/print.ts";
 import { BENCH_OPTIONS } from "./options/table.ts";
+import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
 
 export type BenchSettings = BenchOptions & { readonly json: boolean; readonly html: string | null };
@@ -20,11 +21,15 @@ function outputFile(from: string, text: string): string {
   return path;
 }
 
-/** Flags, then TCP_ECHO_* variables, then --config, then loadgen's defaults; every value and combination validated. */
-export function resolveBench(args: CliArgs, env: Env): { readonly settings: BenchSettings; readonly print: string | null } {
+/**
+ * The target argument, then flags, then TCP_ECHO_* variables, then --config, then loadgen's
+ * defaults; every value and combination validated. `host` may be a name: the command resolves it.
+ */
+export function resolveBench(cliArgs: CliArgs, env: Env): { readonly settings: BenchSettings; readonly print: string | null } {
+  const { args, target } = applyTarget(cliArgs);
   if (args.port === undefined) checkServiceLink(env);
   const where = configPath(args, env);
-  const r = resolve(BENCH_OPTIONS, args, env, where ? loadConfigFile(where, BENCH_OPTIONS) : null);
+  const r = targetGiven(resolve(BENCH_OPTIONS, args, env, where ? loadConfigFile(where, BENCH_OPTIONS) : null), cliArgs, target);
   const v = r.values;
   const g = r.given;
   const print = v.printConfig ? printConfig("bench", BENCH_OPTIONS, r) : null;

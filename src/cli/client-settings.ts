@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { messageBytes, packRecord, type ClientOptions, type PackedRecord } from "../client/index.ts";
 import { compileStruct, formatChars, StructFormatError, StructValueError } from "../protocol/struct/index.ts";
 import { UsageError } from "./errors.ts";
@@ -5,6 +6,7 @@ import { configPath, loadConfigFile } from "./options/file.ts";
 import { resolve, type CliArgs, type Env, type Resolved } from "./options/option.ts";
 import { printConfig } from "./options/print.ts";
 import { CLIENT_OPTIONS } from "./options/table.ts";
+import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
 
 /** Everything but the abort signal, which the command adds. */
@@ -33,18 +35,40 @@ function record(r: Resolved<typeof CLIENT_OPTIONS>, message: Uint8Array): Packed
   }
 }
 
-/** Flags, then TCP_ECHO_* variables, then --config, then defaults; every value validated. */
-export function resolveClient(args: CliArgs, env: Env): { readonly settings: ClientSettings; readonly print: string | null } {
+// --file sends the input once; these shape the round trips it replaces.
+const ROUND_TRIP_ONLY = ["message", "record", "values", "count", "interval"] as const;
+
+/** --file PATH: checked now, so a typo is one line and exit 2 rather than a connect first. */
+function inputFile(r: Resolved<typeof CLIENT_OPTIONS>): string | null {
+  const path = r.values.file;
+  if (path === null) return null;
+  const from = r.given.file.from;
+  for (const k of ROUND_TRIP_ONLY) {
+    if (r.given[k].source !== "default") throw new UsageError(`${from} sends the input once instead of --message round trips: drop ${r.given[k].from}`);
+  }
+  if (path === "-") return path;
+  if (path.trim() === "") throw new UsageError(`${from}: needs a file path, or - for standard input`);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new UsageError(`${from}: ${JSON.stringify(path)}: no such file`);
+  if (st.isDirectory()) throw new UsageError(`${from}: ${JSON.stringify(path)} is a directory`);
+  return path;
+}
+
+/** The target argument, then flags, then TCP_ECHO_* variables, then --config, then defaults; every value validated. */
+export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: ClientSettings; readonly print: string | null } {
+  const { args, target } = applyTarget(cliArgs);
   if (args.port === undefined) checkServiceLink(env);
   const where = configPath(args, env);
-  const r = resolve(CLIENT_OPTIONS, args, env, where ? loadConfigFile(where, CLIENT_OPTIONS) : null);
+  const r = targetGiven(resolve(CLIENT_OPTIONS, args, env, where ? loadConfigFile(where, CLIENT_OPTIONS) : null), cliArgs, target);
   const v = r.values;
   const message = messageBytes(v.message);
+  const file = inputFile(r);
   const settings: ClientSettings = {
     host: v.host,
     port: v.port,
+    file,
     message,
-    record: record(r, message),
+    record: file === null ? record(r, message) : null,
     connectTimeout: v.connectTimeout,
     synRetries: v.synRetries,
     timeout: v.timeout,

@@ -3,7 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { EXIT, UsageError } from "./errors.ts";
 import { normalizeArgv } from "./flags.ts";
 import { paragraph, renderHelp, type CommandHelp } from "./options/help.ts";
-import type { Table } from "./options/option.ts";
+import { manyOptions, type Table } from "./options/option.ts";
 import { errorMessage } from "../log/index.ts";
 
 interface Loaded {
@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], env = process.env): Promise<
       process.stdout.write(renderHelp(mod.help, mod.options, Boolean(process.stdout.isTTY)));
       return EXIT.ok;
     }
-    const { result } = await runCommand(cmd, { rawArgs: normalizeArgv(rest, args) });
+    const { result } = await runCommand(cmd, { rawArgs: normalizeArgv(rest, args, manyOptions(mod.options)) });
     return typeof result === "number" ? result : EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError) {

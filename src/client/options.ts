@@ -1,18 +1,22 @@
+import type { Lookup } from "../net/resolve.ts";
 import type { PackedRecord } from "./record.ts";
 
 /** Everything runClient needs, already validated: the CLI and tests build it, the client trusts it. */
 export interface ClientOptions {
+  /** An IPv4 or IPv6 address, or a name: each address it resolves to is tried in turn. */
   readonly host: string;
   readonly port: number;
+  /** runFileClient: the file whose bytes are sent once and must come back; "-" is standard input. */
+  readonly file: string | null;
   /** The bytes sent each time, newline included (see messageBytes). */
   readonly message: Uint8Array;
   /** Sent after each echoed message; null sends none. */
   readonly record: PackedRecord | null;
-  /** Seconds the whole connect may take, SYN retries included. */
+  /** Seconds the name lookup may take, and each address's connect, SYN retries included. */
   readonly connectTimeout: number;
   /** TCP_SYNCNT, 1..127; null keeps the kernel's tcp_syn_retries. */
   readonly synRetries: number | null;
-  /** Seconds to wait for each echo, and for the server's FIN after ours. */
+  /** Seconds to wait for each echo (--file: for the echo to progress), and for the server's FIN after ours. */
   readonly timeout: number;
   /** TCP_NODELAY. Off by default: Nagle's algorithm on, as in many real clients. */
   readonly nodelay: boolean;
@@ -24,11 +28,14 @@ export interface ClientOptions {
   readonly interval: number;
   /** Aborting stops after the current round trip; the half-close and the summary still happen. */
   readonly signal?: AbortSignal;
+  /** The resolver for a name (tests inject one); the system's getaddrinfo by default. */
+  readonly lookup?: Lookup;
 }
 
 export const CLIENT_DEFAULTS = {
   host: "127.0.0.1",
   port: 9999,
+  file: null,
   message: "hello",
   record: null,
   connectTimeout: 10,

@@ -1,6 +1,8 @@
 // The client's output lines, modelled on ping(8): one line per round trip, then a summary. Payload
 // previews are Python bytes reprs, so no byte from the network can forge a line or a terminal escape.
-import type { ClientSocketOptions, Connected } from "../net/index.ts";
+import { formatAddress, type ClientSocketOptions, type Connected } from "../net/index.ts";
+import type { DialFailure } from "../net/dial.ts";
+import type { ResolvedHost } from "../net/resolve.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import { errorText } from "../log/error-text.ts";
 import type { RecordsOutcome, RecordTracker } from "./match.ts";
@@ -11,8 +13,20 @@ import type { EchoStream } from "./stream.ts";
 
 const ms3 = (ms: number) => ms.toFixed(3);
 
+/** A name's addresses, in the order they are tried (printed for names only: an address is itself). */
+export function resolved(r: ResolvedHost, ms: number): string {
+  const list = r.addresses.join(", ");
+  return r.fallback
+    ? `${r.host}: the resolver has no address for it; using the loopback addresses ${list} (RFC 6761)`
+    : `${r.host} resolved to ${list} in ${ms.toFixed(2)} ms`;
+}
+
+export function retry(f: DialFailure, next: string): string {
+  return `connect to ${f.address} failed: ${f.reason}; trying ${next}`;
+}
+
 export function connected(peer: string, c: Connected): string {
-  return `connected to ${peer} in ${c.connectMs.toFixed(2)} ms (local ${c.local.host}:${c.local.port})`;
+  return `connected to ${peer} in ${c.connectMs.toFixed(2)} ms (local ${formatAddress(c.local)})`;
 }
 
 /** The options as the kernel holds them; buffer sizes show what was asked (the kernel doubles it). */

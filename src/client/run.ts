@@ -1,15 +1,17 @@
-import { closeFd, connectSocket, readClientSocketOptions, setClientNoDelay, type ClientSocketOptions, type Ipv4Address } from "../net/index.ts";
+import type { ClientSocketOptions, SockAddress } from "../net/index.ts";
 import type { ClientOptions } from "./options.ts";
 import { matchEcho, RecordTracker, type RecordsOutcome } from "./match.ts";
+import { openConnection, type Print } from "./open.ts";
 import * as line from "./output.ts";
 import { summarizeRtts, type RttStats } from "./rtt.ts";
-import { EchoStream } from "./stream.ts";
+
+export type { Print } from "./open.ts";
 
 export interface ClientResult {
   /** Every echo matched, nothing timed out, and what came back after our FIN was expected. */
   readonly ok: boolean;
-  readonly peer: Ipv4Address;
-  readonly local: Ipv4Address;
+  readonly peer: SockAddress;
+  readonly local: SockAddress;
   readonly connectMs: number;
   /** The socket's options read back (getsockopt) once Bun had adopted it. */
   readonly socket: ClientSocketOptions;
@@ -32,8 +34,6 @@ export interface ClientResult {
   readonly interrupted: boolean;
 }
 
-export type Print = (line: string) => void;
-
 function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
   if (seconds <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
@@ -48,28 +48,15 @@ function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Connects, then `count` times: sends the message, waits for exactly its bytes to come back, sends
- * the record if any; then half-closes and reads up to the server's FIN. Prints ping-like lines
- * through `print`. Throws SyscallError or ConnectTimeoutError only when the connect fails; every
- * later failure is a line and a counter in the result.
+ * Connects (to each address of a name in turn), then `count` times: sends the message, waits for
+ * exactly its bytes to come back, sends the record if any; then half-closes and reads up to the
+ * server's FIN. Prints ping-like lines through `print`. Throws ResolveError, SyscallError or
+ * ConnectTimeoutError only when the connect fails; every later failure is a line and a counter in
+ * the result.
  */
 export async function runClient(o: ClientOptions, print: Print): Promise<ClientResult> {
-  const conn = await connectSocket({ ...o, timeout: o.connectTimeout });
-  let stream: EchoStream;
+  const { conn, stream, socket, peer } = await openConnection(o, print);
   try {
-    stream = await EchoStream.adopt(conn.fd);
-  } catch (e) {
-    closeFd(conn.fd);
-    throw e;
-  }
-  try {
-    // Bun turns TCP_NODELAY on when it adopts a socket; ours goes back on before the first byte.
-    setClientNoDelay(conn.fd, o.nodelay);
-    const socket = readClientSocketOptions(conn.fd);
-    const peer = `${conn.peer.host}:${conn.peer.port}`;
-    print(line.connected(peer, conn));
-    print(line.options(socket, o));
-
     const records = new RecordTracker();
     const rtts: number[] = [];
     let sent = 0;

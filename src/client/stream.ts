@@ -29,6 +29,12 @@ export class EchoStream {
   firstSendAfterFin: number | null = null;
   /** Why the connection closed, when it was an error (ECONNRESET and the like). */
   error: Error | null = null;
+  /**
+   * When set, received bytes go here as they arrive instead of into the buffer (--file checks a
+   * transfer of any size chunk by chunk and keeps none of it); `onEnd` hears the FIN or close.
+   */
+  sink: ((d: Uint8Array) => void) | null = null;
+  onEnd: (() => void) | null = null;
 
   private constructor() {}
 
@@ -40,9 +46,9 @@ export class EchoStream {
     s.socket = await connectOnFd<undefined>(fd, {
       binaryType: "uint8array",
       data: (_sock, d) => s.onData(d),
-      drain: () => s.drainWaiter?.(),
-      end: () => s.onEnd(null),
-      close: (_sock, err) => s.onEnd(err ?? null, true),
+      drain: () => s.wake(),
+      end: () => s.ended(null),
+      close: (_sock, err) => s.ended(err ?? null, true),
       error: (_sock, err) => {
         s.error ??= err;
       },
@@ -52,20 +58,22 @@ export class EchoStream {
 
   private onData(d: Uint8Array): void {
     this.lastRecvAt = performance.now();
+    if (this.sink) return this.sink(d);
     this.chunks.push(d);
     this.buffered += d.length;
     this.settle();
   }
 
-  private onEnd(err: Error | null, closed = false): void {
+  private ended(err: Error | null, closed = false): void {
     if (this.finAt === null) {
       this.finAt = performance.now();
       this.lastSendBeforeFin = this.lastSendAt;
     }
     if (err) this.error ??= err;
     if (closed) this.closed = true;
-    this.drainWaiter?.();
+    this.wake();
     this.settle();
+    this.onEnd?.();
   }
 
   private settle(): void {
@@ -128,18 +136,41 @@ export class EchoStream {
 
   /** Writes all of `data`, waiting on drain when the kernel takes only part; false once closed. */
   async writeAll(data: Uint8Array): Promise<boolean> {
-    const sock = this.socket;
-    if (!sock) return false;
     for (let off = 0; off < data.length; ) {
-      if (this.closed) return false;
-      const n = sock.write(data, off, data.length - off);
+      const n = this.writeSome(data, off);
       if (n < 0) return false;
       off += n;
-      if (off < data.length) await new Promise<void>((r) => (this.drainWaiter = r));
+      if (off < data.length) await this.waitDrain();
     }
-    this.lastSendAt = performance.now();
-    if (this.finAt !== null) this.firstSendAfterFin ??= this.lastSendAt;
     return true;
+  }
+
+  /**
+   * One write of `data[off..]`: the bytes the kernel took (Bun keeps none of the rest, so `data`
+   * may be reused once all of it is taken), or -1 once the connection is closed.
+   */
+  writeSome(data: Uint8Array, off = 0): number {
+    const sock = this.socket;
+    if (!sock || this.closed) return -1;
+    const n = sock.write(data, off, data.length - off);
+    if (n < 0) return -1;
+    if (n > 0) {
+      this.lastSendAt = performance.now();
+      if (this.finAt !== null) this.firstSendAfterFin ??= this.lastSendAt;
+    }
+    return n;
+  }
+
+  /** Resolves on the socket's next drain, its close, or wake(). */
+  waitDrain(): Promise<void> {
+    return new Promise<void>((r) => (this.drainWaiter = r));
+  }
+
+  /** Ends a waitDrain early (the writer is to stop). */
+  wake(): void {
+    const w = this.drainWaiter;
+    this.drainWaiter = null;
+    w?.();
   }
 
   /** shutdown(SHUT_WR): our FIN; the server may still send. */

@@ -2,12 +2,15 @@
 // (JSON serialization). Workers get their settings and identity here, never through argv or a
 // variable a user could set by hand.
 import { compileStruct } from "../protocol/struct/index.ts";
-import type { StartupReport, StatsSnapshot } from "../server/index.ts";
+import type { ListenerConfig, StartupReport, StatsSnapshot } from "../server/index.ts";
 import type { ProcessMetrics } from "../ops/index.ts";
 import type { ServiceOptions } from "./types.ts";
 
-/** ServiceOptions as JSON can carry them: the record codec travels as its format text. */
-export type WireSettings = Omit<ServiceOptions, "record"> & { readonly record: { readonly format: string; readonly mode: "interleaved" | "stream" } | null };
+/** A listener as JSON can carry it: the record codec travels as its format text. */
+type WireListener = Omit<ListenerConfig, "record"> & { readonly record: { readonly format: string; readonly mode: "interleaved" | "stream" } | null };
+
+/** ServiceOptions as JSON can carry them. */
+export type WireSettings = Omit<ServiceOptions, "listeners" | "profile"> & { readonly listeners: readonly WireListener[] };
 
 export type ToWorker =
   | { readonly type: "start"; readonly worker: number; readonly settings: WireSettings }
@@ -22,10 +25,12 @@ export type FromWorker =
   | { readonly type: "pong"; readonly id: number; readonly stats: StatsSnapshot };
 
 export function toWire(o: ServiceOptions): WireSettings {
-  return { ...o, record: o.record && { format: o.record.codec.format, mode: o.record.mode } };
+  // A worker opens no listener at run time (--api needs a single process): no profile to carry.
+  const { profile: _, ...rest } = o;
+  return { ...rest, listeners: o.listeners.map((l) => ({ ...l, record: l.record && { format: l.record.codec.format, mode: l.record.mode } })) };
 }
 
-/** The format was validated by the supervisor's CLI; compiling it again cannot fail for the same text. */
+/** The formats were validated by the supervisor's CLI; compiling them again cannot fail for the same text. */
 export function fromWire(w: WireSettings): ServiceOptions {
-  return { ...w, record: w.record && { codec: compileStruct(w.record.format), mode: w.record.mode } };
+  return { ...w, listeners: w.listeners.map((l) => ({ ...l, record: l.record && { codec: compileStruct(l.record.format), mode: l.record.mode } })) };
 }

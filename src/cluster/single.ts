@@ -1,6 +1,8 @@
 import type { Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
-import { startMetricsServer, readProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
+import { readProcessMetrics, logStats, startStatsReporter, type MetricsSource } from "../ops/index.ts";
+import { startApiServer } from "../api/index.ts";
+import pkg from "../../package.json" with { type: "json" };
 import type { Service, ServiceOptions } from "./types.ts";
 
 /** One process serving connections on its own, with its metrics endpoint and stats lines. */
@@ -8,13 +10,15 @@ export function runSingle(opts: ServiceOptions, logger: Logger): Service {
   const handle = startServer({ ...opts, logger });
   const cleanups: (() => void)[] = [];
   try {
-    if (opts.metrics) {
-      const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
-        view: async () => ({ stats: handle.stats(), processes: [readProcessMetrics()], workers: null }),
-        accepting: handle.accepting,
-      }, logger);
-      cleanups.push(m.stop);
-    }
+    const metrics: MetricsSource = {
+      view: async () => ({ stats: handle.stats(), processes: [readProcessMetrics()], workers: null }),
+      accepting: handle.accepting,
+    };
+    const serve = (at: { host: string; port: number }, readOnly: boolean) =>
+      startApiServer({ ...at, logger, control: handle.control, metrics, readOnly, token: opts.apiToken, version: pkg.version });
+    if (opts.api) cleanups.push(serve(opts.api, false).stop);
+    // --metrics: the read-only alias (its routes, and the API's GETs).
+    if (opts.metrics) cleanups.push(serve(opts.metrics, true).stop);
   } catch (e) {
     // The metrics port could not be bound: nothing may stay open behind the error.
     void handle.stop();

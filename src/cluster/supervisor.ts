@@ -1,8 +1,10 @@
 import type { Subprocess } from "bun";
 import { plural, type Logger, errorText } from "../log/index.ts";
-import { closeFd, reservePort } from "../net/index.ts";
+import { closeFd, hostPort, reservePort } from "../net/index.ts";
 import { ServerStats, sumSnapshots, type StatsSnapshot, logReport } from "../server/index.ts";
-import { startMetricsServer, type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
+import { type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } from "../ops/index.ts";
+import { startApiServer } from "../api/index.ts";
+import pkg from "../../package.json" with { type: "json" };
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
@@ -32,6 +34,8 @@ interface Slot {
   lastHeard: number;
   /** The freshest counters it reported: added to the retired totals when it goes. */
   last: StatsSnapshot | null;
+  /** The CPU seconds it last reported (stats answers carry them): added to the retired CPU when it goes. */
+  lastCpu: number;
   /** Silent for HUNG_MS: being killed. */
   hung: boolean;
   restart: ReturnType<typeof setTimeout> | null;
@@ -55,9 +59,27 @@ export function workerCommand(): string[] {
  * spawn failure). After that, failures are restarts.
  */
 export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
-  const reserved = reservePort(opts.host, opts.port);
-  const port = reserved.port;
-  const settings = toWire({ ...opts, port, workers: 1 });
+  // Each listener's port stays ours while workers bind their own sockets to it (SO_REUSEPORT), so
+  // port 0 gives every worker the same port. A socket systemd passed is handed on instead: worker
+  // fds 3, 4, ... in the order of `inherited` (stdio entries beyond 2 become the child's fds).
+  const reserved: number[] = [];
+  const inherited: number[] = [];
+  let listeners;
+  try {
+    listeners = opts.listeners.map((l) => {
+      if (l.listenFd !== null) {
+        inherited.push(l.listenFd);
+        return { ...l, listenFd: 2 + inherited.length };
+      }
+      const r = reservePort(l.host, l.port, l.ipv6Only);
+      reserved.push(r.fd);
+      return { ...l, port: r.port };
+    });
+  } catch (e) {
+    for (const fd of reserved) closeFd(fd);
+    throw e;
+  }
+  const settings = toWire({ ...opts, listeners, workers: 1 });
   const command = workerCommand();
   const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({
     id: i + 1,
@@ -68,11 +90,14 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     downSince: performance.now(),
     lastHeard: 0,
     last: null,
+    lastCpu: 0,
     hung: false,
     restart: null,
   }));
   /** Counters of workers that have exited: totals never go backwards when a worker is replaced. */
   const retired = new ServerStats();
+  /** CPU seconds of workers that have exited: process_cpu_seconds_total is a counter too. */
+  let retiredCpu = 0;
   const { promise: done, resolve: finish } = Promise.withResolvers<number>();
   let stopping: Promise<void> | null = null;
   /** Every worker has listened once: start-up is over. */
@@ -82,7 +107,13 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   let nextQuestion = 0;
   const pending = new Map<number, { answers: Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>; expect: number; resolve: () => void }>();
 
-  log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${opts.host}:${port} (SO_REUSEPORT)`, { workers: opts.workers, address: opts.host, port });
+  const where = listeners.map((l) => hostPort(l.host, l.port)).join(", ");
+  log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${where} (SO_REUSEPORT)`, {
+    workers: opts.workers,
+    address: listeners[0]!.host,
+    port: listeners[0]!.port,
+    listeners: listeners.map((l) => ({ name: l.name, address: l.host, port: l.port })),
+  });
 
   function onMessage(slot: Slot, m: FromWorker): void {
     slot.lastHeard = performance.now();
@@ -98,6 +129,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       }
     } else if (m.type === "stats") {
       slot.last = m.stats;
+      slot.lastCpu = m.process.cpuSeconds;
       const q = pending.get(m.id);
       if (!q) return;
       q.answers.set(slot.id, { stats: m.stats, process: m.process });
@@ -113,9 +145,10 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     let proc: Subprocess;
     try {
       proc = Bun.spawn(command, {
-        // LISTEN_* are for the supervisor alone (sd_listen_fds(3)); workers bind their own sockets.
-        env: { ...process.env, LISTEN_PID: "", LISTEN_FDS: "" },
-        stdio: ["ignore", "inherit", "inherit"],
+        // LISTEN_* are for the supervisor alone (sd_listen_fds(3)): workers get the inherited
+        // sockets as fds 3, 4, ... and learn which is which from their settings.
+        env: { ...process.env, LISTEN_PID: "", LISTEN_FDS: "", LISTEN_FDNAMES: "" },
+        stdio: ["ignore", "inherit", "inherit", ...inherited],
         serialization: "json",
         ipc: (m) => onMessage(slot, m as FromWorker),
       });
@@ -138,6 +171,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     slot.downSince ??= performance.now();
     if (slot.last) retired.add(slot.last, false);
     slot.last = null;
+    retiredCpu += slot.lastCpu;
+    slot.lastCpu = 0;
     const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
     if (stopping) {
       log.info("worker-exit", `worker ${slot.id} (pid ${proc.pid}) stopped (${how})`, { worker: slot.id, pid: proc.pid, code, signal: proc.signalCode ?? null });
@@ -172,7 +207,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   function finishIfAllGone(): void {
     if (!slots.every((s) => s.proc === null)) return;
-    closeFd(reserved.fd);
+    for (const fd of reserved) closeFd(fd);
     finish(exitCode);
   }
 
@@ -180,7 +215,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
    * Asks every live worker for its counters (waits at most STATS_WAIT_MS) and adds the retired
    * totals; a worker that does not answer counts with the last figures it sent.
    */
-  async function gather(): Promise<{ stats: StatsSnapshot; processes: ProcessMetrics[] }> {
+  async function gather(): Promise<{ stats: StatsSnapshot; processes: ProcessMetrics[]; absentCpu: number }> {
     const live = slots.filter((s) => s.proc && s.listening);
     const id = ++nextQuestion;
     const q = { answers: new Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>(), expect: live.length, resolve: () => {} };
@@ -192,7 +227,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       pending.delete(id);
     }
     const snapshots = live.map((s) => q.answers.get(s.id)?.stats ?? s.last).filter((x): x is StatsSnapshot => x !== null);
-    return { stats: sumSnapshots(snapshots, retired.snapshot()), processes: [...q.answers.values()].map((a) => a.process) };
+    const silentCpu = live.filter((s) => !q.answers.has(s.id)).reduce((a, s) => a + s.lastCpu, 0);
+    return { stats: sumSnapshots(snapshots, retired.snapshot()), processes: [...q.answers.values()].map((a) => a.process), absentCpu: retiredCpu + silentCpu };
   }
 
   /** Liveness: ping the workers; one silent for HUNG_MS is killed, and replaced by onExit. */
@@ -248,20 +284,29 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   try {
     if (opts.metrics) {
-      const m = startMetricsServer(opts.metrics.host, opts.metrics.port, {
+      const m = startApiServer({
+        host: opts.metrics.host,
+        port: opts.metrics.port,
+        logger: log,
+        control: null,
+        readOnly: true,
+        token: null,
+        version: pkg.version,
+        metrics: {
         view: async () => {
-          const { stats, processes } = await gather();
-          return { stats, processes, workers: workerCounts() };
+          const { stats, processes, absentCpu } = await gather();
+          return { stats, processes, workers: workerCounts(), absentCpuSeconds: absentCpu };
         },
         // A hung worker still holds its share of the port (SO_REUSEPORT), so some new connections
         // would hang: not ready until it has been replaced.
         accepting: () => !stopping && slots.some((s) => s.listening) && workerCounts().hung.length === 0,
         health: () => workerCounts().down,
-      }, log);
+        },
+      });
       cleanups.push(m.stop);
     }
   } catch (e) {
-    closeFd(reserved.fd);
+    for (const fd of reserved) closeFd(fd);
     throw e;
   }
   if (opts.statsInterval > 0) cleanups.push(startStatsReporter(opts.statsInterval, async () => (await gather()).stats, log));

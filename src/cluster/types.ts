@@ -2,11 +2,14 @@ import type { LogSettings } from "../log/index.ts";
 import type { ServerConfig } from "../server/index.ts";
 
 /** Everything `serve` needs: the server's config plus how to run it (processes, metrics, stats). */
-export interface ServiceOptions extends Omit<ServerConfig, "logger"> {
+export interface ServiceOptions extends Omit<ServerConfig, "logger" | "clock"> {
   readonly log: LogSettings;
   /** Worker processes; 1 = serve in this process. */
   readonly workers: number;
   readonly metrics: { readonly host: string; readonly port: number } | null;
+  /** --api: the control API (single process only). */
+  readonly api: { readonly host: string; readonly port: number } | null;
+  readonly apiToken: string | null;
   /** Seconds between stats lines; 0 = off. */
   readonly statsInterval: number;
 }

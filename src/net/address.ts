@@ -1,54 +1,109 @@
 import { libc, ptr } from "./libc.ts";
 import { check } from "./errno.ts";
-import { AF_INET } from "./constants.ts";
+import { AF_INET, AF_INET6 } from "./constants.ts";
+import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./ip.ts";
+import { scratch } from "./sockopt.ts";
 
-export interface Ipv4Address {
+export type Family = 4 | 6;
+
+/** A socket address: `host` is the address's canonical text (IPv6 without brackets). */
+export interface SockAddress {
+  readonly family: Family;
   readonly host: string;
   readonly port: number;
 }
 
+/** @deprecated name kept for readers of older code: every address may be IPv6 now. */
+export type Ipv4Address = SockAddress;
+
+const encoder = new TextEncoder();
+
 /** Dotted-quad IPv4 text to its 4 bytes, or null when the text is not exactly that. */
 export function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
+  const b = encoder.encode(text);
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
+  return parseIpv4Into(b, 0, b.length, out, 0) ? out : null;
 }
 
-/** struct sockaddr_in (netinet/in.h): family in host order, port and address in network order. */
-export function encodeSockaddrIn(host: string, port: number): Uint8Array {
-  const ip = parseIpv4(host);
-  if (!ip) throw new TypeError(`not an IPv4 address: ${host}`);
-  const sa = new Uint8Array(16);
+/** IPv6 text (RFC 4291 2.2, no brackets, no zone id) to its 16 bytes, or null. */
+export function parseIpv6(text: string): Uint8Array | null {
+  const b = encoder.encode(text);
+  const out = new Uint8Array(16);
+  return parseIpv6Into(b, 0, b.length, out) ? out : null;
+}
+
+/** An IP address of either family, with its bytes; null when the text is neither. */
+export function parseIp(text: string): { readonly family: Family; readonly bytes: Uint8Array } | null {
+  const v4 = parseIpv4(text);
+  if (v4) return { family: 4, bytes: v4 };
+  const v6 = parseIpv6(text);
+  return v6 ? { family: 6, bytes: v6 } : null;
+}
+
+/** The canonical text of an address's bytes (RFC 5952 for IPv6). */
+export function formatIp(bytes: Uint8Array): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
+}
+
+const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/**
+ * An IPv4 peer on a dual-stack IPv6 socket arrives as ::ffff:a.b.c.d (RFC 4291 2.5.5.2): it is
+ * that IPv4 address, and is shown and matched as such.
+ */
+export function unmapIpv4(host: string): string {
+  const m = MAPPED.exec(host);
+  return m ? m[1]! : host;
+}
+
+/** "127.0.0.1:5555", "[::1]:5555" (RFC 3986 3.2.2: IPv6 in brackets before a port). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function formatAddress(a: SockAddress): string {
+  return hostPort(a.host, a.port);
+}
+
+/**
+ * struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes) for `host` (netinet/in.h): family in
+ * host order, port and address in network order, flowinfo and scope id 0.
+ */
+export function encodeSockaddr(host: string, port: number): Uint8Array {
+  const ip = parseIp(host);
+  if (!ip) throw new TypeError(`not an IP address: ${host}`);
+  const sa = new Uint8Array(ip.family === 4 ? 16 : 28);
   const view = new DataView(sa.buffer);
-  view.setUint16(0, AF_INET, true);
+  view.setUint16(0, ip.family === 4 ? AF_INET : AF_INET6, true);
   view.setUint16(2, port, false);
-  sa.set(ip, 4);
+  sa.set(ip.bytes, ip.family === 4 ? 4 : 8);
   return sa;
 }
 
-function decodeSockaddrIn(sa: Uint8Array): Ipv4Address {
+/** @deprecated use encodeSockaddr: it takes either family. */
+export const encodeSockaddrIn = encodeSockaddr;
+
+function decodeSockaddr(sa: Uint8Array): SockAddress {
   const view = new DataView(sa.buffer, sa.byteOffset, sa.byteLength);
-  return { host: `${sa[4]}.${sa[5]}.${sa[6]}.${sa[7]}`, port: view.getUint16(2, false) };
+  const port = view.getUint16(2, false);
+  if (view.getUint16(0, true) === AF_INET6) return { family: 6, host: formatIpv6(sa, 8), port };
+  return { family: 4, host: formatIpv4(sa, 4), port };
 }
 
-export function getSockName(fd: number): Ipv4Address {
-  const sa = new Uint8Array(16);
-  const len = new Uint32Array([16]);
-  check(libc.getsockname(fd, ptr(sa), ptr(len)), "getsockname");
-  return decodeSockaddrIn(sa);
+// sockaddr_storage-sized scratch (128 bytes) and its length, on explicit ArrayBuffers (sockopt.ts).
+const saBuf = new Uint8Array(scratch(128));
+const saLen = new Uint32Array(scratch(4));
+
+function query(fn: (fd: number, sa: ReturnType<typeof ptr>, len: ReturnType<typeof ptr>) => number, fd: number, name: string): SockAddress {
+  saLen[0] = 128;
+  check(fn(fd, ptr(saBuf), ptr(saLen)), name);
+  return decodeSockaddr(saBuf);
 }
 
-export function getPeerName(fd: number): Ipv4Address {
-  const sa = new Uint8Array(16);
-  const len = new Uint32Array([16]);
-  check(libc.getpeername(fd, ptr(sa), ptr(len)), "getpeername");
-  return decodeSockaddrIn(sa);
+export function getSockName(fd: number): SockAddress {
+  return query(libc.getsockname, fd, "getsockname");
+}
+
+export function getPeerName(fd: number): SockAddress {
+  return query(libc.getpeername, fd, "getpeername");
 }

@@ -4,7 +4,7 @@
 import { libc, errno, ptr } from "./libc.ts";
 import { getIntOption, scratch, setIntOption } from "./sockopt.ts";
 import { check, SyscallError } from "./errno.ts";
-import { encodeSockaddrIn, getPeerName, getSockName, type Ipv4Address } from "./address.ts";
+import { encodeSockaddr, getPeerName, getSockName, hostPort, parseIp, type SockAddress } from "./address.ts";
 import * as C from "./constants.ts";
 
 const { poll } = libc;
@@ -38,8 +38,8 @@ export interface Connected {
   readonly fd: number;
   /** From the connect() call to the moment poll(2) reported the socket writable. */
   readonly connectMs: number;
-  readonly local: Ipv4Address;
-  readonly peer: Ipv4Address;
+  readonly local: SockAddress;
+  readonly peer: SockAddress;
 }
 
 /** The whole connect took longer than asked (the kernel was still retrying its SYN). */
@@ -75,21 +75,22 @@ function writable(fd: number, ms: number): boolean {
 }
 
 /**
- * socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC), options, non-blocking connect, then
+ * socket(AF_INET or AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC), options, non-blocking connect, then
  * waits for it. Throws SyscallError "connect to H:P failed: ECONNREFUSED: ..." (also ENETUNREACH,
  * EHOSTUNREACH, ETIMEDOUT when the kernel's SYN retries run out) or ConnectTimeoutError; the fd is
  * closed on every failure.
  */
 export async function connectSocket(o: ConnectOptions): Promise<Connected> {
-  const where = `${o.host}:${o.port}`;
-  const fd = check(libc.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0), "socket");
+  const where = hostPort(o.host, o.port);
+  const af = parseIp(o.host)?.family === 6 ? C.AF_INET6 : C.AF_INET;
+  const fd = check(libc.socket(af, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0), "socket");
   try {
     if (o.synRetries !== null) setIntOption(fd, C.IPPROTO_TCP, C.TCP_SYNCNT, o.synRetries, "TCP_SYNCNT");
     // tcp(7): "the socket buffer size must be set prior to the listen(2) or connect(2) calls in
     // order to have it take effect" (the SYN already announces the window scale it allows).
     if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
     if (o.sendBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_SNDBUF, o.sendBuf, "SO_SNDBUF");
-    const sa = encodeSockaddrIn(o.host, o.port);
+    const sa = encodeSockaddr(o.host, o.port);
     const started = performance.now();
     if (libc.connect(fd, ptr(sa), sa.byteLength) < 0) {
       const code = errno();

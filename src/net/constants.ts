@@ -24,3 +24,8 @@ export const TCP_QUICKACK = 12;
 
 // <fcntl.h>: duplicate with close-on-exec set in the same call (fcntl(2)).
 export const F_DUPFD_CLOEXEC = 1030;
+
+// <netinet/in.h> (linux/in6.h): IPv6.
+export const AF_INET6 = 10;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;

@@ -1,7 +1,8 @@
 import { readlinkSync } from "node:fs";
 import { libc, ptr } from "./libc.ts";
 import { check } from "./errno.ts";
-import { AF_INET, SOCK_CLOEXEC, SOL_SOCKET } from "./constants.ts";
+import { AF_INET, AF_INET6, SO_DOMAIN, SOCK_CLOEXEC, SOL_SOCKET } from "./constants.ts";
+import { getIntOption } from "./sockopt.ts";
 
 // The kernel keeps a listener's accept-queue limit (listen()'s backlog after the somaxconn cap)
 // where no getsockopt reaches it; sock_diag(7) reports it as idiag_wqueue, which is what `ss -ltn`
@@ -52,7 +53,8 @@ export function readListenQueue(fd: number): ListenQueue | null {
     v.setUint16(4, SOCK_DIAG_BY_FAMILY, true);
     v.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
     v.setUint32(8, 1, true);
-    req[16] = AF_INET;
+    // The dump is per address family: the listener's own (an IPv6 socket is listed under AF_INET6).
+    req[16] = getIntOption(fd, SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN") === AF_INET6 ? AF_INET6 : AF_INET;
     req[17] = IPPROTO_TCP;
     v.setUint32(20, 1 << TCP_LISTEN, true);
     check(Number(libc.send(nl, ptr(req), 72, 0)), "send", "sock_diag");

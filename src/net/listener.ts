@@ -1,6 +1,6 @@
 import { libc, ptr } from "./libc.ts";
 import { check } from "./errno.ts";
-import { encodeSockaddrIn, getSockName } from "./address.ts";
+import { encodeSockaddr, getSockName, hostPort, parseIp } from "./address.ts";
 import { getIntOption, setIntOption } from "./sockopt.ts";
 import * as C from "./constants.ts";
 
@@ -15,6 +15,9 @@ export interface KeepaliveOptions {
 export interface ListenSocketOptions {
   readonly host: string;
   readonly port: number;
+  /** IPV6_V6ONLY on an IPv6 socket (ipv6(7)): false lets an IPv6 wildcard take IPv4 peers too
+   * (dual-stack, peers as ::ffff:a.b.c.d). Ignored for IPv4. */
+  readonly ipv6Only: boolean;
   readonly backlog: number;
   readonly reusePort: boolean;
   readonly recvBuf: number | null;
@@ -23,23 +26,33 @@ export interface ListenSocketOptions {
   readonly nodelay: boolean;
 }
 
+/** The address family's socket(2) domain for a host. */
+function domain(host: string): number {
+  const ip = parseIp(host);
+  if (!ip) throw new TypeError(`not an IP address: ${host}`);
+  return ip.family === 4 ? C.AF_INET : C.AF_INET6;
+}
+
 /**
- * socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC), options, bind, listen. Options go
+ * socket(AF_INET or AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC), options, bind, listen. Options go
  * on the listener before listen() because accepted sockets inherit them (socket(7): buffer sizes
  * must be set before listen() to take effect on accepted connections; SO_KEEPALIVE and the TCP_KEEP*
  * values are copied into each child too). The fd is closed again if any step fails.
  */
 export function openListenSocket(o: ListenSocketOptions): number {
-  const fd = check(libc.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0), "socket");
+  const af = domain(o.host);
+  const fd = check(libc.socket(af, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0), "socket");
   try {
+    // Set explicitly either way: the default comes from net.ipv6.bindv6only, which varies.
+    if (af === C.AF_INET6) setIntOption(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, o.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
     setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
     if (o.reusePort) setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
     if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
     if (o.sendBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_SNDBUF, o.sendBuf, "SO_SNDBUF");
     setIntOption(fd, C.IPPROTO_TCP, C.TCP_NODELAY, o.nodelay ? 1 : 0, "TCP_NODELAY");
     if (o.keepalive) applyKeepalive(fd, o.keepalive);
-    const sa = encodeSockaddrIn(o.host, o.port);
-    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", `${o.host}:${o.port}`);
+    const sa = encodeSockaddr(o.host, o.port);
+    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", hostPort(o.host, o.port));
     check(libc.listen(fd, o.backlog), "listen");
     return fd;
   } catch (e) {
@@ -62,7 +75,8 @@ function applyKeepalive(fd: number, k: KeepaliveOptions): void {
  */
 export function adoptListenSocket(fd: number, o: Pick<ListenSocketOptions, "recvBuf" | "sendBuf" | "keepalive" | "nodelay">): void {
   const what = `inherited fd ${fd}`;
-  if (getIntOption(fd, C.SOL_SOCKET, C.SO_DOMAIN, what) !== C.AF_INET) throw new TypeError(`${what} is not an IPv4 socket (ListenStream= must be an IPv4 address:port)`);
+  const af = getIntOption(fd, C.SOL_SOCKET, C.SO_DOMAIN, what);
+  if (af !== C.AF_INET && af !== C.AF_INET6) throw new TypeError(`${what} is not an IP socket (ListenStream= must be an address:port)`);
   if (getIntOption(fd, C.SOL_SOCKET, C.SO_TYPE, what) !== C.SOCK_STREAM) throw new TypeError(`${what} is not a stream socket`);
   if (getIntOption(fd, C.SOL_SOCKET, C.SO_ACCEPTCONN, what) !== 1) throw new TypeError(`${what} is not listening`);
   if (o.recvBuf !== null) setIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, o.recvBuf, "SO_RCVBUF");
@@ -77,13 +91,15 @@ export function adoptListenSocket(fd: number, o: Pick<ListenSocketOptions, "recv
  * sharing the port must set SO_REUSEPORT and have the same effective UID). A socket that is not
  * listening receives no connections, so the kernel spreads them over the workers only.
  */
-export function reservePort(host: string, port: number): { fd: number; port: number } {
-  const fd = check(libc.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0), "socket");
+export function reservePort(host: string, port: number, ipv6Only: boolean): { fd: number; port: number } {
+  const af = domain(host);
+  const fd = check(libc.socket(af, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0), "socket");
   try {
+    if (af === C.AF_INET6) setIntOption(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, ipv6Only ? 1 : 0, "IPV6_V6ONLY");
     setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
     setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
-    const sa = encodeSockaddrIn(host, port);
-    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", `${host}:${port}`);
+    const sa = encodeSockaddr(host, port);
+    check(libc.bind(fd, ptr(sa), sa.byteLength), "bind", hostPort(host, port));
     return { fd, port: getSockName(fd).port };
   } catch (e) {
     libc.close(fd);
@@ -121,6 +137,8 @@ export interface SocketOptionValues {
   readonly keepIdle: number;
   readonly keepInterval: number;
   readonly keepCount: number;
+  /** IPV6_V6ONLY of an IPv6 socket; null for IPv4. */
+  readonly ipv6Only: boolean | null;
 }
 
 export function readSocketOptions(fd: number): SocketOptionValues {
@@ -136,6 +154,7 @@ export function readSocketOptions(fd: number): SocketOptionValues {
     keepIdle: tcp(C.TCP_KEEPIDLE, "TCP_KEEPIDLE"),
     keepInterval: tcp(C.TCP_KEEPINTVL, "TCP_KEEPINTVL"),
     keepCount: tcp(C.TCP_KEEPCNT, "TCP_KEEPCNT"),
+    ipv6Only: sol(C.SO_DOMAIN, "SO_DOMAIN") === C.AF_INET6 ? getIntOption(fd, C.IPPROTO_IPV6, C.IPV6_V6ONLY, "IPV6_V6ONLY") !== 0 : null,
   };
 }
 

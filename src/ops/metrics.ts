@@ -1,8 +1,7 @@
-import type { Logger } from "../log/index.ts";
-import { startHttpServer, textReply, type HttpCounters } from "../http/index.ts";
+import type { HttpCounters } from "../http/index.ts";
 
 import type { ProcessMetrics } from "./process-metrics.ts";
-import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type StatsSnapshot } from "../server/index.ts";
+import { CLOSE_REASONS, DURATION_BUCKETS, LATENESS_BUCKETS, type HistogramSnapshot, type ListenerCounts, type StatsSnapshot } from "../server/index.ts";
 
 /** A supervisor's workers: how many should serve, how many do, which slots stayed down too long. */
 export interface WorkerCounts {
@@ -21,6 +20,10 @@ export interface MetricsView {
   readonly processes: readonly ProcessMetrics[];
   /** With --workers: the supervisor's view of its workers; null for a single process. */
   readonly workers: WorkerCounts | null;
+  /** CPU seconds of serving processes not in `processes`: workers that have exited, and the last
+   * figure of workers that did not answer in time. process_cpu_seconds_total is a counter: it must
+   * not go back when a worker is replaced or stops answering. */
+  readonly absentCpuSeconds?: number;
 }
 
 export interface MetricsSource {
@@ -32,6 +35,9 @@ export interface MetricsSource {
 }
 
 type Sample = [labels: string, value: number];
+
+/** A label value as the text format writes it: backslash, quote and newline escaped. */
+const labelValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 function family(out: string[], name: string, type: "counter" | "gauge" | "histogram", help: string, samples: Sample[]): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -55,11 +61,39 @@ const sum = (list: readonly ProcessMetrics[], f: (p: ProcessMetrics) => number) 
 export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly<HttpCounters> | null = null): string {
   const s = v.stats;
   const out: string[] = [];
-  family(out, "tcp_echo_connections_accepted_total", "counter", "Connections accepted (including those refused at once).", [["", s.accepted]]);
-  family(out, "tcp_echo_connections_open", "gauge", "Connections open now.", [["", s.open]]);
-  family(out, "tcp_echo_connections_closed_total", "counter", "Connections closed, by reason.", CLOSE_REASONS.map((r) => [`{reason="${r}"}`, s.closed[r]]));
-  family(out, "tcp_echo_received_bytes_total", "counter", "Bytes received from peers.", [["", s.bytesIn]]);
-  family(out, "tcp_echo_sent_bytes_total", "counter", "Bytes echoed to peers.", [["", s.bytesOut]]);
+  // Per listener (label listener="name"); sum over the label for the process's total.
+  const per = Object.entries(s.byListener).sort(([a], [b]) => a.localeCompare(b));
+  const each = (f: (c: ListenerCounts) => number): Sample[] => per.map(([name, c]) => [`{listener="${labelValue(name)}"}`, f(c)]);
+  family(out, "tcp_echo_connections_accepted_total", "counter", "Connections accepted (including those refused at once), by listener.", each((c) => c.accepted));
+  family(out, "tcp_echo_connections_open", "gauge", "Connections open now, by listener.", each((c) => c.open));
+  family(
+    out,
+    "tcp_echo_connections_closed_total",
+    "counter",
+    "Connections closed, by listener and reason.",
+    per.flatMap(([name, c]) => CLOSE_REASONS.map((r): Sample => [`{listener="${labelValue(name)}",reason="${r}"}`, c.closed[r]])),
+  );
+  family(out, "tcp_echo_received_bytes_total", "counter", "Bytes received from peers, by listener.", each((c) => c.bytesIn));
+  family(out, "tcp_echo_sent_bytes_total", "counter", "Bytes echoed to peers, by listener.", each((c) => c.bytesOut));
+  family(
+    out,
+    "tcp_echo_proxy_protocol_headers_total",
+    "counter",
+    "PROXY protocol headers accepted, by listener, version and command.",
+    per.flatMap(([name, c]) =>
+      Object.entries(c.proxyHeaders).map(([key, n]): Sample => {
+        const [version, command] = key.split(" ");
+        return [`{listener="${labelValue(name)}",version="${version}",command="${command}"}`, n];
+      }),
+    ),
+  );
+  family(
+    out,
+    "tcp_echo_proxy_protocol_errors_total",
+    "counter",
+    "Connections refused for their PROXY protocol header, by listener and reason.",
+    per.flatMap(([name, c]) => Object.entries(c.proxyErrors).map(([reason, n]): Sample => [`{listener="${labelValue(name)}",reason="${reason}"}`, n])),
+  );
   family(out, "tcp_echo_records_decoded_total", "counter", "Binary records decoded (--record).", [["", s.records]]);
   family(out, "tcp_echo_records_partial_total", "counter", "Connections that closed inside a record.", [["", s.partialRecords]]);
   family(out, "tcp_echo_backpressure_pauses_total", "counter", "Times reading paused because --max-buffer bytes waited.", [["", s.pauses]]);
@@ -77,7 +111,7 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
   family(out, "tcp_echo_worker_processes_desired", "gauge", "Processes that should be serving connections (--workers).", [["", w.desired]]);
   family(out, "tcp_echo_worker_processes_hung", "gauge", "Workers that stopped answering the supervisor (killed and replaced).", [["", w.hung.length]]);
   const p = v.processes;
-  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes.", [["", sum(p, (x) => x.cpuSeconds)]]);
+  family(out, "process_cpu_seconds_total", "counter", "User and system CPU time of the serving processes, exited workers included.", [["", sum(p, (x) => x.cpuSeconds) + (v.absentCpuSeconds ?? 0)]]);
   family(out, "process_resident_memory_bytes", "gauge", "Resident memory of the serving processes.", [["", sum(p, (x) => x.residentBytes)]]);
   family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory of the serving processes.", [["", sum(p, (x) => x.virtualBytes)]]);
   family(out, "process_open_fds", "gauge", "Open file descriptors of the serving processes.", [["", sum(p, (x) => x.openFds)]]);
@@ -89,41 +123,4 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
     family(out, "tcp_echo_http_timeouts_total", "counter", "Metrics-endpoint connections closed by a timeout, by phase.", (["header", "body", "idle", "send"] as const).map((k) => [`{phase="${k}"}`, http.timeouts[k]]));
   }
   return out.join("\n") + "\n";
-}
-
-export interface MetricsServer {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * GET /metrics, /healthz (200 while running; 503 when a worker slot stays down), /readyz (200
- * accepting, 503 draining or no worker serving); else 404. On tcp-echo's own HTTP server
- * (src/http/): its connection cap, head and time limits keep a flood or a slowloris on this port
- * from taking the descriptors and the loop the echo port needs.
- */
-export function startMetricsServer(host: string, port: number, source: MetricsSource, log: Logger): MetricsServer {
-  const server = startHttpServer({
-    host,
-    port,
-    logger: log,
-    name: "metrics",
-    async handler(req) {
-      if (req.method !== "GET" && req.method !== "HEAD") return textReply(405, "method not allowed", { allow: "GET, HEAD" });
-      switch (req.path) {
-        case "/metrics":
-          return { status: 200, headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, body: renderMetrics(await source.view(), source.accepting(), server.counters) };
-        case "/healthz": {
-          const down = source.health?.() ?? [];
-          return down.length === 0 ? textReply(200, "ok") : textReply(503, `worker slots down: ${down.join(", ")}`);
-        }
-        case "/readyz":
-          return source.accepting() ? textReply(200, "ready") : textReply(503, "not ready");
-        default:
-          return textReply(404, "not found");
-      }
-    },
-  });
-  log.info("metrics", `metrics on http://${host}:${server.port}/metrics (also /healthz, /readyz)`, { address: host, port: server.port });
-  return { port: server.port, stop: () => server.stop() };
 }

@@ -3,7 +3,7 @@
 // TypeError or RangeError: the CLI validates user input before it gets here.
 
 import { crc32c } from "./crc32c.ts";
-import { asciiBytes, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./ip.ts";
+import { asciiBytes, formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "../net/index.ts";
 import { PP2_TYPE_CRC32C } from "./tlv.ts";
 import type { ProxyCommand, ProxyFamily, ProxyHeader, ProxyTransport } from "./types.ts";
 import { ADDRESS_BLOCK, V2_FIXED_LENGTH, V2_SIGNATURE } from "./v2.ts";

@@ -8,7 +8,7 @@
 // sequence before starting to decode the addresses").
 
 import { bytesRepr } from "../protocol/repr.ts";
-import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./ip.ts";
+import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "../net/index.ts";
 import { INCOMPLETE, fail } from "./result.ts";
 import type { ProxyHeader, ProxyInetAddress, ProxyParse } from "./types.ts";
 

@@ -5,7 +5,7 @@
 // or a length too short for the family fails before the rest arrives.
 
 import { bytesRepr } from "../protocol/repr.ts";
-import { formatIpv4, formatIpv6 } from "./ip.ts";
+import { formatIpv4, formatIpv6 } from "../net/index.ts";
 import { INCOMPLETE, fail } from "./result.ts";
 import { parseTlvs, utf8OrNull } from "./tlv.ts";
 import type { ProxyAddress, ProxyFamily, ProxyHeader, ProxyParse, ProxyTransport } from "./types.ts";

@@ -47,8 +47,10 @@ export class AcceptGuard {
     private readonly softLimit: number,
     private readonly inUse: () => number,
     private readonly log: Logger,
+    /** Accepting held by the API (accept pause): the socket listens, nobody accepts. */
+    private held = false,
   ) {
-    this.listen();
+    if (!held) this.listen();
     this.watch = setInterval(() => this.check(), WATCH_MS);
     this.watch.unref?.();
   }
@@ -61,6 +63,20 @@ export class AcceptGuard {
   /** Called at every accept: cheap unless the estimate says we are near the limit. */
   accepted(): void {
     if (this.softLimit - this.inUse() < CLOSE_TO_LIMIT) this.check();
+  }
+
+  /**
+   * The API's accept pause: the Bun listener (on its dup) stops while our fd keeps listening, the
+   * same way as when descriptors run out, so the kernel keeps completing handshakes into the
+   * accept queue until it is full. Resuming starts a listener on a new dup.
+   */
+  hold(on: boolean): void {
+    if (this.stopped || on === this.held) return;
+    this.held = on;
+    if (on) {
+      this.listener?.stop(false);
+      this.listener = null;
+    } else if (!this.retry) this.listen();
   }
 
   /** Stops accepting for good (graceful stop). Our listening fd is the caller's to close. */
@@ -86,7 +102,7 @@ export class AcceptGuard {
   }
 
   private check(): void {
-    if (this.stopped || this.retry || freeFds(this.fd, 1) > 0) return;
+    if (this.stopped || this.held || this.retry || freeFds(this.fd, 1) > 0) return;
     this.listener?.stop(false);
     this.listener = null;
     this.pauses++;
@@ -104,7 +120,7 @@ export class AcceptGuard {
     clearInterval(this.retry!);
     this.retry = null;
     this.pausedMs += performance.now() - this.pausedAt;
-    this.listen();
+    if (!this.held) this.listen();
     if (this.log.infoOn) this.log.info("accept-resumed", `accepting again: descriptors are free (paused ${((performance.now() - this.pausedAt) / 1000).toFixed(2)} s)`, { paused_ms: Math.round(performance.now() - this.pausedAt) });
   }
 

@@ -1,5 +1,5 @@
 import { plural } from "../log/plural.ts";
-import { refusal, type AccessConfig } from "./access.ts";
+import { perIpKey, refusal, type AccessConfig } from "./access.ts";
 
 /** Why a new connection is refused at once (reason, the rule in words, its log fields). */
 export interface Refusal {
@@ -34,25 +34,37 @@ export class Admission {
   /** null: admitted (and counted per address when countsPerIp); else why not. `address` is only
    * looked at when needsAddress. */
   admit(address: string, open: number): Refusal | null {
+    return this.limit(open) ?? this.judge(address);
+  }
+
+  /** --max-connections alone: decided at accept, whoever the client turns out to be. */
+  limit(open: number): Refusal | null {
     if (this.maxConnections > 0 && open > this.maxConnections) {
       return { reason: "limit", why: `${plural(open - 1, "connection")} open, --max-connections is ${this.maxConnections}`, fields: { max_connections: this.maxConnections } };
     }
+    return null;
+  }
+
+  /** --allow, --deny, --max-per-ip for an address (the peer, or the client a PROXY header named). */
+  judge(address: string): Refusal | null {
     const access = this.access;
     if (!access) return null;
     const why = refusal(access, address);
     if (why) return { reason: "denied", why, fields: { rule: why } };
     const max = access.maxPerIp;
     if (max > 0) {
-      const n = this.perIp.get(address) ?? 0;
-      if (n >= max) return { reason: "denied", why: `--max-per-ip ${max}: ${n} open from ${address}`, fields: { rule: `--max-per-ip ${max}` } };
-      this.perIp.set(address, n + 1);
+      const key = perIpKey(address, access.perIpPrefix6);
+      const n = this.perIp.get(key) ?? 0;
+      if (n >= max) return { reason: "denied", why: `--max-per-ip ${max}: ${n} open from ${key}`, fields: { rule: `--max-per-ip ${max}` } };
+      this.perIp.set(key, n + 1);
     }
     return null;
   }
 
   release(address: string): void {
-    const n = (this.perIp.get(address) ?? 1) - 1;
-    if (n > 0) this.perIp.set(address, n);
-    else this.perIp.delete(address);
+    const key = perIpKey(address, this.access?.perIpPrefix6 ?? 128);
+    const n = (this.perIp.get(key) ?? 1) - 1;
+    if (n > 0) this.perIp.set(key, n);
+    else this.perIp.delete(key);
   }
 }

@@ -1,8 +1,10 @@
 import type { Socket } from "bun";
-import { socketFd } from "../net/index.ts";
+import type { ConnFaults, Toxic } from "../faults/index.ts";
+import { hostPort, socketFd, unmapIpv4 } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
+import type { ProxyState } from "./proxy-header.ts";
 
 /** Where a connection is in its life; each step only moves forward. */
 export enum Phase {
@@ -10,6 +12,8 @@ export enum Phase {
   Open,
   /** The peer sent FIN: echo what is buffered, then send ours. */
   PeerEnded,
+  /** Waiting for the PROXY protocol header (--proxy-protocol): nothing is echoed yet. */
+  Header,
   /** We are stopping (shutdown): echo up to byte `finAt`, then FIN; later input is discarded. */
   Flushing,
   /** Our FIN is out; waiting for the peer to close. Input is discarded. */
@@ -20,9 +24,23 @@ export enum Phase {
 const EMPTY = new Uint8Array(0);
 
 /**
+ * What a listener gives each of its connections, one object shared by all of them: what goes
+ * around the id in its tag, and how its peer's address reads.
+ */
+export interface ConnectionTag {
+  /** "#", or "w2#" in worker 2. */
+  readonly prefix: string;
+  /** "", or "@admin" when the process has several listeners. */
+  readonly suffix: string;
+  /** An IPv6 listener: an IPv4 peer of a dual-stack socket arrives IPv4-mapped and is shown (and matched) as IPv4. */
+  readonly v6: boolean;
+}
+
+/**
  * What most connections never need: an echo queue (a short write), why and how it ended (a
- * timeout, a stop, an error, a refusal). Kept off the Connection so that an idle connection
- * costs its few hot fields only (JSC stores every field of a class instance inline, 8 B each).
+ * timeout, a stop, an error, a refusal, a toxic), PROXY protocol and toxics state, the per-address
+ * count. Kept off the Connection so that an idle connection costs its few hot fields only (JSC
+ * stores every field of a class instance inline, in size classes).
  */
 class Extra {
   /** --record framing state. */
@@ -35,6 +53,17 @@ class Extra {
   finAt = 0;
   /** Reading is paused (back-pressure); only ever with bytes queued. */
   paused = false;
+  /** Counted in the per-address table (--max-per-ip), so close must uncount it. */
+  countedIp = false;
+  /** --proxy-protocol state. */
+  proxy: ProxyState | null = null;
+  /** The client a PROXY header named (see proxied()); null: the TCP peer. */
+  address: string | null = null;
+  port = 0;
+  /** Its toxics while its listener has any. */
+  faults: ConnFaults<Connection> | null = null;
+  /** The toxic that ended it (reason "toxic"), named in the close line. */
+  toxic: Toxic | null = null;
   queue: Uint8Array[] | null = null;
   qHead = 0;
   headOffset = 0;
@@ -65,13 +94,13 @@ export class Connection implements WheelEntry {
   /** When Bun's backstop timer was last armed (for as long as the wheel's deadline then needed). */
   backstopArmedAt = 0;
   private extra: Extra | null = null;
-  // Read from the socket on first use: Bun's remoteAddress and remotePort each cost a getpeername(2)
-  // (remotePort on every read; measured 1.5 us each, 2 of the 8 syscalls of a short connection).
+  // Built on first use: Bun's remoteAddress and remotePort each cost a getpeername(2) (remotePort
+  // on every read; measured 1.5 us each, 2 of the 8 syscalls of a short connection).
   private peerText: string | null = null;
 
   constructor(
     readonly id: number,
-    private readonly tagPrefix: string,
+    private readonly tagParts: ConnectionTag,
     readonly openedAt: number,
     readonly socket: Socket<Connection>,
   ) {
@@ -127,25 +156,78 @@ export class Connection implements WheelEntry {
   set paused(p: boolean) {
     this.more.paused = p;
   }
+  /** Counted in the per-address table (--max-per-ip), so close must uncount it. */
+  get countedIp(): boolean {
+    return this.extra?.countedIp ?? false;
+  }
+  set countedIp(b: boolean) {
+    this.more.countedIp = b;
+  }
+  /** --proxy-protocol state; null on listeners without it. */
+  get proxy(): ProxyState | null {
+    return this.extra?.proxy ?? null;
+  }
+  set proxy(p: ProxyState | null) {
+    this.more.proxy = p;
+  }
+  /**
+   * Its toxics while its listener has any; null on the plain path. Every event tests it: with no
+   * Extra that is one load and a null test, as a field of its own would be.
+   */
+  get faults(): ConnFaults<Connection> | null {
+    const x = this.extra;
+    return x === null ? null : x.faults;
+  }
+  set faults(f: ConnFaults<Connection> | null) {
+    this.more.faults = f;
+  }
+  /** The toxic that ended it (reason "toxic"), named in the close line. */
+  get toxic(): Toxic | null {
+    return this.extra?.toxic ?? null;
+  }
+  set toxic(t: Toxic | null) {
+    this.more.toxic = t;
+  }
 
   /**
-   * The peer's address. Read what a connection's later lines need while its socket is open: Bun
-   * keeps the address once read, but a socket that closed before it was read answers undefined,
-   * and the port is read anew each time (undefined once closed). The close line (info) has the
-   * peer because the open line read it; --max-per-ip reads the address at open (tested).
+   * The peer's address: the TCP peer, or the client a PROXY header named. The TCP peer's is read
+   * from the socket while it is open: Bun keeps the address once read, but a socket that closed
+   * before it was read answers undefined. The close line (info) has the peer because the open line
+   * read it (peerText); --max-per-ip and access rules read the address at open (tested).
    */
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "unknown";
+    const named = this.extra?.address;
+    if (named != null) return named;
+    const a = this.socket.remoteAddress ?? "unknown";
+    return this.tagParts.v6 ? unmapIpv4(a) : a;
   }
 
-  /** "127.0.0.1:5555" */
+  /** Read anew from the socket each time (undefined once it closed). */
+  get remotePort(): number {
+    const x = this.extra;
+    return x !== null && x.address !== null ? x.port : (this.socket.remotePort ?? 0);
+  }
+
+  /** The PROXY header named the client: it is the peer in logs (and for access rules if so set). */
+  proxied(address: string, port: number): void {
+    const x = this.more;
+    x.address = address;
+    x.port = port;
+    this.peerText = null;
+  }
+
+  /** "127.0.0.1:5555", "[::1]:5555" */
   get peer(): string {
-    return (this.peerText ??= `${this.remoteAddress}:${this.socket.remotePort ?? 0}`);
+    return (this.peerText ??= hostPort(this.remoteAddress, this.remotePort));
   }
 
-  /** "[#12 127.0.0.1:5555]" (or "[w2#12 ...]" in a worker): starts every log line about it. */
+  /**
+   * "[#12 127.0.0.1:5555]" ("[w2#12 ...]" in a worker, "[#12@admin ...]" with several listeners):
+   * starts every log line about it. Built per line, not kept: a field more would move every
+   * connection up a size class.
+   */
   get tag(): string {
-    return `[${this.tagPrefix}${this.id} ${this.peer}]`;
+    return `[${this.tagParts.prefix}${this.id}${this.tagParts.suffix} ${this.peer}]`;
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */

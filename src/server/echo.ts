@@ -1,13 +1,18 @@
 import type { Socket, SocketHandler } from "bun";
-import { armQuickAck, readQuickAck, readSocketOptions, unreadBytes } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, unmapIpv4, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
 import type { Clock } from "../time/index.ts";
+import type { FaultContext, ToxicSet } from "../faults/index.ts";
+import { readTcpInfo, type TcpInfo } from "../net/index.ts";
+import { FaultPath } from "./fault-path.ts";
 import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
-import { Connection, Phase } from "./connection.ts";
-import type { MemoryBudget } from "./memory.ts";
+import { Connection, Phase, type ConnectionTag } from "./connection.ts";
+import { MAX_READ, type MemoryBudget } from "./memory.ts";
+import { feedHeader, proxiedClient, type ProxyMode } from "./proxy-header.ts";
+import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
 import { IdleTimeouts } from "./timeouts.ts";
@@ -20,16 +25,45 @@ export const REFUSAL_LINES_PER_S = 20;
 /** What one listener's connection logic works with. */
 export interface EchoContext {
   readonly profile: ListenerProfile;
+  /** The listener's name, in JSON open/close lines (`listener`). */
+  readonly listener: string;
   readonly log: Logger;
   /** This listener's counters. */
   readonly stats: ServerStats;
   /** Bytes held for echo across the process (--max-memory). */
   readonly budget: MemoryBudget;
   readonly clock: Clock;
-  /** Starts connection tags: "#" or "w2#" in a worker. */
-  readonly tagPrefix: string;
+  /** What goes around connection ids in tags ("#12", "w2#12", "#12@admin"), and whether peers arrive IPv4-mapped. */
+  readonly tag: ConnectionTag;
   /** Called at every accept (the accept guard counts descriptors near the limit). */
   readonly onAccept: () => void;
+  /** The listener's toxics; changes reach open connections. */
+  readonly toxics: ToxicSet;
+  /** The process's timer heap and source of chance for toxics. */
+  readonly faults: FaultContext;
+}
+
+/** One open connection as GET /connections shows it. */
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly listener: string;
+  /** The TCP peer as the kernel sees it (with PROXY protocol: the load balancer). */
+  readonly peer: string;
+  /** With PROXY protocol: the client the header named; null otherwise. */
+  readonly proxiedSource: string | null;
+  readonly phase: string;
+  readonly ageMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Bytes waiting to be echoed: in the socket queue, and inside toxics. */
+  readonly queued: number;
+  readonly heldByToxics: number;
+  /** Until the idle timeout (or, after our FIN, the hard close) acts; null without --timeout. */
+  readonly timeoutInMs: number | null;
+  readonly readingPaused: boolean;
+  /** The toxics its toxicity draws gave it. */
+  readonly toxics: readonly string[];
+  readonly tcp: TcpInfo | null;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -44,8 +78,9 @@ const slices: number[] = [];
  */
 export class EchoHandlers {
   private nextId = 0;
-  /** Open connections: a list through the connections themselves, and its length. */
+  /** Open connections, oldest first: a list through the connections themselves, and its length. */
   private first: Connection | null = null;
+  private last: Connection | null = null;
   private openCount = 0;
   private readonly maxBuffer: number;
   private readonly quickOn: boolean;
@@ -58,10 +93,15 @@ export class EchoHandlers {
   /** Refusals come at the rate peers connect: their lines are bounded (see Logger.gate). */
   private readonly limitGate: LogGate;
   private readonly deniedGate: LogGate;
+  private readonly proxyGate: LogGate;
   /** The framing in use, chosen once: plain echo costs nothing for --record. */
   private readonly consume: (socket: Sock, c: Connection, chunk: Uint8Array) => void;
-  /** Resolves the promise of shutdown() when the last connection has closed. */
-  private allClosed: (() => void) | null = null;
+  /** Resolve the promises of shutdown() when the last connection has closed. */
+  private allClosed: (() => void)[] = [];
+  /** Groups of connections being ended (endConnections), each resolved when its last one closed. */
+  private batches: { conns: Set<Connection>; done: () => void }[] = [];
+  /** Connections under toxics take this path; the others never look at it. */
+  private readonly faultPath: FaultPath;
 
   constructor(private readonly ctx: EchoContext) {
     const p = ctx.profile;
@@ -73,10 +113,27 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
+      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
     });
+    this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
     this.deniedGate = ctx.log.gate("denied", REFUSAL_LINES_PER_S, "info");
     this.consume = (!p.record ? this.consumePlain : p.record.mode === "stream" ? this.consumeStream : this.consumeInterleaved).bind(this);
+    this.faultPath = new FaultPath(ctx, ctx.faults, {
+      maxBuffer: this.maxBuffer,
+      quickOn: this.quickOn,
+      framer: this.framer,
+      streamFraming: p.record?.mode === "stream",
+      conns: () => this.openConnections(),
+      budgetPaused: this.budgetPaused,
+      write: (c, b) => void this.write(c.socket, c, b, 0, b.length),
+      flush: (c) => this.flush(c),
+      sendFin: (c) => this.sendFin(c),
+      pause: (c, why) => this.pause(c.socket, c, why),
+      resume: (c) => this.resume(c),
+      relieveBudget: () => this.relieveBudget(),
+    });
+    ctx.toxics.onChange = (change) => this.faultPath.apply(change);
   }
 
   /** Open connections now. */
@@ -106,7 +163,32 @@ export class EchoHandlers {
     for (const c of this.openConnections()) this.beginShutdown(c);
     if (this.openCount === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.allClosed = resolve;
+    this.allClosed.push(resolve);
+    return promise;
+  }
+
+  /**
+   * The connections open now end as in a graceful stop; those still open after `graceMs` are
+   * reset. Connections accepted later are not touched (a listener disabled and enabled again).
+   */
+  endConnections(graceMs: number): Promise<void> {
+    const batch = new Set(this.openConnections());
+    for (const c of batch) this.beginShutdown(c);
+    if (batch.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(() => {
+      for (const c of batch) {
+        c.reason ??= "shutdown";
+        c.socket.terminate();
+      }
+    }, graceMs);
+    this.batches.push({
+      conns: batch,
+      done: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    });
     return promise;
   }
 
@@ -123,40 +205,103 @@ export class EchoHandlers {
     this.timeouts.close();
   }
 
-  /** A copy of the list: stopping a connection may close it, which unlinks it. */
+  /** A copy of the list, oldest first: stopping a connection may close it, which unlinks it. */
   private openConnections(): Connection[] {
     const all: Connection[] = [];
     for (let c = this.first; c; c = c.listNext) all.push(c);
     return all;
   }
 
+  /** GET /connections: every open connection, with the kernel's view of it. */
+  connections(): ConnectionInfo[] {
+    const now = this.ctx.clock.now();
+    const timeoutMs = this.ctx.profile.timeout * 1000;
+    const out: ConnectionInfo[] = [];
+    for (let c = this.first; c; c = c.listNext) {
+      const wheel = c.wheelSlot >= 0 ? c.wheelDue - now : null;
+      const timeoutIn = c.phase === Phase.Header || c.phase === Phase.FinSent ? wheel : timeoutMs > 0 ? c.lastActive + timeoutMs - now : null;
+      out.push({
+        id: `${c.id}@${this.ctx.listener}`,
+        listener: this.ctx.listener,
+        peer: c.proxy?.via ?? c.peer,
+        proxiedSource: c.proxy && c.proxy.via !== c.peer ? c.peer : null,
+        phase: Phase[c.phase]!,
+        ageMs: Math.round(now - c.openedAt),
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        queued: c.buffered,
+        heldByToxics: c.faults?.held ?? 0,
+        timeoutInMs: timeoutIn === null ? null : Math.max(0, Math.round(timeoutIn)),
+        readingPaused: c.paused,
+        toxics: c.faults?.applied() ?? [],
+        tcp: readTcpInfo(c.fd),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * DELETE /connections/{id}: "fin" ends it as a graceful stop would (what it sent is echoed,
+   * then our FIN); "rst" resets it now. false when no such connection is open.
+   */
+  closeConnection(id: number, how: "fin" | "rst"): boolean {
+    for (let c = this.first; c; c = c.listNext) {
+      if (c.id !== id) continue;
+      c.reason ??= "api";
+      if (how === "rst") {
+        c.phase = Phase.FinSent;
+        c.socket.terminate();
+      } else this.beginShutdown(c);
+      return true;
+    }
+    return false;
+  }
+
   private opened(socket: Sock): void {
     const { log, stats, clock } = this.ctx;
     const t = clock.now();
-    const c = new Connection(++this.nextId, this.ctx.tagPrefix, t, socket);
+    const c = new Connection(++this.nextId, this.ctx.tag, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
-    c.listNext = this.first;
-    if (this.first) this.first.listPrev = c;
-    this.first = c;
+    c.listPrev = this.last;
+    if (this.last) this.last.listNext = c;
+    else this.first = c;
+    this.last = c;
     this.openCount++;
     this.ctx.onAccept();
-    const refused = this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
+    const p = this.ctx.profile;
+    const proxy = p.proxyProtocol !== "off";
+    // With PROXY protocol the client is known only once its header is in: access rules wait for it.
+    const judgeLater = proxy && p.clientIpFrom === "proxy";
+    // The peer's address is read (a getpeername(2)) only when an access rule looks at it.
+    const refused = judgeLater ? this.admission.limit(stats.open) : this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
+    if (!judgeLater && this.admission.countsPerIp) c.countedIp = true;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
     // No TCP_QUICKACK here: a new connection is already in quick-ack mode (it reads back "quick"
     // with --quickack off, tested), and its first segments are ACKed at once anyway (the kernel
     // starts every connection with a quick-ACK budget, tcp_event_data_recv): a syscall for nothing.
+    if (proxy) {
+      c.proxy = { pending: null, header: null, via: c.peer };
+      c.phase = Phase.Header;
+      this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
+      if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
+      if (log.debugOn) log.emit("debug", "proxy-wait", `${c.tag} waiting for a PROXY header (${p.proxyProtocol})`, { conn: c.id, peer: c.peer });
+      return;
+    }
     this.timeouts.opened(c, t);
-    if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer });
+    if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
+    if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
 
   private data(socket: Sock, chunk: Uint8Array): void {
     const c = socket.data;
+    if (c.phase === Phase.Header) return this.headerData(socket, c, chunk);
+    if (c.faults !== null) return this.faultPath.data(c, chunk);
     const n = chunk.length;
     c.bytesIn += n;
     this.ctx.stats.bytesIn += n;
@@ -167,6 +312,65 @@ export class EchoHandlers {
     else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
     else c.discarded += n;
+  }
+
+  /**
+   * --proxy-protocol: the header first. It is read, reported and never echoed; what follows it in
+   * the same read is echoed as any data. A bad header refuses the connection without a byte back.
+   */
+  private headerData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    const st = c.proxy!;
+    const p = this.ctx.profile;
+    const step = feedHeader(st, chunk, p.proxyProtocol as Exclude<ProxyMode, "off">);
+    if (step.kind === "incomplete") return;
+    if (step.kind === "error") return this.proxyRefused(c, step.reason, step.detail, step.seen);
+    const h = step.header;
+    const stats = this.ctx.stats;
+    const key = `${h.version} ${h.command}`;
+    stats.proxyHeaders[key] = (stats.proxyHeaders[key] ?? 0) + 1;
+    const client = proxiedClient(h);
+    // The client the header names is the peer in logs; a LOCAL header (a health check) keeps the real one.
+    if (client) c.proxied(unmapIpv4(client.address), client.port);
+    if (p.clientIpFrom === "proxy") {
+      const refused = this.admission.judge(c.remoteAddress);
+      if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
+      if (this.admission.countsPerIp) c.countedIp = true;
+    }
+    c.phase = Phase.Open;
+    const t = this.ctx.clock.now();
+    c.lastActive = t;
+    this.timeouts.headerDone(c, t);
+    const log = this.ctx.log;
+    if (log.infoOn) {
+      const endpoints = formatProxyEndpoints(h);
+      log.emit("info", "open", `${c.tag} open ${endpoints ?? ""}${endpoints ? " " : ""}via ${st.via} (${formatProxyDetails(h)})`, {
+        conn: c.id,
+        peer: c.peer,
+        listener: this.ctx.listener,
+        via: st.via,
+        proxy: proxyHeaderJson(h),
+      });
+    }
+    if (step.rest.length > 0) this.data(socket, step.rest);
+  }
+
+  /** A bad or late PROXY header: counted by reason, logged with the first bytes, reset, nothing echoed. */
+  private proxyRefused(c: Connection, reason: string, detail: string, seen: Uint8Array): void {
+    const stats = this.ctx.stats;
+    stats.proxyErrors[reason] = (stats.proxyErrors[reason] ?? 0) + 1;
+    c.reason = reason === "timeout" ? "proxy-timeout" : "proxy-error";
+    c.phase = Phase.FinSent;
+    const log = this.ctx.log;
+    if (log.infoOn && this.proxyGate.allow())
+      log.emit("info", "proxy-error", `${c.tag} PROXY header refused (${reason}): ${detail}; first bytes ${previewRepr(seen)}`, {
+        conn: c.id,
+        peer: c.peer,
+        listener: this.ctx.listener,
+        reason,
+        detail,
+        preview: previewRepr(seen),
+      });
+    c.socket.terminate();
   }
 
   /** Plain echo. Quick-ack: the echo carries our ACK when it goes out whole (see README). */
@@ -248,7 +452,7 @@ export class EchoHandlers {
     }
   }
 
-  private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory"): void {
+  private pause(socket: Sock, c: Connection, why: "max-buffer" | "max-memory" | "toxic"): void {
     socket.pause();
     c.paused = true;
     this.ctx.stats.pauses++;
@@ -266,8 +470,19 @@ export class EchoHandlers {
 
   /** The budget has room again: the connections it paused read again (unless their own queue is full). */
   private relieveBudget(): void {
-    if (this.budgetPaused.size === 0 || !this.ctx.budget.relieved) return;
-    for (const c of [...this.budgetPaused]) if (c.buffered <= this.maxBuffer >> 1 && c.echoing) this.resume(c);
+    const budget = this.ctx.budget;
+    if (this.budgetPaused.size === 0 || !budget.relieved) return;
+    // As many as the room can take if each reads a whole MAX_READ at once: resuming them all when
+    // many peers reset together made the rest read their kernel queues, and RSS doubled.
+    let room = budget.room;
+    for (const c of [...this.budgetPaused]) {
+      if (room < MAX_READ) break;
+      // A connection an upstream toxic stalls stays paused: that is the toxic.
+      if (c.buffered <= this.maxBuffer >> 1 && c.echoing && !c.faults?.stalled) {
+        this.resume(c);
+        room -= MAX_READ;
+      }
+    }
   }
 
   /** Stopping: echo up to the byte the peer had sent when the stop began, then FIN. */
@@ -281,6 +496,7 @@ export class EchoHandlers {
 
   private drain(socket: Sock): void {
     const c = socket.data;
+    if (c.faults !== null) return this.faultPath.drain(c);
     if (c.buffered > 0) this.flush(c);
     if (c.canSendFin()) this.sendFin(c);
     else if (c.paused && c.echoing && c.buffered <= this.maxBuffer >> 1 && (c.buffered === 0 || !this.ctx.budget.over)) {
@@ -297,6 +513,13 @@ export class EchoHandlers {
     const c = socket.data;
     const log = this.ctx.log;
     if (log.debugOn) log.emit("debug", "fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    // A FIN before the PROXY header was complete (a TCP health check): nothing to echo.
+    if (c.phase === Phase.Header) {
+      this.sendFin(c);
+      return;
+    }
+    // Under toxics the FIN travels the upstream chain behind the peer's bytes.
+    if (c.faults !== null) return this.faultPath.end(c);
     if (c.phase === Phase.Open) c.phase = Phase.PeerEnded;
     // Flushing: the FIN goes once byte finAt is echoed. FinSent: Bun closes on its own.
     if (c.canSendFin()) this.sendFin(c);
@@ -317,8 +540,7 @@ export class EchoHandlers {
   private closed(socket: Sock, error?: Error): void {
     const c = socket.data;
     if (!c || c.phase === Phase.Closed) return;
-    // Refused connections (the only ones closed as limit or denied) were never counted per address.
-    if (this.admission.countsPerIp && c.reason !== "limit" && c.reason !== "denied") this.admission.release(c.remoteAddress);
+    if (c.countedIp) this.admission.release(c.remoteAddress);
     if (error && !c.errorText) this.noteError(c, error);
     const reason: CloseReason = c.reason ?? "peer-closed";
     c.phase = Phase.Closed;
@@ -330,10 +552,12 @@ export class EchoHandlers {
       this.relieveBudget();
     }
     this.framer?.closed(c);
+    if (c.faults !== null) this.faultPath.closed(c);
     const { stats, log } = this.ctx;
     if (c.listPrev) c.listPrev.listNext = c.listNext;
     else this.first = c.listNext;
     if (c.listNext) c.listNext.listPrev = c.listPrev;
+    else this.last = c.listPrev;
     c.listPrev = c.listNext = null;
     this.openCount--;
     stats.open--;
@@ -345,20 +569,33 @@ export class EchoHandlers {
       log.emit(
         "info",
         "close",
-        `${c.tag} close ${reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
+        `${c.tag} close ${c.toxic && reason === "toxic" ? `${c.toxic.type}:${c.toxic.name}` : reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
         {
           conn: c.id,
           peer: c.peer,
+          listener: this.ctx.listener,
           reason,
           bytes_in: c.bytesIn,
           bytes_out: c.bytesOut,
           not_echoed: lost,
           duration_ms: Math.round(ms * 1000) / 1000,
           error: c.errorText,
+          toxic: c.toxic && reason === "toxic" ? c.toxic.name : null,
         },
       );
     }
-    if (this.allClosed && this.openCount === 0) this.allClosed();
+    if (this.allClosed.length > 0 && this.openCount === 0) for (const done of this.allClosed.splice(0)) done();
+    if (this.batches.length > 0) this.batchClosed(c);
+  }
+
+  private batchClosed(c: Connection): void {
+    this.batches = this.batches.filter((b) => {
+      if (b.conns.delete(c) && b.conns.size === 0) {
+        b.done();
+        return false;
+      }
+      return true;
+    });
   }
 
   private error(socket: Sock, error: Error): void {
@@ -372,11 +609,18 @@ export class EchoHandlers {
    * Bytes that arrive later were sent after the stop and are discarded.
    */
   private beginShutdown(c: Connection): void {
+    // Nothing was echoed to a connection still waiting for its PROXY header: just FIN.
+    if (c.phase === Phase.Header) {
+      c.reason ??= "shutdown";
+      this.sendFin(c);
+      return;
+    }
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
     c.finAt = c.bytesIn + unreadBytes(c.fd);
     c.phase = Phase.Flushing;
+    if (c.faults !== null) return this.faultPath.beginShutdown(c);
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).
     if (c.canSendFin()) this.sendFin(c);
   }

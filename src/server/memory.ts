@@ -9,6 +9,13 @@ export interface MemoryBudgetSource {
   readonly of: number | null;
 }
 
+/**
+ * The most one read can bring in: uSockets reads into a 512 KiB loop buffer (LIBUS_RECV_BUFFER_LENGTH)
+ * and Bun hands each read to `data` whole. A paused connection that resumes may read this much at
+ * once before it can be paused again.
+ */
+export const MAX_READ = 512 * 1024;
+
 /** The default share of the memory limit that echo data may hold. */
 const SHARE = 4;
 const FLOOR = 64 * 1024 * 1024;
@@ -70,5 +77,10 @@ export class MemoryBudget {
   /** Room again for the connections it paused. */
   get relieved(): boolean {
     return this.held <= this.low;
+  }
+
+  /** Bytes that can still come in before the low-water mark. */
+  get room(): number {
+    return this.low - this.held;
   }
 }

@@ -1,8 +1,7 @@
-import { readListenQueue, readSocketOptions, type FdLimit, type Ipv4Address, type KernelLimits } from "../net/index.ts";
+import { formatAddress, readListenQueue, readSocketOptions, type FdLimit, type KernelLimits, type SockAddress } from "../net/index.ts";
 import type { MemoryBudgetSource } from "./memory.ts";
-import { plural } from "../log/plural.ts";
-import type { Logger } from "../log/logger.ts";
-import type { ServerConfig } from "./config.ts";
+import { plural, type Logger } from "../log/index.ts";
+import type { ListenerConfig } from "./config.ts";
 
 type Value = string | number | boolean | null;
 
@@ -17,9 +16,15 @@ export interface OptionReport {
   readonly note: string | null;
 }
 
-export interface StartupReport {
-  readonly address: Ipv4Address;
+/** One listener: its address and every option as asked and as read back. */
+export interface ListenerReport {
+  readonly name: string;
+  readonly address: SockAddress;
   readonly options: readonly OptionReport[];
+}
+
+export interface StartupReport {
+  readonly listeners: readonly ListenerReport[];
   readonly kernel: KernelLimits;
   /** The --max-memory budget for echo data, and where its value came from. */
   readonly memory: MemoryBudgetSource;
@@ -35,15 +40,7 @@ const show = (v: Value) => (v === null ? "unknown" : typeof v === "boolean" ? (v
  * for bookkeeping overhead and caps the asked value at rmem_max/wmem_max first (socket(7)), and
  * caps the backlog at somaxconn (listen(2)).
  */
-export function buildReport(
-  fd: number,
-  address: Ipv4Address,
-  cfg: ServerConfig,
-  backlog: number,
-  kernel: KernelLimits,
-  memory: MemoryBudgetSource,
-  fds: FdLimit,
-): StartupReport {
+export function buildListenerReport(fd: number, cfg: ListenerConfig, address: SockAddress, backlog: number, kernel: KernelLimits): ListenerReport {
   const o = readSocketOptions(fd);
   const queue = readListenQueue(fd);
   const bufNote = (asked: number | null, max: number | null, maxName: string) => {
@@ -81,10 +78,17 @@ export function buildReport(
       read("TCP_KEEPCNT", cfg.keepalive.count, o.keepCount, cfg.keepalive.count === null ? "kernel default" : null),
     );
   }
-  return { address, options, kernel, memory, fds };
+  if (o.ipv6Only !== null) {
+    // An IPv6 listener: dual-stack unless IPV6_V6ONLY (ipv6(7)); only the wildcard takes IPv4 peers.
+    // Linux sets it itself when the socket is bound to a specific IPv6 address (inet6_bind): no
+    // IPv4 peer could reach one anyway, so the read-back says on whatever was asked.
+    const note = !o.ipv6Only ? "dual-stack: IPv4 peers arrive as ::ffff:a.b.c.d" : cfg.ipv6Only ? "IPv6 peers only" : "set by the kernel: a specific IPv6 address takes no IPv4 peers";
+    options.push(read("IPV6_V6ONLY", cfg.ipv6Only, o.ipv6Only, note));
+  }
+  return { name: cfg.name, address, options };
 }
 
-function quickNote(cfg: ServerConfig): string {
+function quickNote(cfg: ListenerConfig): string {
   switch (cfg.quickack) {
     case "auto":
       return "re-armed after reads not answered at once (a new connection starts in quick-ack mode)";
@@ -95,32 +99,43 @@ function quickNote(cfg: ServerConfig): string {
   }
 }
 
-export function logReport(log: Logger, r: StartupReport, cfg: Omit<ServerConfig, "logger">, level: "info" | "debug"): void {
+/** The process's report: the listeners, the kernel's limits, memory and descriptors. */
+export function logReport(
+  log: Logger,
+  r: StartupReport,
+  cfg: { readonly listeners: readonly ListenerConfig[]; readonly shutdownTimeout: number },
+  level: "info" | "debug",
+): void {
   if (!(level === "info" ? log.infoOn : log.debugOn)) return;
-  const { host, port } = r.address;
-  log.log(
-    level,
-    "listening",
-    `listening on ${host}:${port} (idle timeout ${cfg.timeout > 0 ? `${cfg.timeout} s` : "off"}, max connections ${cfg.maxConnections || "unlimited"}, max buffer ${cfg.maxBuffer} B, shutdown timeout ${cfg.shutdownTimeout} s)`,
-    { address: host, port, timeout: cfg.timeout, max_connections: cfg.maxConnections, max_buffer: cfg.maxBuffer, shutdown_timeout: cfg.shutdownTimeout },
-  );
-  if (cfg.record) {
-    const { codec, mode } = cfg.record;
-    log.log(level, "record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${plural(codec.fieldCount, "field")}, ${mode} framing`, {
-      format: codec.format,
-      size: codec.size,
-      fields: codec.fieldCount,
-      mode,
-    });
-  }
-  for (const o of r.options) {
+  const several = r.listeners.length > 1;
+  r.listeners.forEach((l, i) => {
+    const lc = cfg.listeners[i]!;
+    const { host, port } = l.address;
     log.log(
       level,
-      "option",
-      `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${o.unreadable ? `not readable: ${o.unreadable}` : show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
-      { option: o.option, asked: o.asked, effective: o.effective, unreadable: o.unreadable, note: o.note },
+      "listening",
+      `listening on ${formatAddress(l.address)}${several ? ` as ${JSON.stringify(l.name)}` : ""} (idle timeout ${lc.timeout > 0 ? `${lc.timeout} s` : "off"}, max connections ${lc.maxConnections || "unlimited"}, max buffer ${lc.maxBuffer} B, shutdown timeout ${cfg.shutdownTimeout} s)`,
+      { listener: l.name, address: host, port, timeout: lc.timeout, max_connections: lc.maxConnections, max_buffer: lc.maxBuffer, shutdown_timeout: cfg.shutdownTimeout },
     );
-  }
+    if (lc.record) {
+      const { codec, mode } = lc.record;
+      log.log(level, "record-format", `  records: ${JSON.stringify(codec.format)}, ${codec.size} B each, ${plural(codec.fieldCount, "field")}, ${mode} framing`, {
+        listener: l.name,
+        format: codec.format,
+        size: codec.size,
+        fields: codec.fieldCount,
+        mode,
+      });
+    }
+    for (const o of l.options) {
+      log.log(
+        level,
+        "option",
+        `  ${o.option.padEnd(13)} asked ${o.asked === null ? "default" : show(o.asked)}, kernel ${o.unreadable ? `not readable: ${o.unreadable}` : show(o.effective)}${o.note ? ` (${o.note})` : ""}`,
+        { listener: l.name, option: o.option, asked: o.asked, effective: o.effective, unreadable: o.unreadable, note: o.note },
+      );
+    }
+  });
   const k = r.kernel;
   log.log(
     level,

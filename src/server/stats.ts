@@ -38,8 +38,21 @@ export class Histogram {
   }
 }
 
+/** One listener's share of the counters (metrics label them listener="name"). */
+export interface ListenerCounts {
+  readonly accepted: number;
+  readonly open: number;
+  readonly closed: Readonly<ClosedCounts>;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** PROXY headers accepted, by "version command" ("2 proxy", "1 local"). */
+  readonly proxyHeaders: Readonly<Record<string, number>>;
+  /** PROXY headers refused, by reason (bad-signature, crc-mismatch, timeout, ...). */
+  readonly proxyErrors: Readonly<Record<string, number>>;
+}
+
 /** A point-in-time copy of the server's counters. */
-export interface StatsSnapshot {
+export interface StatsSnapshot extends ListenerCounts {
   readonly accepted: number;
   readonly open: number;
   readonly closed: Readonly<ClosedCounts>;
@@ -62,7 +75,17 @@ export interface StatsSnapshot {
   readonly acceptPaused: number;
   readonly acceptPauses: number;
   readonly acceptPausedSeconds: number;
+  /** The per-listener counters, by listener name (empty in one listener's own snapshot). */
+  readonly byListener: Readonly<Record<string, ListenerCounts>>;
 }
+
+type MutableCounts = { accepted: number; open: number; closed: ClosedCounts; bytesIn: number; bytesOut: number; proxyHeaders: Record<string, number>; proxyErrors: Record<string, number> };
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+const zeroClosed = () => Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
 
 /** Live counters, mutated in place by the connection handlers (plain fields: no hot-path calls). */
 export class ServerStats {
@@ -73,7 +96,11 @@ export class ServerStats {
   pauses = 0;
   records = 0;
   partialRecords = 0;
-  readonly closed: ClosedCounts = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as ClosedCounts;
+  readonly closed: ClosedCounts = zeroClosed();
+  readonly proxyHeaders: Record<string, number> = {};
+  readonly proxyErrors: Record<string, number> = {};
+  /** Per-listener counters gathered by add(). */
+  private readonly listeners = new Map<string, MutableCounts>();
   readonly duration = new Histogram(DURATION_BUCKETS);
   readonly timeoutLateness = new Histogram(LATENESS_BUCKETS);
   /** The process's memory budget, read when a snapshot is taken. */
@@ -93,6 +120,8 @@ export class ServerStats {
       accepted: this.accepted,
       open: this.open,
       closed: { ...this.closed },
+      proxyHeaders: { ...this.proxyHeaders },
+      proxyErrors: { ...this.proxyErrors },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       pauses: this.pauses,
@@ -104,7 +133,20 @@ export class ServerStats {
       memoryBudget: this.budget?.limit ?? this.memoryBudget,
       budgetPauses: this.budget?.pauses ?? this.budgetPauses,
       ...this.acceptCounts(),
+      byListener: Object.fromEntries([...this.listeners].map(([k, v]) => [k, { ...v, closed: { ...v.closed }, proxyHeaders: { ...v.proxyHeaders }, proxyErrors: { ...v.proxyErrors } }])),
     };
+  }
+
+  private addListener(name: string, c: ListenerCounts, gauges: boolean): void {
+    let t = this.listeners.get(name);
+    if (!t) this.listeners.set(name, (t = { accepted: 0, open: 0, closed: zeroClosed(), bytesIn: 0, bytesOut: 0, proxyHeaders: {}, proxyErrors: {} }));
+    addCounts(t.proxyHeaders, c.proxyHeaders);
+    addCounts(t.proxyErrors, c.proxyErrors);
+    t.accepted += c.accepted;
+    t.bytesIn += c.bytesIn;
+    t.bytesOut += c.bytesOut;
+    if (gauges) t.open += c.open;
+    for (const r of CLOSE_REASONS) t.closed[r] += c.closed[r] ?? 0;
   }
 
   private acceptCounts() {
@@ -114,8 +156,13 @@ export class ServerStats {
       : { acceptPaused: this.acceptPaused, acceptPauses: this.acceptPauses, acceptPausedSeconds: this.acceptPausedSeconds };
   }
 
-  /** Adds a snapshot's counters; its gauges (open, held bytes, budget) only with `gauges`. */
-  add(s: StatsSnapshot, gauges: boolean): void {
+  /**
+   * Adds a snapshot's counters; its gauges (open, held bytes, budget) only with `gauges`. Its
+   * per-listener counters are added too, and the snapshot as a whole under `listener` if named.
+   */
+  add(s: StatsSnapshot, gauges: boolean, listener?: string): void {
+    for (const [name, c] of Object.entries(s.byListener)) this.addListener(name, c, gauges);
+    if (listener !== undefined) this.addListener(listener, s, gauges);
     this.accepted += s.accepted;
     this.bytesIn += s.bytesIn;
     this.bytesOut += s.bytesOut;
@@ -123,6 +170,8 @@ export class ServerStats {
     this.records += s.records;
     this.partialRecords += s.partialRecords;
     this.budgetPauses += s.budgetPauses;
+    addCounts(this.proxyHeaders, s.proxyHeaders);
+    addCounts(this.proxyErrors, s.proxyErrors);
     this.acceptPauses += s.acceptPauses;
     this.acceptPausedSeconds += s.acceptPausedSeconds;
     for (const r of CLOSE_REASONS) this.closed[r] += s.closed[r] ?? 0;
@@ -145,5 +194,16 @@ export function sumSnapshots(live: readonly StatsSnapshot[], retired: StatsSnaps
   const total = new ServerStats();
   if (retired) total.add(retired, false);
   for (const s of live) total.add(s, true);
+  return total.snapshot();
+}
+
+/**
+ * One process's view: its listeners' snapshots summed, each also kept under its name; `retired`
+ * holds the counters of listeners closed at run time (DELETE /proxies), so totals never go back.
+ */
+export function sumListeners(byName: Readonly<Record<string, StatsSnapshot>>, retired: StatsSnapshot | null = null): StatsSnapshot {
+  const total = new ServerStats();
+  if (retired) total.add(retired, false);
+  for (const [name, s] of Object.entries(byName)) total.add(s, true, name);
   return total.snapshot();
 }

@@ -10,6 +10,8 @@ export interface TimeoutActions {
   idle(c: Connection): void;
   /** Our FIN has been out for one more timeout and the peer is still there: RST. */
   hardClose(c: Connection): void;
+  /** The PROXY header did not come complete in time. */
+  headerTimeout(c: Connection): void;
 }
 
 /**
@@ -40,6 +42,20 @@ export class IdleTimeouts {
     else c.socket.timeout(0);
   }
 
+  /** A connection that must first send its PROXY header: a deadline for that, then the idle one. */
+  openedHeader(c: Connection, t: number, ms: number): void {
+    this.schedule(c, t + ms);
+  }
+
+  /** The header is in: from now on the idle timeout (or none). */
+  headerDone(c: Connection, t: number): void {
+    if (this.timeoutMs > 0) this.schedule(c, t + this.timeoutMs);
+    else {
+      this.wheel.cancel(c);
+      c.socket.timeout(0);
+    }
+  }
+
   closed(c: Connection): void {
     this.wheel.cancel(c);
   }
@@ -65,14 +81,23 @@ export class IdleTimeouts {
   /** The wheel says this connection's deadline may have come. */
   private due(c: Connection, t: number): void {
     if (c.phase === Phase.Closed) return;
+    if (c.phase === Phase.Header) {
+      this.actions.headerTimeout(c);
+      return;
+    }
     if (c.phase === Phase.FinSent) {
       if (this.log.infoOn) this.log.emit("info", "hard-close", `${c.tag} peer did not close within ${this.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
       this.actions.hardClose(c);
       return;
     }
     const idleDue = c.lastActive + this.timeoutMs;
+    // A toxic holding this connection's bytes, FIN or reader: the server is the slow side, not the peer.
     if (t < idleDue) {
       this.schedule(c, idleDue);
+      return;
+    }
+    if (c.faults !== null && c.faults.busy) {
+      this.schedule(c, t + this.timeoutMs);
       return;
     }
     // How late we act, measured now rather than at the tick's start: a tick with many deadlines

@@ -1,8 +1,11 @@
 // python3 peers for the client's tests, each a separate process that binds 127.0.0.1:0 and prints
-// `PORT <n>` first: an honest echo server, broken ones, a recorder that checks records with
-// CPython's struct.unpack, a port that refuses, and a listener whose full accept queue drops SYNs.
-// All but the last two serve one connection.
+// `PORT <n>` first: an honest echo server, broken ones (one flips the byte at a given offset), a
+// recorder that checks records with CPython's struct.unpack, a port that refuses, and a listener
+// whose full accept queue drops SYNs, and one that never accepts. All but the last three serve one
+// connection.
 // Each is stopped by its own pid on dispose.
+
+import { pythonCmd } from "./python.ts";
 
 const PEER = String.raw`
 import json, socket, struct, sys, time
@@ -30,6 +33,13 @@ if mode == "blackhole":
         f.connect_ex(ls.getsockname())
         fillers.append(f)
     time.sleep(0.2)
+    announce()
+    time.sleep(3600)
+
+if mode == "mute":
+    # Listening, never accepting: the kernel completes the handshake and buffers what we send,
+    # and nothing ever comes back, not even a FIN.
+    ls.listen(16)
     announce()
     time.sleep(3600)
 
@@ -72,6 +82,23 @@ if mode == "reset":
     conn.close()
     time.sleep(3600)
 
+if mode == "flip":
+    # An echo that changes one byte, at stream offset argv[2] (XOR 0x20: a letter's case).
+    k = int(sys.argv[2])
+    pos = 0
+    while True:
+        d = conn.recv(65536)
+        if not d:
+            break
+        if pos <= k < pos + len(d):
+            b = bytearray(d)
+            b[k - pos] ^= 0x20
+            d = bytes(b)
+        pos += len(d)
+        conn.sendall(d)
+    conn.close()
+    sys.exit(0)
+
 first = True
 while True:
     d = conn.recv(65536)
@@ -92,7 +119,7 @@ while True:
 conn.close()
 `;
 
-export type PeerMode = "echo" | "corrupt" | "extra" | "silent" | "close" | "reset" | "hold" | "recorder" | "refuse" | "blackhole";
+export type PeerMode = "echo" | "flip" | "corrupt" | "extra" | "silent" | "close" | "reset" | "hold" | "recorder" | "refuse" | "blackhole" | "mute";
 
 export interface PythonPeer extends AsyncDisposable {
   readonly port: number;
@@ -117,9 +144,9 @@ async function readLine(reader: Reader, buffered: { text: string }): Promise<str
   }
 }
 
-/** Starts a python3 peer (serving one connection unless refuse/blackhole) and waits for its port. */
+/** Starts a python3 peer (serving one connection unless refuse/blackhole/mute) and waits for its port. */
 export async function pythonPeer(mode: PeerMode, ...args: string[]): Promise<PythonPeer> {
-  const proc = Bun.spawn(["python3", "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...pythonCmd(), "-c", PEER, mode, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const reader = proc.stdout.getReader();
   const buffered = { text: "" };
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);

@@ -6,6 +6,8 @@ export interface Collector {
   /** Everything received so far, in order. */
   received(): Uint8Array;
   readonly receivedBytes: number;
+  /** performance.now() in the data callback of the last bytes received (0: none yet). */
+  readonly lastDataAt: number;
   /** Resolves when at least n bytes have arrived. */
   waitBytes(n: number, ms?: number): Promise<void>;
   /** Resolves when the server's FIN (or close) arrives, with the time it did. */
@@ -18,6 +20,7 @@ export interface Collector {
 export async function connect(port: number, opts: { host?: string; noDelay?: boolean } = {}): Promise<Collector> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let lastDataAt = 0;
   let waiters: { n: number; resolve: () => void }[] = [];
   let drainWaiter: (() => void) | null = null;
   const ended = Promise.withResolvers<number>();
@@ -29,6 +32,7 @@ export async function connect(port: number, opts: { host?: string; noDelay?: boo
     socket: {
       binaryType: "uint8array",
       data(_s, d) {
+        lastDataAt = performance.now();
         chunks.push(d);
         total += d.length;
         waiters = waiters.filter((w) => (total >= w.n ? (w.resolve(), false) : true));
@@ -55,6 +59,9 @@ export async function connect(port: number, opts: { host?: string; noDelay?: boo
     },
     get receivedBytes() {
       return total;
+    },
+    get lastDataAt() {
+      return lastDataAt;
     },
     waitBytes(n, ms = 15_000) {
       if (total >= n) return Promise.resolve();

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pythonCmd } from "./python.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 export const CORRUPT_ECHO = resolve(ROOT, "bench/loadgen/corrupt-echo.py");
@@ -59,9 +60,9 @@ export async function spawnListening(cmd: string[]): Promise<Peer> {
   }
 }
 
-export const spawnPythonEcho = () => spawnListening(["python3", "-c", PYTHON_ECHO]);
+export const spawnPythonEcho = () => spawnListening([...pythonCmd(), "-c", PYTHON_ECHO]);
 
-export const spawnCorruptEcho = (args: string[] = []) => spawnListening(["python3", CORRUPT_ECHO, "--port", "0", ...args]);
+export const spawnCorruptEcho = (args: string[] = []) => spawnListening([...pythonCmd(), CORRUPT_ECHO, "--port", "0", ...args]);
 
 /** Compiles bench/baseline/echo.c into a temporary directory; `cleanup` removes it. */
 export async function buildCEcho(): Promise<{ path: string; cleanup(): void }> {

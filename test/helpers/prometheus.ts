@@ -51,3 +51,17 @@ export function sample(families: Map<string, Family>, name: string, labels: Reco
     for (const s of f.samples) if (s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels)) return s.value;
   throw new Error(`no sample ${name}${JSON.stringify(labels)}`);
 }
+
+/** The sum of every sample of `name` whose labels include `labels` (a process's total over listeners). */
+export function total(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  let found = false;
+  for (const f of families.values())
+    for (const s of f.samples) {
+      if (s.name !== name || !Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+      sum += s.value;
+      found = true;
+    }
+  if (!found) throw new Error(`no sample ${name}${JSON.stringify(labels)}`);
+  return sum;
+}

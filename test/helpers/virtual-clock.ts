@@ -5,6 +5,11 @@ export class VirtualClock implements Clock {
   private t = 1_000_000;
   private timers: { ms: number; next: number; fn: () => void }[] = [];
 
+  /** Repeating timers asked for and not stopped: a deadline wheel with entries holds one. */
+  get ticking(): number {
+    return this.timers.length;
+  }
+
   now(): number {
     return this.t;
   }

@@ -2,6 +2,7 @@
 import { startHttpServer, type HttpHandler, type HttpLimits, type HttpServer } from "../../src/http/index.ts";
 import { createLogger, type LogLevel } from "../../src/log/logger.ts";
 import { LogCapture } from "../helpers/server.ts";
+import { pythonCmd } from "../helpers/python.ts";
 
 export interface TestHttp extends AsyncDisposable {
   readonly server: HttpServer;
@@ -79,23 +80,9 @@ def read_all(s):
         return data, "timeout"
 `;
 
-let interpreter: Promise<string> | null = null;
-
-/**
- * The python3 binary itself, run with -S: here a version manager's shim and site-packages cost
- * 0.3 s per start (measured), which a dozen peers per file would multiply.
- */
-function pythonBinary(): Promise<string> {
-  return (interpreter ??= (async () => {
-    const p = Bun.spawn(["python3", "-S", "-c", "import sys; print(sys.executable)"], { stdout: "pipe" });
-    const out = (await new Response(p.stdout).text()).trim();
-    return (await p.exited) === 0 && out ? out : "python3";
-  })());
-}
-
 /** Starts `script` (after PY_HTTP) with `args`; killed after `timeoutMs`. */
 export async function spawnPy(script: string, args: (string | number)[] = [], timeoutMs = 20_000) {
-  const proc = Bun.spawn([await pythonBinary(), "-S", "-c", PY_HTTP + script, ...args.map(String)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...pythonCmd(), "-c", PY_HTTP + script, ...args.map(String)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill(), timeoutMs);
   void proc.exited.then(() => clearTimeout(timer));
   return proc;

@@ -1,6 +1,7 @@
 // Runs CPython's struct module (struct-oracle.py) over a batch of jobs in one python3 process.
 
 import type { StructValue } from "../../src/protocol/struct/index.ts";
+import { pythonCmd } from "../helpers/python.ts";
 
 const ORACLE = new URL("./struct-oracle.py", import.meta.url).pathname;
 
@@ -33,7 +34,7 @@ export interface PyCalcsizeResult {
 /** Runs `jobs` in one python3 process; results come back in job order. */
 export function runPython(jobs: readonly PyJob[]): unknown[] {
   const proc = Bun.spawnSync({
-    cmd: ["python3", ORACLE],
+    cmd: [...pythonCmd(), ORACLE],
     stdin: Buffer.from(JSON.stringify({ jobs })),
     stdout: "pipe",
     stderr: "pipe",

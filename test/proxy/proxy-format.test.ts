@@ -14,7 +14,7 @@ import {
   type ProxyHeader,
   type ProxyV2Init,
 } from "../../src/proxy/index.ts";
-import { formatIpv6, parseIpv6Into } from "../../src/proxy/ip.ts";
+import { formatIpv6, parseIpv6Into } from "../../src/net/ip.ts";
 
 function header(bytes: Uint8Array): ProxyHeader {
   const r = parseProxyHeader(bytes, "any");

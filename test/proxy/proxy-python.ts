@@ -1,6 +1,7 @@
 // Runs the independent python3 PROXY implementation (proxy-oracle.py) in one process per request.
 
 import type { ProxyHeaderJson } from "../../src/proxy/index.ts";
+import { pythonCmd } from "../helpers/python.ts";
 
 const ORACLE = new URL("./proxy-oracle.py", import.meta.url).pathname;
 
@@ -14,7 +15,7 @@ export type OracleDecoded = (ProxyHeaderJson & { readonly length: number }) | { 
 
 function run(request: unknown): unknown {
   const proc = Bun.spawnSync({
-    cmd: ["python3", ORACLE],
+    cmd: [...pythonCmd(), ORACLE],
     stdin: Buffer.from(JSON.stringify(request)),
     stdout: "pipe",
     stderr: "pipe",

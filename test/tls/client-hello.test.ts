@@ -2,6 +2,7 @@
 // plain listener, then cut, re-fragmented and corrupted.
 import { describe, expect, test } from "bun:test";
 import { ClientHelloError, MAX_CLIENT_HELLO, isGrease, parseClientHello, tlsVersionName, type ClientHello } from "../../src/tls/index.ts";
+import { pythonCmd } from "../helpers/python.ts";
 
 /** Accepts one connection, reads until a whole ClientHello is in, closes, returns the bytes. */
 async function capture(client: (port: number) => string[]): Promise<Uint8Array> {
@@ -40,7 +41,7 @@ async function capture(client: (port: number) => string[]): Promise<Uint8Array> 
 
 const sClient = (args: string[]) => (port: number) => ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, ...args];
 const pyClient = (setup: string, host: string) => (port: number) => [
-  "python3",
+  ...pythonCmd(),
   "-c",
   `import socket, ssl\nctx = ssl.create_default_context()\n${setup}\ntry:\n    ctx.wrap_socket(socket.create_connection(("127.0.0.1", ${port}), timeout=5), server_hostname=${JSON.stringify(host)})\nexcept Exception:\n    pass`,
 ];

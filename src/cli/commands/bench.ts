@@ -3,11 +3,13 @@ import { plural } from "../../log/index.ts";
 import { writeFileSync } from "node:fs";
 import { arch, cpus, release, type } from "node:os";
 import pkg from "../../../package.json" with { type: "json" };
-import { formatProgress, formatReport, renderHtmlReport, runBench, toLoadgenJson } from "../../bench/index.ts";
+import { chooseBenchTarget, formatProgress, formatReport, renderHtmlReport, runBench, targetLabel, toLoadgenJson } from "../../bench/index.ts";
+import { hostPort } from "../../net/index.ts";
 import { EXIT } from "../errors.ts";
 import { resolveBench } from "../bench-settings.ts";
 import { argsDef } from "../options/option.ts";
 import { BENCH_OPTIONS } from "../options/table.ts";
+import { TARGET_ARG } from "../options/target.ts";
 import type { CommandHelp } from "../options/help.ts";
 import { stopOnSignals } from "../signals.ts";
 
@@ -25,10 +27,12 @@ function platform(): string {
 export const options = BENCH_OPTIONS;
 
 export const help: CommandHelp = {
-  usage: "tcp-echo bench --mode pingpong|stream|connect|idle [options]",
-  description: "Load generator for any TCP echo server: pingpong, stream, connect or idle; every byte that comes back is checked.",
+  usage: "tcp-echo bench --mode pingpong|stream|connect|idle [options] [HOST[:PORT]]",
+  description:
+    "Load generator for any TCP echo server: pingpong, stream, connect or idle; every byte that comes back is checked. The server is --host/--port or one argument (127.0.0.1:7, [::1]:9999, localhost:7); a name is resolved once, and the first of its addresses that accepts a connection is used for the whole run.",
   examples: [
     ["tcp-echo bench --mode pingpong", "10 connections, 64 B messages, 1 s warm-up + 5 s"],
+    ["tcp-echo bench --mode pingpong [::1]:7007", "the same over IPv6"],
     ["tcp-echo bench --mode pingpong --connections 100 --rate 20000", "latency at a fixed offered load (open loop)"],
     ["tcp-echo bench --mode stream --connections 4 --size 64k", "throughput"],
     ["tcp-echo bench --mode idle --connections 1000 --duration 3", "does the server close idle connections on time?"],
@@ -37,14 +41,29 @@ export const help: CommandHelp = {
 
 export default defineCommand({
   meta: { name: "bench", description: help.description },
-  args: argsDef(BENCH_OPTIONS),
+  args: { ...argsDef(BENCH_OPTIONS), ...TARGET_ARG },
   async run({ args, rawArgs }) {
     const { settings, print } = resolveBench(args, process.env);
     if (print) {
       process.stdout.write(print);
       return EXIT.ok;
     }
-    const { json, html, ...options } = settings;
+    const { json, html, ...asked } = settings;
+    // A name is resolved once; what it resolved to, and which address is used, goes to stderr
+    // (stdout keeps loadgen's report, or its JSON, unchanged).
+    const target = await chooseBenchTarget(asked.host, asked.port, {
+      onRetry: (f, next) => process.stderr.write(`bench: connect to ${f.address} failed: ${f.reason}; trying ${next}\n`),
+    });
+    const used = hostPort(target.host, asked.port);
+    if (target.resolved.isName) {
+      const none = target.failures.length === target.resolved.addresses.length;
+      process.stderr.write(
+        none
+          ? `bench: no address of ${asked.host} accepted a connection (${target.failures.map((f) => `${f.address}: ${f.reason}`).join(", ")}); running against ${used}\n`
+          : `bench: ${asked.host} resolved to ${target.resolved.addresses.join(", ")}; running against ${used}\n`,
+      );
+    }
+    const options = { ...asked, host: target.host, label: targetLabel(asked.host, asked.port, target.host) };
     // The live line goes to stderr, and only when a person watches both streams: a redirected
     // stream would collect every carriage-return update.
     const live = Boolean(process.stdout.isTTY && process.stderr.isTTY);

@@ -1,20 +1,24 @@
 import { defineCommand } from "citty";
-import { runClient } from "../../client/index.ts";
+import { runClient, runFileClient } from "../../client/index.ts";
 import { EXIT } from "../errors.ts";
 import { resolveClient } from "../client-settings.ts";
 import { argsDef } from "../options/option.ts";
 import { CLIENT_OPTIONS } from "../options/table.ts";
+import { TARGET_ARG } from "../options/target.ts";
 import type { CommandHelp } from "../options/help.ts";
 import { stopOnSignals } from "../signals.ts";
 
 export const options = CLIENT_OPTIONS;
 
 export const help: CommandHelp = {
-  usage: "tcp-echo client [options]",
+  usage: "tcp-echo client [options] [HOST[:PORT]]",
   description:
-    "Send messages (and binary records) to an echo server, check that exactly those bytes come back, time each round trip, half-close, and report when the server's FIN came, like ping.",
+    "Send messages (and binary records) to an echo server, check that exactly those bytes come back, time each round trip, half-close, and report when the server's FIN came, like ping. With --file, send a file or standard input once and check that exactly its bytes come back before the server's FIN. The server is --host/--port or one argument: 127.0.0.1:7, [::1]:9999, localhost:7; a name's addresses are tried in the resolver's order.",
   examples: [
     ["tcp-echo client --count 3 --interval 0.2", "three round trips to 127.0.0.1:9999"],
+    ["tcp-echo client [::1]:9999", "over IPv6"],
+    ["tcp-echo client --file big.bin localhost:7", "send a file, check every byte of the echo, print the throughput"],
+    ["head -c 10m /dev/urandom | tcp-echo client --file - 127.0.0.1:7", "the same with standard input"],
     ["tcp-echo client --record '! I 2s' --values 1,ab", "a message, then a record packed as Python's struct.pack would"],
     ["tcp-echo client --count 3 --interval 1.5", "against serve --timeout 1: see when the idle timeout's FIN comes"],
   ],
@@ -22,7 +26,7 @@ export const help: CommandHelp = {
 
 export default defineCommand({
   meta: { name: "client", description: help.description },
-  args: argsDef(CLIENT_OPTIONS),
+  args: { ...argsDef(CLIENT_OPTIONS), ...TARGET_ARG },
   async run({ args }) {
     const { settings, print } = resolveClient(args, process.env);
     if (print) {
@@ -33,7 +37,9 @@ export default defineCommand({
     // the summary still come.
     const signals = stopOnSignals();
     try {
-      const result = await runClient({ ...settings, signal: signals.signal }, (line) => console.log(line));
+      const o = { ...settings, signal: signals.signal };
+      const print = (line: string) => console.log(line);
+      const result = settings.file === null ? await runClient(o, print) : await runFileClient(o, print);
       return result.ok ? EXIT.ok : EXIT.failure;
     } finally {
       signals.release();

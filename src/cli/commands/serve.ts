@@ -20,6 +20,7 @@ export const help: CommandHelp = {
     ["tcp-echo --record '! I 2s Q' --log-format json", "decode binary records after each line; JSON logs"],
     ["tcp-echo --workers auto --metrics 127.0.0.1:9464", "one worker per CPU, Prometheus metrics"],
     ["tcp-echo --config tcp-echo.toml --print-config", "show the settings a config file gives, and where each came from"],
+    ["tcp-echo --api 127.0.0.1:8474 --toxic latency:latency=100,jitter=10", "toxiproxy's API on 8474; every echo 100 +/- 10 ms late"],
   ],
 };
 
@@ -33,6 +34,9 @@ export default defineCommand({
       return EXIT.ok;
     }
     const log = createLogger(settings.log);
+    for (const l of settings.listeners)
+      if (l.upstream !== "echo")
+        log.warn("toxiproxy-config", `listener ${JSON.stringify(l.name)}: upstream ${JSON.stringify(l.upstream)} is not used: tcp-echo is the endpoint and echoes`, { listener: l.name, upstream: l.upstream });
     // Installed before the server starts, so a signal that races start-up still stops it cleanly.
     let service: Service | null = null;
     const signals = stopOnSignals({

@@ -26,6 +26,9 @@ export interface Option<T, D = T> {
   readonly switch?: boolean;
   /** Another option this one only makes sense with (`--record-mode` needs `--record`). */
   readonly needs?: string;
+  /** May be given several times (`--listen A --listen B`): the values are joined with commas for
+   * the kind to split, as in a variable (`TCP_ECHO_LISTEN=A,B`) or a file's list. */
+  readonly many?: boolean;
 }
 
 /** Any option, whatever its value type. */
@@ -76,6 +79,11 @@ export function argsDef(table: Table): ArgsDef {
   return out;
 }
 
+/** The options of a table that may be given several times (normalizeArgv joins them). */
+export function manyOptions(table: Table): ReadonlySet<string> {
+  return new Set(Object.values(table).filter((o) => o.many).map((o) => o.name));
+}
+
 /** How the default reads in help and --print-config. */
 export function showDefault(o: AnyOption): string {
   if (o.default === null || o.default === undefined) return o.unset ?? "none";
@@ -86,8 +94,8 @@ function lookup(o: AnyOption, args: CliArgs, env: Env, file: FileValues | null):
   const raw = args[o.name];
   if (raw !== undefined) {
     if (o.switch && typeof raw === "boolean") return { value: raw, given: { source: "flag", from: raw ? `--${o.name}` : `--no-${o.name}` } };
-    // A repeated flag: the last one wins, as with most CLIs.
-    const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    // A repeated flag: the last one wins, as with most CLIs, unless the option takes several.
+    const v = Array.isArray(raw) ? (o.many ? raw.join(",") : raw[raw.length - 1]) : raw;
     const from = `--${o.name}`;
     return { value: o.kind.parse(typeof v === "string" ? v : String(v), from), given: { source: "flag", from } };
   }

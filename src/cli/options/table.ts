@@ -4,9 +4,11 @@ import { availableParallelism } from "node:os";
 import { BENCH_MODES } from "../../bench/index.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
-import { DEFAULTS, QUICKACK_MODES, RECORD_MODES } from "../../server/index.ts";
+import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
 import type { Option } from "./option.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, MAX_TIMER_S, port, positive, size, text, type ValueKind } from "./values.ts";
+import { remoteHost, remotePort } from "./target.ts";
+import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type ListenSpec, type ValueKind } from "./values.ts";
+import type { Toxic } from "../../faults/index.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
   return o;
@@ -39,8 +41,10 @@ const LOG_FORMAT = option({ name: "log-format", kind: choice(LOG_FORMATS, "FORMA
 // --- tcp-echo serve ---
 
 export const SERVE_OPTIONS = {
-  host: option({ name: "host", kind: host, default: DEFAULTS.host, help: "IPv4 address to listen on (localhost = 127.0.0.1; 0.0.0.0 = all)", scope: "listener" }),
-  port: option({ name: "port", kind: port, default: DEFAULTS.port, help: "TCP port; 0 picks a free one", scope: "listener" }),
+  listen: option({ name: "listen", kind: listenList, default: null as readonly ListenSpec[] | null, unset: "--host:--port", help: "a listener; repeat for several ([::]:9999 is dual-stack; :9999 = [::]:9999)", scope: "process", many: true }),
+  host: option({ name: "host", kind: host, default: DEFAULTS.host, help: "the address of the default listener when no --listen is given (:: = every address)", scope: "process" }),
+  port: option({ name: "port", kind: port, default: DEFAULTS.port, help: "its TCP port; 0 picks a free one", scope: "process" }),
+  ipv6Only: option({ name: "ipv6-only", kind: boolean, default: false, help: "IPV6_V6ONLY on IPv6 listeners: no IPv4 peers on ::", scope: "listener", switch: true }),
   timeout: option({ name: "timeout", kind: duration(0, MAX_TIMER_S, { zero: "off" }), default: DEFAULTS.timeout, help: "idle timeout; 0 disables it", scope: "listener" }),
   backlog: option({ name: "backlog", kind: integer(1, INT_MAX), default: null as number | null, unset: "somaxconn", help: "accept queue size for listen()", scope: "listener" }),
   recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...), inherited by accepted sockets", scope: "listener" }),
@@ -62,7 +66,16 @@ export const SERVE_OPTIONS = {
   metrics: option({ name: "metrics", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "serve /metrics (Prometheus), /healthz, /readyz over HTTP", scope: "process" }),
   allow: option({ name: "allow", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "all", help: "accept only these networks", scope: "listener" }),
   deny: option({ name: "deny", kind: cidrList, default: null as readonly import("../../server/index.ts").Cidr[] | null, unset: "none", help: "refuse these networks (deny wins over allow)", scope: "listener" }),
-  maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address; 0 = unlimited", scope: "listener" }),
+  maxPerIp: option({ name: "max-per-ip", kind: integer(0, INT_MAX), default: 0, help: "open connections from one address (IPv6: one prefix); 0 = unlimited", scope: "listener" }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_MODES), default: "off" as ProxyMode, help: "each connection begins with a PROXY protocol header of this version (off, v1, v2, any); it is read, reported and never echoed", scope: "listener" }),
+  proxyTimeout: option({ name: "proxy-protocol-timeout", kind: duration(0.001, MAX_TIMER_S), default: 3, help: "how long a connection has to complete its PROXY header", scope: "listener" }),
+  clientIpFrom: option({ name: "client-ip-from", kind: choice(CLIENT_IP_FROM, "FROM"), default: "proxy" as ClientIpFrom, help: "the address --allow, --deny and --max-per-ip judge with --proxy-protocol: the header's client (proxy) or the load balancer (peer)", scope: "listener" }),
+  perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
+  toxic: option({ name: "toxic", kind: toxicList, default: null as readonly Toxic[] | null, unset: "none", help: "a toxiproxy toxic on every connection, like latency:latency=100,jitter=10 or timeout@upstream:timeout=0; repeat for several", scope: "listener", many: true }),
+  api: option({ name: "api", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "toxiproxy-compatible HTTP API (toxics, listeners, /connections) plus /metrics, /healthz, /readyz; loopback unless --api-token is set", scope: "process" }),
+  apiToken: option({ name: "api-token", kind: secret, default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
+  toxiproxyConfig: option({ name: "toxiproxy-config", kind: text("FILE"), default: null as string | null, unset: "none", help: "toxiproxy's -config JSON (a list of proxies {name, listen, upstream, enabled}): each becomes a listener", scope: "process" }),
+  seed: option({ name: "seed", kind: integer(0, 2 ** 32 - 1, "a seed"), default: null as number | null, unset: "random", help: "seeds the toxics' chance (toxicity, jitter, slicer) so runs repeat", scope: "process" }),
   logLevel: LOG_LEVEL,
   logFormat: LOG_FORMAT,
   config: CONFIG,
@@ -72,14 +85,15 @@ export const SERVE_OPTIONS = {
 // --- tcp-echo client ---
 
 export const CLIENT_OPTIONS = {
-  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
-  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the server's TCP port", scope: "process" }),
+  host: option({ name: "host", kind: remoteHost, default: "127.0.0.1", help: "the server: IPv4, IPv6 or a name (each address it resolves to is tried in turn)", scope: "process" }),
+  port: option({ name: "port", kind: remotePort, default: 9999, help: "the server's TCP port", scope: "process" }),
+  file: option({ name: "file", kind: text("PATH|-"), default: null as string | null, unset: "none", help: "send this file's bytes (- = standard input, to EOF) once, half-close, and check that exactly they come back before the server's FIN", scope: "process" }),
   message: option({ name: "message", kind: text("TEXT"), default: "hello", help: "sent each time; a newline is added unless it ends in one", scope: "process" }),
   record: option({ name: "record", kind: text("FORMAT"), default: null as string | null, unset: "none", help: "Python struct format of a binary record sent after each echo (needs --values)", scope: "process" }),
   values: option({ name: "values", kind: text("V,V,..."), default: null as string | null, unset: "none", help: "the record's values, comma-separated (bytes as text or hex:6162)", scope: "process", needs: "record" }),
-  connectTimeout: option({ name: "connect-timeout", kind: duration(0.001, MAX_TIMER_S), default: 10, help: "bound on the whole connect, SYN retries included", scope: "process" }),
+  connectTimeout: option({ name: "connect-timeout", kind: duration(0.001, MAX_TIMER_S), default: 10, help: "bound on the name lookup, and on each address's connect, SYN retries included", scope: "process" }),
   synRetries: option({ name: "syn-retries", kind: integer(1, MAX_SYN_RETRIES), default: null as number | null, unset: "kernel default", help: `TCP_SYNCNT, 1..${MAX_SYN_RETRIES}`, scope: "process" }),
-  timeout: option({ name: "timeout", kind: duration(0.001, MAX_TIMER_S), default: 5, help: "wait for each echo and for the server's FIN", scope: "process" }),
+  timeout: option({ name: "timeout", kind: duration(0.001, MAX_TIMER_S), default: 5, help: "wait for each echo (--file: for the echo to progress) and for the server's FIN", scope: "process" }),
   nodelay: option({ name: "nodelay", kind: boolean, default: false, help: "TCP_NODELAY (off: Nagle's algorithm on, as many clients)", scope: "process", switch: true }),
   recvBuf: option({ name: "recv-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_RCVBUF (64k, 1m, ...)", scope: "process" }),
   sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
@@ -94,8 +108,8 @@ export const CLIENT_OPTIONS = {
 const MAX_BENCH_S = 1e6;
 
 export const BENCH_OPTIONS = {
-  host: option({ name: "host", kind: host, default: "127.0.0.1", help: "the echo server's IPv4 address (localhost = 127.0.0.1)", scope: "process" }),
-  port: option({ name: "port", kind: integer(1, 65535, "a port", "PORT"), default: 9999, help: "the echo server's TCP port", scope: "process" }),
+  host: option({ name: "host", kind: remoteHost, default: "127.0.0.1", help: "the echo server: IPv4, IPv6 or a name (the first of its addresses that accepts a connection is used)", scope: "process" }),
+  port: option({ name: "port", kind: remotePort, default: 9999, help: "the echo server's TCP port", scope: "process" }),
   mode: option({ name: "mode", kind: choice(BENCH_MODES), default: null as (typeof BENCH_MODES)[number] | null, unset: "required", help: "pingpong, stream, connect or idle", scope: "process" }),
   connections: option({ name: "connections", kind: integer(1, 1_000_000), default: 10, help: "connections at once (connect: concurrent loops)", scope: "process" }),
   size: option({ name: "size", kind: size(0, 2 ** 30), default: null as number | null, unset: "64; stream 16k", help: "bytes per message; stream: per write; idle: 0 = no exchange", scope: "process" }),

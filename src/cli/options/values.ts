@@ -2,8 +2,9 @@
 // TCP_ECHO_* variable, a config-file value) into a typed value, or throws a UsageError whose message
 // names where the value came from (`from`: "--timeout", "TCP_ECHO_TIMEOUT", "tcp-echo.toml: timeout")
 // and the value, and says what would have been accepted, bounds included.
-import { parseIpv4 } from "../../net/index.ts";
+import { parseIp, parseIpv4, parseIpv6 } from "../../net/index.ts";
 import { parseCidr, type Cidr } from "../../server/index.ts";
+import { FaultError, parseToxic, parseToxicText, TOXIC_TEXT_HINT, type Toxic } from "../../faults/index.ts";
 import { UsageError } from "../errors.ts";
 
 /** How to read one kind of value; `T` is what the program gets. */
@@ -90,13 +91,13 @@ export function positive(what: string, hint: string): ValueKind<number> {
 
 export const port: ValueKind<number> = integer(0, 65535, "a port", "PORT");
 
-/** An IPv4 address; `localhost` is 127.0.0.1 (IPv4 only, as the server). */
+/** An IP address to listen on: IPv4 or IPv6 (brackets optional); `localhost` is 127.0.0.1. */
 export const host: ValueKind<string> = {
   hint: "ADDR",
   parse(text, from) {
-    const t = text.trim();
+    const t = text.trim().replace(/^\[(.*)\]$/, "$1");
     if (t === "localhost") return "127.0.0.1";
-    if (!parseIpv4(t)) throw bad(from, text, "an IPv4 address (like 127.0.0.1 or 0.0.0.0)");
+    if (!parseIp(t)) throw bad(from, text, "an IP address (like 127.0.0.1, 0.0.0.0, ::1 or ::)");
     return t;
   },
   fromFile(v, from) {
@@ -105,10 +106,11 @@ export const host: ValueKind<string> = {
   show: (v) => v,
 };
 
-/** HOST:PORT (the metrics endpoint). */
+/** HOST:PORT (the metrics and API endpoints); a bare PORT is on 127.0.0.1, loopback. */
 export const endpoint: ValueKind<{ readonly host: string; readonly port: number }> = {
   hint: "HOST:PORT",
   parse(text, from) {
+    if (/^\s*\d+\s*$/.test(text)) return { host: "127.0.0.1", port: port.parse(text, from) };
     const i = text.lastIndexOf(":");
     if (i < 0) throw bad(from, text, "HOST:PORT (like 127.0.0.1:9464)");
     return { host: host.parse(text.slice(0, i), from), port: port.parse(text.slice(i + 1), from) };
@@ -149,15 +151,18 @@ export function text(hint: string): ValueKind<string> {
   return { hint, parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: (v) => v };
 }
 
-/** Comma-separated IPv4 networks (10.0.0.0/8,127.0.0.1); host bits must be zero. */
+/** A secret (the API token): taken as given, never shown back (--print-config, help). */
+export const secret: ValueKind<string> = { hint: "TOKEN", parse: (t) => t, fromFile: (v, from) => fileText(v, from, false), show: () => "(hidden)" };
+
+/** Comma-separated IPv4 or IPv6 networks (10.0.0.0/8,127.0.0.1,2001:db8::/32); host bits must be zero. */
 export const cidrList: ValueKind<readonly Cidr[]> = {
   hint: "CIDR,...",
   parse(text, from) {
     const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
-    if (parts.length === 0) throw bad(from, text, "a list of IPv4 networks (like 10.0.0.0/8,127.0.0.1)");
+    if (parts.length === 0) throw bad(from, text, "a list of networks (like 10.0.0.0/8,127.0.0.1,2001:db8::/32)");
     return parts.map((p) => {
       const c = parseCidr(p);
-      if (!c) throw bad(from, p, "an IPv4 network (like 10.0.0.0/8 or 127.0.0.1; host bits must be zero)");
+      if (!c) throw bad(from, p, "an IPv4 or IPv6 network (like 10.0.0.0/8, 127.0.0.1, 2001:db8::/32 or ::1; host bits must be zero)");
       return c;
     });
   },
@@ -166,4 +171,73 @@ export const cidrList: ValueKind<readonly Cidr[]> = {
     return this.parse(fileText(v, from, false), from);
   },
   show: (v) => v.map((c) => c.text).join(","),
+};
+
+/** One --listen entry: an optional name, an address (null: every address) and a port. */
+export interface ListenSpec {
+  readonly name: string | null;
+  readonly host: string;
+  readonly port: number;
+}
+
+const LISTEN_WANT = "[NAME=]ADDR:PORT (like 127.0.0.1:9999, [::1]:9999, :9999, admin=0.0.0.0:9000)";
+
+/**
+ * `[NAME=]ADDR:PORT`, comma-separated when several: `127.0.0.1:9999`, `[::1]:9999`, `[::]:9999`,
+ * `:9999` (every address: `::`, dual-stack), `admin=0.0.0.0:9000`.
+ */
+export const listenList: ValueKind<readonly ListenSpec[]> = {
+  hint: "[NAME=]ADDR:PORT",
+  parse(text, from) {
+    const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    if (parts.length === 0) throw bad(from, text, LISTEN_WANT);
+    return parts.map((p) => {
+      const m = /^(?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,31})=)?(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(p);
+      if (!m) throw bad(from, p, LISTEN_WANT);
+      const [, name, v6, v4, portText] = m;
+      let addr: string;
+      if (v6 !== undefined) {
+        if (!parseIpv6(v6)) throw bad(from, p, `${LISTEN_WANT}: ${JSON.stringify(v6)} is not an IPv6 address`);
+        addr = v6;
+      } else if (v4 === "") addr = "::";
+      else if (v4 === "localhost") addr = "127.0.0.1";
+      else {
+        if (!parseIpv4(v4!)) throw bad(from, p, `${LISTEN_WANT}: ${JSON.stringify(v4)} is not an IPv4 address (IPv6 goes in brackets)`);
+        addr = v4!;
+      }
+      return { name: name ?? null, host: addr, port: port.parse(portText!, from) };
+    });
+  },
+  fromFile(v, from) {
+    if (Array.isArray(v)) return this.parse(v.map((x) => fileText(x, from, false)).join(","), from);
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => v.map((l) => `${l.name ? `${l.name}=` : ""}${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`).join(","),
+};
+
+/** A FaultError (a bad toxic) as the one-line usage error of the option that held it. */
+function toxicUsage<T>(from: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FaultError) throw new UsageError(`${from}: ${e.message.replace(/^bad request body: /, "")}`);
+    throw e;
+  }
+}
+
+/**
+ * Toxics: `TYPE[@STREAM]:k=v,...` on the command line and in variables (several joined with
+ * commas); in a file also toxiproxy's JSON shape, as tables ([[toxic]], [[listener.toxic]]).
+ */
+export const toxicList: ValueKind<readonly Toxic[]> = {
+  hint: TOXIC_TEXT_HINT,
+  parse: (text, from) => toxicUsage(from, () => parseToxicText(text)),
+  fromFile(v, from) {
+    const items = Array.isArray(v) ? v : [v];
+    return toxicUsage(from, () => items.flatMap((x, i) => (typeof x === "string" ? parseToxicText(x) : [parseToxic(x, items.length > 1 ? `toxic ${i + 1}: ` : "")])));
+  },
+  show: (v) =>
+    v
+      .map((t) => `${t.type}@${t.stream}:${Object.entries(t.attributes).map(([k, n]) => `${k}=${n}`).concat(t.name === `${t.type}_${t.stream}` ? [] : [`name=${t.name}`], t.toxicity === 1 ? [] : [`toxicity=${t.toxicity}`]).join(",")}`)
+      .join(","),
 };

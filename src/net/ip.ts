@@ -1,4 +1,4 @@
-// IP address text <-> bytes for the PROXY protocol, on byte ranges so the v1 parser needs no
+// IP address text <-> bytes, on byte ranges so the PROXY v1 parser needs no
 // substring. Parsing is strict: what proxy-protocol.txt 2.1 allows and nothing more.
 
 const COLON = 0x3a;

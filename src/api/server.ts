@@ -1,0 +1,61 @@
+import { startHttpServer, type HttpServer } from "../http/index.ts";
+import type { Logger } from "../log/index.ts";
+import { hostPort, parseIp } from "../net/index.ts";
+import type { MetricsSource } from "../ops/index.ts";
+import type { ServerControl } from "../server/index.ts";
+import { apiHandler } from "./routes.ts";
+
+export interface ApiServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly control: ServerControl | null;
+  readonly metrics: MetricsSource;
+  /** --metrics: a read-only alias of the API (metrics, health, and GETs). */
+  readonly readOnly: boolean;
+  readonly token: string | null;
+  readonly version: string;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** 127.0.0.0/8 and ::1: only this machine can reach them. */
+export function isLoopback(host: string): boolean {
+  const ip = parseIp(host.replace(/^\[(.*)\]$/, "$1"));
+  if (!ip) return host === "localhost";
+  return ip.family === 4 ? host.startsWith("127.") : host === "::1" || /^::ffff:127\./i.test(host);
+}
+
+/**
+ * The control API on tcp-echo's own HTTP server (src/http: connection cap, head and body limits
+ * of 64 KiB, timeouts), so a flood, a slow client or a huge body on this port costs bounded
+ * memory and never the echo listeners' loop. `--api` serves everything; `--metrics` the read-only
+ * part (its old routes, and every GET).
+ */
+export function startApiServer(o: ApiServerOptions): ApiServer {
+  let server: HttpServer | null = null;
+  server = startHttpServer({
+    host: o.host,
+    port: o.port,
+    logger: o.logger,
+    name: o.readOnly ? "metrics" : "api",
+    limits: { maxBodyBytes: 64 * 1024 },
+    handler: apiHandler({
+      control: o.control,
+      metrics: o.metrics,
+      readOnly: o.readOnly,
+      token: o.readOnly ? null : o.token,
+      loopback: isLoopback(o.host),
+      version: o.version,
+      counters: () => server?.counters ?? null,
+    }),
+  });
+  const at = hostPort(o.host.replace(/^\[(.*)\]$/, "$1"), server.port);
+  if (o.readOnly) o.logger.info("metrics", `metrics on http://${at}/metrics (also /healthz, /readyz, and the API's GET routes)`, { address: o.host, port: server.port });
+  else o.logger.info("api", `API on http://${at} (toxiproxy's routes, /connections, /metrics, /healthz, /readyz)${o.token ? "; requests need the bearer token" : ""}`, { address: o.host, port: server.port, token: o.token !== null });
+  const s = server;
+  return { port: s.port, stop: () => s.stop() };
+}
