@@ -8,6 +8,7 @@
 //   measure.ts   one run: start, pin, sample /proc, stop;  proc.ts  processes and /proc
 //   stats.ts     medians and per-round ratios;  report.ts  markdown and JSON
 //   charts.ts    SVG charts from the results;  chart-files.ts  writes them next to the markdown
+//   tls-group.ts the TLS group: pp100 and connect16 over TLS against Node's tls server
 import { cpus, loadavg, release } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -21,6 +22,7 @@ import { renderSummary } from "./lib/summary.ts";
 import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
+import { makeTlsFiles, NODE_TLS_SERVER, TLS_GROUP, tlsScenarios, type TlsFiles } from "./lib/tls-group.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -37,12 +39,14 @@ const USAGE = `usage: bun run bench [options]
   --warmup S            warm-up seconds per run (default 1; quick 0.3)
   --servers a,b         servers besides the C baseline, which always runs
                         (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
-  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}, ${TLS_GROUP}
                         (default: all; --quick: all but ${WORKERS_GROUP}). ${WORKERS_GROUP}: tcp-echo --workers 2 vs 1,
                         nothing pinned, ${workersScenarios().map((s) => s.id).join(" and ")}, with the C baseline as a reference
                         line. ${TIMEOUTS_GROUP}: tcp-echo with --timeout ${TIMEOUT_S} times out --idle-connections at once;
-                        how late it acted, from its /metrics histogram. Variants and the client comparison run only
-                        on selected scenarios (pp100, connect16, idle).
+                        how late it acted, from its /metrics histogram. ${TLS_GROUP}: ${tlsScenarios().map((s) => s.id).join(" and ")} over TLS,
+                        tcp-echo against Node's tls server and plain tcp-echo, client \`tcp-echo bench --tls\` (it needs
+                        openssl and node). Variants and the client comparison run only on selected scenarios (pp100,
+                        connect16, idle).
   --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
   --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
   --no-compare          skip \`tcp-echo bench\` against the C load generator
@@ -67,6 +71,7 @@ interface Cli extends Settings {
   /** --scenarios names a main scenario (so the variants and the comparison only run on those named). */
   readonly scenariosGiven: boolean;
   readonly workers: Scenario[];
+  readonly tls: Scenario[];
   readonly timeouts: Scenario[];
   readonly variants: boolean;
   readonly compare: boolean;
@@ -123,7 +128,7 @@ function parseCli(argv: string[]): Cli {
   const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
   const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
   const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
-  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }];
+  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }, { id: TLS_GROUP }];
   const chosen =
     values.scenarios === undefined && quick
       ? groups.filter((g) => g.id !== WORKERS_GROUP)
@@ -148,6 +153,7 @@ function parseCli(argv: string[]): Cli {
     scenarios: mainScenarios,
     scenariosGiven: values.scenarios !== undefined,
     workers: chosen.some((g) => g.id === WORKERS_GROUP) ? workersScenarios() : [],
+    tls: chosen.some((g) => g.id === TLS_GROUP) ? tlsScenarios() : [],
     timeouts: chosen.some((g) => g.id === TIMEOUTS_GROUP) ? [timeoutScenario(idleConnections)] : [],
     variants: values.variants ?? !quick,
     compare: values.compare,
@@ -261,6 +267,21 @@ async function main(): Promise<number> {
         "connections are spread over both from the start; a worker that died during the measured window fails the run.",
     );
   }
+  let tls = cli.tls;
+  let tlsFiles: TlsFiles | null = null;
+  if (tls.length > 0 && (!features.benchCommand || !features.serveFlags.has("--tls-cert"))) {
+    notes.push("TLS group skipped: `tcp-echo bench --tls` or `serve --tls-cert` is missing from this tree.");
+    tls = [];
+  } else if (tls.length > 0) {
+    try {
+      tlsFiles = makeTlsFiles(BUILD);
+      prep.paths.tls = tlsFiles;
+    } catch (e) {
+      failures.push(`TLS group: could not make its certificates: ${(e as Error).message}`);
+      tls = [];
+    }
+    if (!HAVE.node) notes.push("`node` is not installed: the TLS group ran without Node's tls server.");
+  }
   notes.push(
     "Idle: KiB per connection = (server VmRSS while the connections are held − VmRSS before they open) ÷ connections open; " +
       "kernel socket buffers are not part of RSS.",
@@ -268,7 +289,11 @@ async function main(): Promise<number> {
 
   const ctx: Context = { procs, paths: prep.paths, logDir, nice: cli.nice };
   const timeouts = servers.some((s) => s.id === "tcp-echo") ? cli.timeouts : [];
-  const steps = plan({ ...cli, servers, workersScenarios: workers, timeoutScenarios: timeouts }, variants, compare);
+  const steps = plan(
+    { ...cli, servers, workersScenarios: workers, tlsScenarios: tls, tlsFiles, nodeTls: HAVE.node ? NODE_TLS_SERVER : null, timeoutScenarios: timeouts },
+    variants,
+    compare,
+  );
   const runs: RunRecord[] = [];
   console.error(`bench: ${steps.length} server runs in ${cli.rounds} round(s); logs in ${logDir.replace(`${ROOT}/`, "")}`);
   const worst = (rs: readonly RunRecord[]) => Math.max(0, ...rs.map(disturbance));
@@ -391,7 +416,7 @@ async function main(): Promise<number> {
     settings,
     notes,
     failures,
-    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, timeouts),
+    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, tls, [...SERVERS, NODE_TLS_SERVER], timeouts),
     runs,
   };
   const outDir = cli.out.includes("/") ? cli.out.replace(/\/[^/]*$/, "") : ".";

@@ -45,6 +45,23 @@ print(got == b"data\\n" * 1000)
     expect(await p.exited).toBe(0);
   });
 
+  test("the status page and its scripts are inside the executable: the files served equal the sources", async () => {
+    await using p = await spawnServer(["--api", "127.0.0.1:0"], { cli: [exe] });
+    const api = (await p.log.waitFor((e) => e.event === "api")).port as number;
+    const files: [string, string][] = [
+      ["/", "src/status/page/index.html"],
+      ["/ui/app.js", "src/status/page/app.js"],
+      ["/ui/app.css", "src/status/page/app.css"],
+      ["/ui/uplot.js", "node_modules/uplot/dist/uPlot.iife.min.js"],
+      ["/ui/uplot.css", "node_modules/uplot/dist/uPlot.min.css"],
+    ];
+    for (const [path, file] of files) {
+      const res = await fetch(`http://127.0.0.1:${api}${path}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(readFileSync(join(ROOT, file), "utf8"));
+    }
+  });
+
   test("--workers 2 runs from the executable too: both workers serve, SIGTERM stops all with exit 0", async () => {
     await using p = await spawnServer(["--workers", "2"], { cli: [exe] });
     for (const w of [1, 2]) await p.log.waitFor((e) => e.event === "worker-ready" && e.worker === w);

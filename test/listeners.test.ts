@@ -230,6 +230,8 @@ describe.skipIf(!existsSync(activate))("socket activation with two named sockets
         const opens = await log.waitFor(() => log.of("open").length >= 2);
         void opens;
         expect(log.of("open").map((e) => e.listener).sort()).toEqual(["admin", "main"]);
+        // The start-up report may come after the first echoes: a worker answers once it listens.
+        await log.waitFor(() => log.of("listening").length >= 2);
         const listening = log.of("listening").map((e) => [e.listener, e.port]);
         expect(listening).toEqual([
           ["main", p1],

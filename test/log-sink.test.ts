@@ -55,6 +55,39 @@ print(json.dumps({"held": json.loads(held), "code": p.returncode, "err": err.dec
     }
   });
 
+  test("two processes on one stderr pipe (workers) never tear each other's lines", async () => {
+    // Each writes 5,000 lines of ~230 B in batches far larger than PIPE_BUF: a piece cut at 4096
+    // bytes instead of at a newline lets the other process's piece land inside a line.
+    // python3 hands both the same pipe, as the supervisor's stderr is shared by its workers.
+    const out = await python(
+      `
+import json, os, subprocess, sys
+r, w = os.pipe()
+ps = [subprocess.Popen(["bun", sys.argv[1]], stdout=subprocess.DEVNULL, stderr=w, env={**os.environ, "LINES": "5000"}) for _ in range(2)]
+os.close(w)
+data = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk: break
+    data += chunk
+for p in ps: p.wait()
+lines = data.decode().split("\\n")[:-1]
+bad = 0
+flood = 0
+for l in lines:
+    try:
+        e = json.loads(l)
+        flood += e.get("event") == "flood"
+    except ValueError:
+        bad += 1
+print(json.dumps({"lines": len(lines), "torn": bad, "flood": flood}))
+`,
+      [FLOOD],
+      60_000,
+    );
+    expect(JSON.parse(out)).toEqual({ lines: 10_000, torn: 0, flood: 10_000 });
+  });
+
   test("a reader that keeps up loses nothing", async () => {
     // 8,000 lines of ~230 B: 1.8 MB, more than the 1 MiB queue holds, so a sink that never frees
     // what it wrote would drop. At most 10 lines a millisecond (2.3 MB/s), the reader would have to

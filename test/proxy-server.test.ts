@@ -7,6 +7,13 @@ import { renderMetrics } from "../src/ops/index.ts";
 import { python } from "./helpers/python.ts";
 import { parsePrometheus, total } from "./helpers/prometheus.ts";
 import { serve } from "./helpers/server.ts";
+import { buildProxyHeader } from "../src/client/proxy.ts";
+import { startApiServer } from "../src/api/index.ts";
+import { createLogger } from "../src/log/index.ts";
+import { encodeProxyV2 } from "../src/proxy/index.ts";
+import { connect } from "./helpers/client.ts";
+import { until } from "./helpers/wait.ts";
+import { SOURCE_CLI } from "./helpers/process.ts";
 
 // Header builders (proxy-protocol.txt 2.1, 2.2) and a client that sends header + payload split at
 // a given point (two writes, TCP_NODELAY, a pause between), then half-closes and reads all back.
@@ -92,6 +99,26 @@ elif case == "late":
     except ConnectionResetError:
         how = "reset"
     print(json.dumps({"how": how, "after": time.monotonic() - t0}))
+elif case == "hex-splits":
+    # Headers built elsewhere (argv: hex, comma-separated), each split at every byte boundary.
+    out = []
+    for h in (bytes.fromhex(x) for x in sys.argv[3].split(",")):
+        data = h + payload
+        out.append([send(port, data, cut, 0.001) for cut in range(len(data) + 1)])
+    print(json.dumps(out))
+elif case == "late-n":
+    # argv[3] connections one after the other, each stopping 10 bytes into a v2 header.
+    out = []
+    for _ in range(int(sys.argv[3])):
+        s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+        t0 = time.monotonic(); s.sendall(v2()[:10])
+        try:
+            d = s.recv(10); how = "eof" if d == b"" else "data"
+        except ConnectionResetError:
+            how = "reset"
+        out.append({"how": how, "after": time.monotonic() - t0})
+        s.close()
+    print(json.dumps(out))
 elif case == "sources":
     print(json.dumps({src: send(port, v2(src=(src, 5000)) + payload, 0) for src in ["10.1.2.3", "192.0.2.1"]}))
 `;
@@ -99,8 +126,8 @@ elif case == "sources":
 type Result = { back: string | null; reset?: boolean; local?: number };
 const PAYLOAD = Buffer.from("payload\x00\xff bytes", "latin1").toString("hex");
 
-async function run(port: number, kase: string): Promise<any> {
-  return JSON.parse(await python(PEER, [port, kase], 60_000));
+async function run(port: number, kase: string, ...args: string[]): Promise<any> {
+  return JSON.parse(await python(PEER, [port, kase, ...args], 60_000));
 }
 
 describe("--proxy-protocol: the header is consumed, reported and never echoed", () => {
@@ -138,6 +165,35 @@ describe("--proxy-protocol: the header is consumed, reported and never echoed", 
   });
 });
 
+describe("headers built by our client's builder (src/client/proxy.ts), as python3 sends them in two pieces", () => {
+  test("v1 TCP4 and TCP6, v2 INET and INET6, split at every byte boundary: exactly the payload back, exactly the header's endpoints reported", async () => {
+    await using s = serve({ proxyProtocol: "any", timeout: 0 }, "info");
+    const conn = { fd: -1, connectMs: 0, local: { family: 4, host: "127.0.0.1", port: 1 }, peer: { family: 4, host: "127.0.0.1", port: 2 } } as const;
+    const cases = [
+      { version: "v1", source: { host: "198.51.100.9", port: 40000 }, destination: { host: "10.0.0.1", port: 80 }, shown: "198.51.100.9:40000 -> 10.0.0.1:80" },
+      { version: "v1", source: { host: "2001:db8::9", port: 65535 }, destination: { host: "2001:db8::1", port: 0 }, shown: "[2001:db8::9]:65535 -> [2001:db8::1]:0" },
+      { version: "v2", source: { host: "203.0.113.7", port: 51234 }, destination: { host: "10.0.0.5", port: 443 }, shown: "203.0.113.7:51234 -> 10.0.0.5:443" },
+      { version: "v2", source: { host: "2001:db8::7", port: 1 }, destination: { host: "2001:db8::2", port: 7 }, shown: "[2001:db8::7]:1 -> [2001:db8::2]:7" },
+    ] as const;
+    const headers = cases.map((c) => buildProxyHeader(c, conn));
+    const r = (await run(s.port, "hex-splits", headers.map((h) => Buffer.from(h).toString("hex")).join(","))) as Result[][];
+    let conns = 0;
+    for (const [i, results] of r.entries()) {
+      expect(results).toHaveLength(headers[i]!.length + PAYLOAD.length / 2 + 1);
+      for (const [cut, x] of results.entries()) expect({ i, cut, back: x.back }).toEqual({ i, cut, back: PAYLOAD });
+      conns += results.length;
+    }
+    await s.log.waitFor(() => s.log.of("close").length === conns, 30_000);
+    const opens = s.log.of("open").map((e) => String(e.msg).replace(/^\[#\d+ .*?\] open /, "").replace(/ via .*$/, ""));
+    let at = 0;
+    for (const [i, results] of r.entries()) {
+      expect(new Set(opens.slice(at, at + results.length))).toEqual(new Set([cases[i]!.shown]));
+      at += results.length;
+    }
+    expect(s.log.of("proxy-error")).toEqual([]);
+  }, 60_000);
+});
+
 describe("--proxy-protocol: a bad or late header refuses the connection without a byte back", () => {
   test("each bad header: reset, nothing echoed, logged with its reason and first bytes, counted", async () => {
     await using s = serve({ proxyProtocol: "v2" });
@@ -164,6 +220,38 @@ describe("--proxy-protocol: a bad or late header refuses the connection without 
   });
 });
 
+describe("--proxy-protocol-timeout under traffic", () => {
+  test("late headers are closed at 0.5 s (within 100 ms either way) while bench --proxy-protocol v2 pingpongs on the same listener", async () => {
+    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 0.5, timeout: 0 }, "warn");
+    // The load generator in its own process, as a load balancer's clients would be: in this one it
+    // would share the server's event loop and delay its timers by its own work.
+    const traffic = Bun.spawn(
+      [...SOURCE_CLI, "bench", `127.0.0.1:${s.port}`, "--mode", "pingpong", "--connections", "20", "--size", "256", "--duration", "30", "--warmup", "0", "--proxy-protocol", "v2", "--json"],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
+    const killer = setTimeout(() => traffic.kill("SIGKILL"), 25_000);
+    try {
+      // Traffic is flowing before the first late header arrives.
+      await until(() => s.handle.stats().bytesOut >= 1 << 20, "bench has had 1 MiB echoed", 15_000);
+      const late = (await run(s.port, "late-n", "5")) as { how: string; after: number }[];
+      for (const l of late) {
+        expect(l.how).toBe("reset");
+        expect(l.after).toBeGreaterThanOrEqual(0.4);
+        expect(l.after).toBeLessThan(0.6);
+      }
+    } finally {
+      traffic.kill("SIGINT");
+    }
+    const [stdout, stderr, code] = await Promise.all([new Response(traffic.stdout).text(), new Response(traffic.stderr).text(), traffic.exited]);
+    clearTimeout(killer);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const r = JSON.parse(stdout) as { errors: number; mismatches: number; messages: number };
+    expect({ errors: r.errors, mismatches: r.mismatches }).toEqual({ errors: 0, mismatches: 0 });
+    expect(r.messages).toBeGreaterThan(1000);
+    expect(s.handle.stats().proxyErrors).toEqual({ timeout: 5 });
+  }, 30_000);
+});
+
 describe("--client-ip-from: who the access rules judge", () => {
   const deny10 = { allow: null, deny: [parseCidr("10.0.0.0/8")!], maxPerIp: 0, perIpPrefix6: 64 };
   test("proxy (the default): --deny 10.0.0.0/8 refuses a header naming 10.1.2.3, serves one naming 192.0.2.1", async () => {
@@ -177,5 +265,63 @@ describe("--client-ip-from: who the access rules judge", () => {
     await using s = serve({ proxyProtocol: "v2", access: deny10, clientIpFrom: "peer" });
     const r = (await run(s.port, "sources")) as Record<string, Result>;
     expect([r["10.1.2.3"]!.back, r["192.0.2.1"]!.back]).toEqual([PAYLOAD, PAYLOAD]);
+  });
+});
+
+describe("the header's client where connections are counted and listed", () => {
+  const v2From = (address: string, port: number) => encodeProxyV2({ source: { address, port }, destination: { address: "10.0.0.5", port: 443 } });
+
+  test("--max-per-ip 1 counts the client each header names, not the load balancer all connections come from", async () => {
+    await using s = serve({ proxyProtocol: "v2", access: { maxPerIp: 1 } });
+    const hello = new TextEncoder().encode("hello\n");
+    const first = await connect(s.port);
+    await first.writeAll(v2From("198.51.100.1", 1000));
+    await first.writeAll(hello);
+    await first.waitBytes(6);
+    // The same client again, through the same load balancer (127.0.0.1): over its limit.
+    const again = await connect(s.port);
+    await again.writeAll(v2From("198.51.100.1", 1001));
+    await again.closed;
+    expect(await s.log.waitFor((e) => e.event === "limit" || e.event === "denied")).toMatchObject({ peer: "198.51.100.1:1001" });
+    expect(again.receivedBytes).toBe(0);
+    // Another client through the same load balancer: served.
+    const other = await connect(s.port);
+    await other.writeAll(v2From("198.51.100.2", 1000));
+    await other.writeAll(hello);
+    await other.waitBytes(6);
+    for (const c of [first, other]) c.socket.end();
+  });
+
+  test("GET /connections: the header's client as proxied_source, the load balancer as peer; one still waiting for its header has none", async () => {
+    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 5 });
+    const a = startApiServer({
+      host: "127.0.0.1",
+      port: 0,
+      logger: createLogger({ level: "warn", format: "json", write: s.log.write }),
+      control: s.handle.control,
+      metrics: { view: async () => ({ stats: s.handle.stats(), processes: [], workers: null }), accepting: s.handle.accepting },
+      readOnly: true,
+      token: null,
+      version: "0.1.0",
+    });
+    await using _ = { [Symbol.asyncDispose]: () => a.stop() };
+    const proxied = await connect(s.port);
+    await proxied.writeAll(v2From("203.0.113.7", 51234));
+    await proxied.writeAll(new TextEncoder().encode("hi\n"));
+    await proxied.waitBytes(3);
+    const waiting = await connect(s.port);
+    await waiting.writeAll(v2From("203.0.113.8", 1).subarray(0, 10));
+    // Until the server has accepted both.
+    await until(() => s.handle.stats().open === 2, "both connections are open");
+    await s.log.waitFor((e) => e.event === "open");
+    const list = (await (await fetch(`http://127.0.0.1:${a.port}/connections`)).json()) as Record<string, unknown>[];
+    const by = (local: number) => list.find((c) => c.peer === `127.0.0.1:${local}`);
+    expect(list).toHaveLength(2);
+    expect(by(proxied.socket.localPort!)).toMatchObject({ proxied_source: "203.0.113.7:51234", phase: "Open", bytes_in: 3, bytes_out: 3 });
+    const w = by(waiting.socket.localPort!)!;
+    expect(w).toMatchObject({ proxied_source: null, phase: "Header", bytes_in: 0 });
+    // Its deadline is the header timeout's, not the idle timeout's.
+    expect(w.timeout_in_ms as number).toBeLessThanOrEqual(5000);
+    for (const c of [proxied, waiting]) c.socket.end();
   });
 });

@@ -171,6 +171,10 @@ export interface ClientRequest {
   readonly idleHold: number;
   /** false: the client is not pinned either (workers group). */
   readonly pinned: boolean;
+  /** More `tcp-echo bench` options (`--proxy-protocol v2`); not for the C load generator. */
+  readonly clientOptions?: readonly string[];
+  /** TLS group: `tcp-echo bench --tls`, verifying against the benchmark's CA. */
+  readonly tls?: boolean;
 }
 
 function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
@@ -180,8 +184,12 @@ function clientArgv(ctx: Context, req: ClientRequest, port: number): string[] {
   const timing = sc.mode === "idle"
     ? ["--duration", String(req.idleHold)]
     : ["--duration", String(req.duration), "--warmup", String(req.warmup)];
-  if (req.client === "loadgen") return [ctx.paths.loadgen, ...common, ...timing];
-  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, "--json"];
+  if (req.client === "loadgen") {
+    if (req.clientOptions?.length) throw new Error(`the C load generator takes no ${req.clientOptions.join(" ")}`);
+    return [ctx.paths.loadgen, ...common, ...timing];
+  }
+  const tls = req.tls ? ["--tls", "--tls-ca", ctx.paths.tls!.ca] : [];
+  return [ctx.paths.bun, "run", `${ctx.paths.root}/src/index.ts`, "bench", ...common, ...timing, ...tls, ...(req.clientOptions ?? []), "--json"];
 }
 
 type Ticks = { user: number; sys: number } | null;

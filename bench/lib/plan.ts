@@ -16,6 +16,7 @@ import {
 import { METRICS, scenarios as allScenarios, TIMEOUT_S, type Scenario } from "./scenarios.ts";
 import { BARE_BUN, BARE_VARIANT, C_BASELINE, SERVERS, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
 import type { RunRecord, TimeoutPrecision } from "./types.ts";
+import { NODE_TLS, TLS_RUNS, tlsServeOptions, type TlsFiles } from "./tls-group.ts";
 
 /** The timeouts group holds its connections this long: the timeout, the last ones' opening, a margin. */
 const TIMEOUT_HOLD_S = TIMEOUT_S + 2.5;
@@ -33,6 +34,10 @@ export interface PlanSettings {
   readonly scenarios: readonly Scenario[];
   /** The workers group's scenarios (empty: the group is not run). Its tcp-echo builds are those in `servers`. */
   readonly workersScenarios: readonly Scenario[];
+  /** The TLS group's scenarios (empty: not run), its PKI, and Node's tls server (null: node is absent). */
+  readonly tlsScenarios: readonly Scenario[];
+  readonly tlsFiles: TlsFiles | null;
+  readonly nodeTls: ServerSpec | null;
   /** The timeouts group's scenario (empty: not run): tcp-echo from source with --timeout TIMEOUT_S. */
   readonly timeoutScenarios: readonly Scenario[];
 }
@@ -81,6 +86,21 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
           options: {},
           clients: [req(sc, "main", null)],
           tag: `r${round}-${sc.id}-${server.id}`,
+          place: pinned,
+        });
+      }
+    }
+    // TLS group, pinned: Node's tls server, tcp-echo over TLS and over plain TCP, in rotating order
+    for (const sc of cli.tlsFiles ? cli.tlsScenarios : []) {
+      for (const run of rotate(TLS_RUNS.filter((r) => r.server !== NODE_TLS || cli.nodeTls), round - 1)) {
+        const server = run.server === NODE_TLS ? cli.nodeTls! : tcpEcho;
+        steps.push({
+          round,
+          server,
+          scenario: sc,
+          options: run.tls && run.server !== NODE_TLS ? tlsServeOptions(cli.tlsFiles!) : {},
+          clients: [{ ...req(sc, "tls", run.variant), client: "tcp-echo-bench", tls: run.tls }],
+          tag: `r${round}-tls-${sc.id}-${server.id}-${run.variant}`,
           place: pinned,
         });
       }
@@ -270,6 +290,7 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
     (r.group === "main" && r.server === C_BASELINE) ||
     (r.group === "variant" && r.variant?.startsWith("default") === true) ||
     (r.group === "compare" && r.client === "loadgen") ||
+    (r.group === "tls" && r.server === NODE_TLS) ||
     r.group === "workers" ||
     r.group === "timeouts";
   const ref = isReference
@@ -277,10 +298,11 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
     : runs.findLast((x) => {
         if (x.round !== r.round || x.group !== r.group || x.scenario !== r.scenario || !x.ok || x.superseded) return false;
         if (r.group === "main") return x.server === C_BASELINE;
+        if (r.group === "tls") return x.server === NODE_TLS;
         if (r.group === "variant") return x.variant?.startsWith("default") === true && x.duration_s === r.duration_s;
         return x.server === r.server && x.client === "loadgen";
       });
-  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", timeouts: "" }[r.group];
+  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", tls: "Node tls", timeouts: "" }[r.group];
   const rv = ref ? m.get(ref) : null;
   let vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
   if (r.group === "workers" && r.variant !== null) {

@@ -2,6 +2,7 @@
 // markdown and JSON.
 import { METRICS, metricLabel, type MetricKey, type Scenario } from "./scenarios.ts";
 import { BARE_BUN, BARE_VARIANT, C_BASELINE, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
+import { renderTls, summarizeTls, tlsScenarios, type TlsSummary } from "./tls-group.ts";
 import { median, medianOf, pairedRatio, summarize, type ScenarioSummary } from "./stats.ts";
 import type { RunRecord } from "./types.ts";
 
@@ -132,6 +133,8 @@ export interface Results {
     readonly variants: VariantSummary[];
     readonly compare: CompareSummary[];
     readonly workers: WorkersSummary[];
+    /** The TLS group; empty when it did not run. */
+    readonly tls: TlsSummary[];
     /** Absent from results written before the timeouts group existed. */
     readonly timeouts?: TimeoutSummary[];
   };
@@ -209,6 +212,8 @@ export function summarizeAll(
   servers: readonly ServerSpec[],
   variants: readonly Variant[],
   workersScenarios: readonly Scenario[] = [],
+  tlsScenarios: readonly Scenario[] = [],
+  tlsServers: readonly ServerSpec[] = [],
   timeoutScenarios: readonly Scenario[] = [],
 ): Results["summary"] {
   const main = runs.filter((r) => r.group === "main");
@@ -320,6 +325,7 @@ export function summarizeAll(
     variants: variantSummaries,
     compare,
     workers: summarizeWorkers(runs, workersScenarios, servers),
+    tls: summarizeTls(runs, tlsScenarios, tlsServers),
     timeouts,
   };
 }
@@ -372,7 +378,7 @@ export function renderMarkdown(
       `load average at start ${m.loadavg_at_start.map((x) => x.toFixed(2)).join(" ")}`,
   );
   const scs = res.summary.scenarios;
-  const pinnedRuns = scs.length > 0 || res.summary.variants.length > 0 || res.summary.compare.length > 0;
+  const pinnedRuns = scs.length > 0 || res.summary.variants.length > 0 || res.summary.compare.length > 0 || (res.summary.tls ?? []).length > 0;
   if (!pinnedRuns) {
     out.push(
       `- Workers group only: nothing pinned${s.nice ? `, servers and load generator at nice ${s.nice}` : ""}. ${s.rounds} round(s); ` +
@@ -608,6 +614,7 @@ export function renderMarkdown(
   }
 
   if (res.summary.workers.length > 0) out.push(...renderWorkers(res, s));
+  if ((res.summary.tls ?? []).length > 0) out.push(...renderTls(res.summary.tls, tlsScenarios(), s.clientCpu));
 
   out.push("## Notes");
   out.push("");

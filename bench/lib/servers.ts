@@ -9,6 +9,8 @@ export interface Paths {
   readonly loadgen: string;
   /** The compiled tcp-echo executable actually used (bench/build/tcp-echo, or a fallback). */
   exe: string;
+  /** The TLS group's CA, certificate and key (bench/build/tls), when that group runs. */
+  tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
 export interface ServerSpec {

@@ -3,6 +3,7 @@
 import { jsonReply, type CompleteReply, type HttpRequest } from "../http/index.ts";
 import { badBody, toxicJson, type FaultError } from "../faults/index.ts";
 import type { ConnectionInfo, ProxyView } from "../server/index.ts";
+import type { TcpInfo } from "../net/index.ts";
 
 /** A proxy with its toxics, in toxiproxy's field order; `accepting` is tcp-echo's accept pause. */
 export function proxyJson(p: ProxyView) {
@@ -27,8 +28,25 @@ export function body(req: HttpRequest): unknown {
   }
 }
 
+export function tcpJson(t: TcpInfo | null) {
+  return (
+    t && {
+      state: t.state,
+      rtt_us: t.rttUs,
+      rttvar_us: t.rttvarUs,
+      cwnd: t.cwnd,
+      retransmits: t.retransmits,
+      total_retrans: t.totalRetrans,
+      unacked: t.unacked,
+      send_queue: t.sendQueue,
+      recv_queue: t.recvQueue,
+      peer_window: t.peerWindow,
+      probes: t.probes,
+    }
+  );
+}
+
 export function connectionJson(c: ConnectionInfo) {
-  const t = c.tcp;
   return {
     id: c.id,
     listener: c.listener,
@@ -43,18 +61,12 @@ export function connectionJson(c: ConnectionInfo) {
     timeout_in_ms: c.timeoutInMs,
     reading_paused: c.readingPaused,
     toxics: c.toxics,
-    tcp: t && {
-      state: t.state,
-      rtt_us: t.rttUs,
-      rttvar_us: t.rttvarUs,
-      cwnd: t.cwnd,
-      retransmits: t.retransmits,
-      total_retrans: t.totalRetrans,
-      unacked: t.unacked,
-      send_queue: t.sendQueue,
-      recv_queue: t.recvQueue,
-      peer_window: t.peerWindow,
-      probes: t.probes,
-    },
+    tcp: tcpJson(c.tcp),
+    // TLS listeners: handshake phase, the client's offer, and once done the open line's tls field
+    // (version, cipher, SNI, ALPN, the client certificate's subject, SANs and SHA-256).
+    tls: c.tls,
   };
 }
+
+/** A row of GET /connections. */
+export type ConnectionRow = ReturnType<typeof connectionJson>;

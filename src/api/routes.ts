@@ -8,6 +8,7 @@ import type { ServerControl } from "../server/index.ts";
 import type { HttpCounters } from "../http/index.ts";
 import { authorize } from "./auth.ts";
 import { apiError, body, connectionJson, errorReply, proxyJson } from "./json.ts";
+import { pageOf, assetReply, eventsReply, parseConnectionQuery, statusReply, type StatusHub } from "../status/index.ts";
 
 export interface RouteOptions {
   /** null where the process has no control plane of its own (a supervisor's read-only server). */
@@ -21,6 +22,8 @@ export interface RouteOptions {
   readonly loopback: boolean;
   readonly version: string;
   readonly counters: () => Readonly<HttpCounters> | null;
+  /** The status page's feed and paged connections (null: no page, /connections from `control`). */
+  readonly status: StatusHub | null;
 }
 
 const READS = new Set(["GET", "HEAD"]);
@@ -44,8 +47,17 @@ export function apiHandler(o: RouteOptions): HttpHandler {
       case "/readyz":
         return health(req, o);
     }
+    // The page's files hold no data and must load before anyone can type a token; the Host
+    // check (DNS rebinding) still applies.
+    const asset = o.status ? assetReply(req) : null;
+    if (asset) return authorize(req, { ...o, token: null }) ?? asset;
     const denied = authorize(req, o);
     if (denied) return denied;
+    if (o.status && READS.has(req.method)) {
+      if (req.path === "/events") return eventsReply(o.status);
+      if (req.path === "/status") return statusReply(o.status, o.readOnly, o.version);
+      if (req.path === "/connections") return connections(req, o.status);
+    }
     try {
       return route(req, o);
     } catch (e) {
@@ -64,6 +76,17 @@ async function health(req: HttpRequest, o: RouteOptions): Promise<CompleteReply>
     return down.length === 0 ? textReply(200, "ok") : textReply(503, `worker slots down: ${down.join(", ")}`);
   }
   return m.accepting() ? textReply(200, "ready") : textReply(503, "not ready");
+}
+
+/**
+ * GET /connections: every connection as before, or with sort, order, filter, offset and limit a
+ * page of them; the body stays a JSON list, and X-Total-Count says how many passed the filter.
+ */
+async function connections(req: HttpRequest, hub: StatusHub): Promise<CompleteReply> {
+  const q = parseConnectionQuery(req.query);
+  if (typeof q === "string") return apiError(400, q);
+  const page = await hub.source.connections(q);
+  return jsonReply(200, page.rows, { "x-total-count": String(page.total) });
 }
 
 function route(req: HttpRequest, o: RouteOptions): CompleteReply {
@@ -122,7 +145,13 @@ function route(req: HttpRequest, o: RouteOptions): CompleteReply {
     }
   }
   if (a === "connections") {
-    if (seg.length === 1) return method === "GET" ? jsonReply(200, control.connections().map(connectionJson)) : allow("GET");
+    if (seg.length === 1) {
+      if (method !== "GET") return allow("GET");
+      const q = parseConnectionQuery(req.query);
+      if (typeof q === "string") return apiError(400, q);
+      const page = pageOf(control, q);
+      return jsonReply(200, page.rows, { "x-total-count": String(page.total) });
+    }
     if (seg.length === 2) {
       if (method !== "DELETE") return allow("DELETE");
       const how = req.query.get("how") ?? "fin";

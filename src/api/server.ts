@@ -4,6 +4,7 @@ import { hostPort, parseIp } from "../net/index.ts";
 import type { MetricsSource } from "../ops/index.ts";
 import type { ServerControl } from "../server/index.ts";
 import { apiHandler } from "./routes.ts";
+import type { StatusHub } from "../status/index.ts";
 
 export interface ApiServerOptions {
   readonly host: string;
@@ -15,6 +16,8 @@ export interface ApiServerOptions {
   readonly readOnly: boolean;
   readonly token: string | null;
   readonly version: string;
+  /** The status page (GET /, /events, /status) and paged /connections; none when absent. */
+  readonly status?: StatusHub | null;
 }
 
 export interface ApiServer {
@@ -51,11 +54,12 @@ export function startApiServer(o: ApiServerOptions): ApiServer {
       loopback: isLoopback(o.host),
       version: o.version,
       counters: () => server?.counters ?? null,
+      status: o.status ?? null,
     }),
   });
   const at = hostPort(o.host.replace(/^\[(.*)\]$/, "$1"), server.port);
-  if (o.readOnly) o.logger.info("metrics", `metrics on http://${at}/metrics (also /healthz, /readyz, and the API's GET routes)`, { address: o.host, port: server.port });
-  else o.logger.info("api", `API on http://${at} (toxiproxy's routes, /connections, /metrics, /healthz, /readyz)${o.token ? "; requests need the bearer token" : ""}`, { address: o.host, port: server.port, token: o.token !== null });
+  if (o.readOnly) o.logger.info("metrics", `metrics on http://${at}/metrics (also /healthz, /readyz, the API's GET routes${o.status ? ", and the read-only status page at /" : ""})`, { address: o.host, port: server.port });
+  else o.logger.info("api", `API on http://${at} (toxiproxy's routes, /connections, /metrics, /healthz, /readyz${o.status ? `; status page at http://${at}/` : ""})${o.token ? "; requests need the bearer token" : ""}`, { address: o.host, port: server.port, token: o.token !== null });
   const s = server;
   return { port: s.port, stop: () => s.stop() };
 }

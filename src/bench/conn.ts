@@ -39,6 +39,15 @@ export class Conn implements Timed {
   rxTotal = 0;
   /** With --rate: when this slot's next message is meant to start (ns). */
   nextIntended = 0;
+  /**
+   * --proxy-protocol: the lead, what goes first on a new socket: the header (`leadHeader` bytes),
+   * with the first payload bytes copied behind it when the first write comes at once, so both go in
+   * one write. Allocated once per slot; `leadEnd` > 0 while some of it (from `leadOff`) is unsent.
+   */
+  lead: Buffer | null = null;
+  leadHeader = 0;
+  leadEnd = 0;
+  leadOff = 0;
 
   constructor(readonly index: number) {}
 }

@@ -1,5 +1,7 @@
 import type { Socket, SocketHandler, TCPSocketConnectOptions } from "bun";
 import { hostPort } from "../net/index.ts";
+import { ProxyHeaderTemplate, TEMPLATE_MAX_LENGTH } from "../proxy/index.ts";
+import { settleHandshake, type ServerSession, type TlsSocketView } from "../tls/index.ts";
 import { Conn, ConnState } from "./conn.ts";
 import type { BenchOptions } from "./options.ts";
 import { startOffset } from "./pattern.ts";
@@ -14,6 +16,8 @@ const MAX_OPENING = 128;
 const BACKOFF_NS = 10e6;
 /** Idle mode: opening plus the one exchange must finish within this. */
 const IDLE_OPEN_TIMEOUT_NS = 10e9;
+/** --proxy-protocol: payload bytes at most copied behind the header into its write (a slot's lead holds header + this). */
+const LEAD_PAYLOAD = 2048;
 
 export const now = Bun.nanoseconds;
 const ignore = () => {};
@@ -24,13 +28,18 @@ const describe = (e: Error) => (e as Error & { code?: string }).code ?? e.messag
 export interface Tally {
   readonly stopping: boolean;
   error(message: string): void;
-  mismatch(): void;
+  /** `note`: what is known about it (the server echoed the PROXY header). */
+  mismatch(note?: string): void;
   /** A message (connect mode: a whole cycle) completed at `t` after `latencyNs`. */
   message(t: number, latencyNs: number): void;
   /** Stream mode: `n` more bytes came back verified. */
   streamed(n: number): void;
   /** Idle mode: every connection is held or has failed. */
   idleSettled(): void;
+  /** --proxy-protocol: a socket's header went out whole. */
+  proxyHeader(): void;
+  /** TLS: a handshake ended (`ok` false: it failed or the certificate did not verify). */
+  handshake(session: ServerSession | null, ok: boolean): void;
 }
 
 /**
@@ -54,6 +63,8 @@ export abstract class Connections {
   protected readonly paced: boolean;
   /** With --rate: nanoseconds between two messages of one connection. */
   protected readonly interval: number;
+  /** --proxy-protocol: the header of this run's connections, rebuilt only if the local address changes. */
+  private template: ProxyHeaderTemplate | null = null;
 
   constructor(
     protected readonly o: BenchOptions,
@@ -73,9 +84,11 @@ export abstract class Connections {
       drain: (s) => this.onDrain(s),
       close: (s, e) => this.onClose(s, e),
       error: ignore, // `close` follows, with the error
+      ...(o.tls ? { handshake: (s: Sock, ok: boolean, err: Error | null) => this.onHandshake(s, ok, err) } : {}),
     };
     // One options object per slot, reused for every reconnect.
-    this.connectOptions = this.conns.map((c) => ({ hostname: o.host, port: o.port, data: c, socket }));
+    const tls = o.tls ? { tls: o.tls.options } : {};
+    this.connectOptions = this.conns.map((c) => ({ hostname: o.host, port: o.port, data: c, socket, ...tls }));
   }
 
   /** A new socket of `c` is connected and reset: start this mode's traffic on it. */
@@ -84,6 +97,8 @@ export abstract class Connections {
   protected abstract sendDue(c: Conn): void;
   protected abstract onData(s: Sock, chunk: Buffer): void;
   protected abstract onDrain(s: Sock): void;
+  /** The pattern every connection sends (pattern.ts). */
+  protected abstract readonly pattern: Buffer;
 
   start(): void {
     if (this.o.mode !== "connect") return this.ramp();
@@ -140,9 +155,9 @@ export abstract class Connections {
     s.end();
   }
 
-  /** An error (`message`) or a mismatch (null): count it, drop the socket, and retry as the mode does. */
-  protected fail(c: Conn, message: string | null): void {
-    if (message === null) this.tally.mismatch();
+  /** An error (`message`) or a mismatch (null, with a `note` if known): count it, drop the socket, and retry as the mode does. */
+  protected fail(c: Conn, message: string | null, note?: string): void {
+    if (message === null) this.tally.mismatch(note);
     else this.tally.error(message);
     const wasMessage = c.msgActive;
     this.closeSocket(c);
@@ -206,10 +221,76 @@ export abstract class Connections {
     c.socket = s;
     this.open++;
     s.setNoDelay(true);
+    // TLS: the traffic starts once the handshake is done (Bun calls `open` before it).
+    if (!this.o.tls) this.activate(c);
+  }
+
+  private onHandshake(s: Sock, ok: boolean, err: Error | null): void {
+    const c = s.data;
+    if (c.socket !== s || c.state !== ConnState.Connecting) return;
+    const r = settleHandshake(s as unknown as TlsSocketView, ok, err, this.o.tls!);
+    this.tally.handshake(r.session, r.ok);
+    if (!r.ok) return this.fail(c, `TLS handshake failed: ${r.session.verifyError ?? (err ? err.message : "unknown")}`);
+    this.activate(c);
+  }
+
+  private activate(c: Conn): void {
+    const s = c.socket!;
     c.state = ConnState.Active;
     c.txOff = c.rxOff = startOffset(c.index, c.cycle);
     c.sent = c.got = c.txTotal = c.rxTotal = 0;
+    if (this.o.proxyProtocol === "v1" || this.o.proxyProtocol === "v2") this.prepareHeader(c, s, this.o.proxyProtocol);
     this.started(c);
+    // The mode writes nothing yet (a paced first message, an idle connection without exchange):
+    // the header goes alone now, as a load balancer sends it before any client byte.
+    if (c.leadEnd > 0 && c.leadOff === 0 && c.socket === s) this.writeLead(c, s, 0);
+  }
+
+  /** The socket's PROXY header into its slot's lead: its own local address and port, the server's. */
+  private prepareHeader(c: Conn, s: Sock, version: "v1" | "v2"): void {
+    const local = s.localAddress;
+    if (this.template === null || this.template.sourceAddress !== local) {
+      this.template = new ProxyHeaderTemplate(version, local, { address: this.o.host, port: this.o.port });
+    }
+    c.lead ??= Buffer.allocUnsafe(TEMPLATE_MAX_LENGTH + Math.min(this.o.size, LEAD_PAYLOAD));
+    c.leadHeader = c.leadEnd = this.template.writeInto(c.lead, 0, s.localPort);
+    c.leadOff = 0;
+  }
+
+  /**
+   * Writes what is unsent of the lead; when nothing of it is sent yet, first copies up to `want`
+   * payload bytes (the pattern from txOff) behind the header, so that header and payload leave in
+   * one write. Returns the payload bytes written, or -1 when the socket is closed; `leadEnd` is 0
+   * once the lead is all out.
+   */
+  protected writeLead(c: Conn, s: Sock, want: number): number {
+    const lead = c.lead!;
+    if (c.leadOff === 0 && c.leadEnd === c.leadHeader && want > 0) {
+      const k = Math.min(want, lead.length - c.leadHeader);
+      this.pattern.copy(lead, c.leadHeader, c.txOff, c.txOff + k);
+      c.leadEnd += k;
+    }
+    const had = c.leadOff;
+    const before = Math.max(0, had - c.leadHeader);
+    const n = s.write(lead, had, c.leadEnd - had);
+    if (n < 0) return -1;
+    c.leadOff += n;
+    if (had < c.leadHeader && c.leadOff >= c.leadHeader) this.tally.proxyHeader();
+    const payload = Math.max(0, c.leadOff - c.leadHeader) - before;
+    if (c.leadOff === c.leadEnd) c.leadEnd = c.leadOff = 0;
+    return payload;
+  }
+
+  /**
+   * A mismatch: when this run sends PROXY headers, nothing had come back on this socket yet, and
+   * the bytes back begin as its header did (4 bytes at least), the server sent the header back.
+   */
+  protected mismatchNote(c: Conn, chunk: Uint8Array): string | undefined {
+    if (c.leadHeader === 0 || c.lead === null || c.rxOff !== startOffset(c.index, c.cycle)) return undefined;
+    const n = Math.min(chunk.length, c.leadHeader);
+    if (n < 4) return undefined;
+    for (let i = 0; i < n; i++) if (chunk[i] !== c.lead[i]) return undefined;
+    return `the server echoed the PROXY ${this.o.proxyProtocol} header: it does not read the PROXY protocol`;
   }
 
   private onConnectError(s: Sock, e: Error): void {
@@ -229,6 +310,9 @@ export abstract class Connections {
       this.held--;
       return;
     }
-    if (!this.tally.stopping) this.fail(c, e ? `connection failed: ${describe(e)}` : "connection closed by the server");
+    if (this.tally.stopping) return;
+    // After a PROXY header and before any byte back: how a server that reads PROXY refuses a header.
+    const refused = c.leadHeader > 0 && c.rxOff === startOffset(c.index, c.cycle) ? ` before any byte came back (does the server read PROXY ${this.o.proxyProtocol} headers?)` : "";
+    this.fail(c, (e ? `connection failed: ${describe(e)}` : "connection closed by the server") + refused);
   }
 }

@@ -1,6 +1,8 @@
 // What a benchmark run is asked to do, and what it reports. The defaults and the meaning of every
 // field follow bench/loadgen/loadgen.c, so the two load generators can be compared side by side.
 import { hostPort, parseIp } from "../net/index.ts";
+import { PROXY_SEND_MODES, type ProxySendMode } from "../proxy/index.ts";
+import type { ClientTlsPlan, ServerSession } from "../tls/index.ts";
 
 export const BENCH_MODES = ["pingpong", "stream", "connect", "idle"] as const;
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -24,6 +26,16 @@ export interface BenchOptions {
   readonly rate: number | null;
   /** Stop after this many measured messages (stream: `count` × `size` bytes); null = by duration. */
   readonly count: number | null;
+  /**
+   * v1 or v2: every connection (every new socket) sends a PROXY protocol header with its own local
+   * and remote addresses before its first byte of payload; the header is not part of the echo
+   * check. Absent or "off": none.
+   */
+  readonly proxyProtocol?: ProxySendMode;
+  /** TLS on every connection (built for the name the user gave, not the address); absent or null: plain TCP. */
+  readonly tls?: ClientTlsPlan | null;
+  /** Where the CA came from, for the report ("ca.pem"); null: the bundled roots. */
+  readonly tlsCaFile?: string | null;
 }
 
 export const BENCH_DEFAULTS = {
@@ -83,6 +95,12 @@ export interface BenchResult {
   readonly stoppedEarly: boolean;
   /** The first connection error's message, for the human report (not in the JSON). */
   readonly firstError: string | null;
+  /** What is known about the mismatches (the server echoed the PROXY header), or null. */
+  readonly mismatchNote: string | null;
+  /** --proxy-protocol: sockets whose header went out whole, over the whole run (warmup included). */
+  readonly proxyHeaders: number;
+  /** With TLS: the first handshake's session and the handshakes over the whole run (not in the JSON). */
+  readonly tls?: { readonly session: ServerSession | null; readonly ok: number; readonly failed: number } | null;
 }
 
 /** A snapshot about once a second, for a live display. Rates are over the last interval. */
@@ -116,4 +134,5 @@ export function checkOptions(o: BenchOptions): void {
   if (!(o.warmup >= 0)) fail("warmup must be >= 0");
   if (o.rate !== null && (!(o.rate > 0) || (o.mode !== "pingpong" && o.mode !== "connect"))) fail("rate must be > 0, in pingpong or connect mode");
   if (o.count !== null && (!Number.isInteger(o.count) || o.count < 1 || o.mode === "idle")) fail("count must be >= 1, not in idle mode");
+  if (o.proxyProtocol !== undefined && !(PROXY_SEND_MODES as readonly string[]).includes(o.proxyProtocol)) fail(`proxyProtocol ${JSON.stringify(o.proxyProtocol)} is not off, v1 or v2`);
 }

@@ -1,4 +1,5 @@
 import { CURVE_PERCENTILES } from "./latency.ts";
+import { sessionLine } from "../tls/index.ts";
 import { targetText, type BenchMode, type BenchOptions, type BenchProgress, type BenchResult, type LatencySummary } from "./options.ts";
 
 /**
@@ -63,7 +64,8 @@ export function formatReport(r: BenchResult, o: BenchOptions): string {
   const head =
     `${r.mode} ${targetText(o)}: ${r.connections} connection${r.connections === 1 ? "" : "s"}, ` +
     (r.mode === "stream" ? `${r.size} B writes` : `${r.size} B messages`) +
-    (o.rate !== null ? `, paced at ${int.format(o.rate)} msgs/s (latency from the intended send time)` : "");
+    (o.rate !== null ? `, paced at ${int.format(o.rate)} msgs/s (latency from the intended send time)` : "") +
+    (o.proxyProtocol === "v1" || o.proxyProtocol === "v2" ? `, a PROXY ${o.proxyProtocol} header first on each connection` : "");
   const when =
     r.mode === "idle"
       ? `held ${three.format(r.durationS)} s`
@@ -84,8 +86,13 @@ export function formatReport(r: BenchResult, o: BenchOptions): string {
       lines.push(`  ${"exchanges".padEnd(13)}${int.format(r.messages)}`, `  ${"open at end".padEnd(13)}${r.openAtEnd} of ${r.connections}`);
       break;
   }
+  if (o.proxyProtocol === "v1" || o.proxyProtocol === "v2") lines.push(`  ${"PROXY".padEnd(13)}${int.format(r.proxyHeaders)} ${o.proxyProtocol} headers sent (warmup included)`);
+  if (r.tls && o.tls) {
+    const first = r.tls.session ? sessionLine(r.tls.session, o.tls, o.tlsCaFile ?? null).replace(/^tls: /, "") : "no handshake completed";
+    lines.push(`  ${"tls".padEnd(13)}${int.format(r.tls.ok)} handshakes${r.tls.failed ? `, ${int.format(r.tls.failed)} failed` : ""}; first: ${first}`);
+  }
   lines.push(`  ${"errors".padEnd(13)}${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ""}`);
-  lines.push(`  ${"mismatches".padEnd(13)}${r.mismatches}${r.mismatches ? " (echoed bytes differ from what was sent)" : ""}`);
+  lines.push(`  ${"mismatches".padEnd(13)}${r.mismatches}${r.mismatches ? ` (${r.mismatchNote ?? "echoed bytes differ from what was sent"})` : ""}`);
   return lines.join("\n") + "\n";
 }
 

@@ -2,6 +2,7 @@ import { LatencyRecorder } from "./latency.ts";
 import { checkOptions, type BenchOptions, type BenchProgress, type BenchResult } from "./options.ts";
 import type { Tally } from "./connections.ts";
 import { Traffic } from "./traffic.ts";
+import type { ServerSession } from "../tls/index.ts";
 
 export interface BenchHooks {
   /** Aborting stops the run early; the result still covers what was measured. */
@@ -31,6 +32,8 @@ class Bench implements Tally {
   private errors = 0;
   private mismatches = 0;
   private firstError: string | null = null;
+  private mismatchNote: string | null = null;
+  private proxyHeaders = 0;
   private measuring = false;
   private measureStart: number;
   private measureT0 = 0;
@@ -50,6 +53,8 @@ class Bench implements Tally {
   private completed = 0;
   private completedBytes = 0;
   private last = { t: 0, completed: 0, bytes: 0 };
+  /** TLS: handshakes over the whole run, and the first one's session (what the report shows). */
+  private tls = { session: null as ServerSession | null, ok: 0, failed: 0 };
 
   constructor(
     private readonly o: BenchOptions,
@@ -81,8 +86,19 @@ class Bench implements Tally {
     this.firstError ??= message;
   }
 
-  mismatch(): void {
+  proxyHeader(): void {
+    this.proxyHeaders++;
+  }
+
+  handshake(session: ServerSession | null, ok: boolean): void {
+    if (ok) this.tls.ok++;
+    else this.tls.failed++;
+    this.tls.session ??= session;
+  }
+
+  mismatch(note?: string): void {
     this.mismatches++;
+    if (note !== undefined) this.mismatchNote ??= note;
   }
 
   message(t: number, latencyNs: number): void {
@@ -179,6 +195,9 @@ class Bench implements Tally {
       openAtEnd: mode === "idle" ? this.traffic.held : null,
       stoppedEarly: this.stoppedEarly,
       firstError: this.firstError,
+      mismatchNote: this.mismatchNote,
+      proxyHeaders: this.proxyHeaders,
+      tls: this.o.tls ? { ...this.tls } : null,
     };
   }
 

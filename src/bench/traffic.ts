@@ -12,7 +12,7 @@ const STREAM_WINDOW_MIN = 256 * 1024;
  * `write(pattern, offset, length)` or one range `compare`; no allocation.
  */
 export class Traffic extends Connections {
-  private readonly pattern = patternBuffer();
+  protected readonly pattern = patternBuffer();
   private readonly window: number;
 
   constructor(o: BenchOptions, tally: Tally, t0: number) {
@@ -44,6 +44,8 @@ export class Traffic extends Connections {
     if (c.socket !== s || this.tally.stopping) return;
     if (this.o.mode === "stream") this.streamWrite(c);
     else if (c.msgActive && c.sent < this.o.size) this.msgWrite(c);
+    // A PROXY header written alone, and not all of it (no message is out yet).
+    else if (c.leadEnd > 0 && this.writeLead(c, s, 0) < 0) this.fail(c, "write on a closed connection");
   }
 
   protected onData(s: Sock, chunk: Buffer): void {
@@ -53,7 +55,7 @@ export class Traffic extends Connections {
     if (this.tally.stopping) return;
     const n = chunk.length;
     if (this.o.mode === "stream") {
-      if (c.rxTotal + n > c.txTotal || !matches(this.pattern, chunk, c.rxOff)) return this.fail(c, null);
+      if (c.rxTotal + n > c.txTotal || !matches(this.pattern, chunk, c.rxOff)) return this.fail(c, null, this.mismatchNote(c, chunk));
       c.rxTotal += n;
       c.rxOff = advance(c.rxOff, n);
       this.tally.streamed(n);
@@ -61,7 +63,7 @@ export class Traffic extends Connections {
       return;
     }
     // More bytes than the message had, or other bytes: the echo cannot be trusted any more.
-    if (!c.msgActive || c.got + n > this.o.size || !matches(this.pattern, chunk, c.rxOff)) return this.fail(c, null);
+    if (!c.msgActive || c.got + n > this.o.size || !matches(this.pattern, chunk, c.rxOff)) return this.fail(c, null, this.mismatchNote(c, chunk));
     c.got += n;
     c.rxOff = advance(c.rxOff, n);
     if (c.got === this.o.size && c.sent === this.o.size) this.msgComplete(c);
@@ -85,6 +87,14 @@ export class Traffic extends Connections {
   private msgWrite(c: Conn): void {
     const s = c.socket!;
     const size = this.o.size;
+    if (c.leadEnd > 0) {
+      // A new socket's PROXY header, with the message's first bytes behind it.
+      const p = this.writeLead(c, s, size - c.sent);
+      if (p < 0) return void (c.socket === s && this.fail(c, "write on a closed connection"));
+      c.sent += p;
+      c.txOff = advance(c.txOff, p);
+      if (c.leadEnd > 0) return;
+    }
     while (c.sent < size) {
       const len = Math.min(size - c.sent, MAX_SPAN);
       const n = s.write(this.pattern, c.txOff, len);
@@ -123,6 +133,13 @@ export class Traffic extends Connections {
   /** Keeps up to `window` bytes in flight, in writes of at most --size bytes. */
   private streamWrite(c: Conn): void {
     const s = c.socket!;
+    if (c.leadEnd > 0) {
+      const p = this.writeLead(c, s, Math.min(this.o.size, this.window - (c.txTotal - c.rxTotal)));
+      if (p < 0) return void (c.socket === s && this.fail(c, "write on a closed connection"));
+      c.txTotal += p;
+      c.txOff = advance(c.txOff, p);
+      if (c.leadEnd > 0) return;
+    }
     for (;;) {
       const room = this.window - (c.txTotal - c.rxTotal);
       if (room <= 0) return;

@@ -8,8 +8,11 @@ import { printConfig } from "./options/print.ts";
 import { BENCH_OPTIONS } from "./options/table.ts";
 import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
+import { clientTls } from "./tls-client-settings.ts";
+import type { ClientTls } from "../tls/index.ts";
 
-export type BenchSettings = BenchOptions & { readonly json: boolean; readonly html: string | null };
+/** `tlsClient`: the TLS settings; the command makes them a plan for the name given (bench resolves names first). */
+export type BenchSettings = BenchOptions & { readonly json: boolean; readonly html: string | null; readonly tlsClient: ClientTls | null };
 
 /** A file to write after the run: checked now, so a long run cannot end in a write that fails. */
 function outputFile(from: string, text: string): string {
@@ -41,6 +44,8 @@ export function resolveBench(cliArgs: CliArgs, env: Env): { readonly settings: B
   const size = v.size ?? defaultSize(mode);
   if (size === 0 && mode !== "idle") throw new UsageError(`${g.size.from}: 0 bytes is only for idle mode (connect, no exchange)`);
   if (v.rate !== null && mode !== "pingpong" && mode !== "connect") throw new UsageError(`${g.rate.from} is only for pingpong and connect modes, not ${mode}`);
+  // Bun's TLS sockets encrypt every write, and a PROXY header must go in the clear before the handshake.
+  if (v.tls && v.proxyProtocol !== "off") throw new UsageError(`${g.proxyProtocol.from} with ${g.tls.from}: a PROXY header goes in the clear before the TLS handshake, which this load generator cannot send`);
   if (v.count !== null && mode === "idle") throw new UsageError(`${g.count.from} is not for idle mode (it holds connections for --duration)`);
   return {
     settings: {
@@ -54,8 +59,11 @@ export function resolveBench(cliArgs: CliArgs, env: Env): { readonly settings: B
       warmup: v.warmup,
       rate: v.rate,
       count: v.count,
+      proxyProtocol: v.proxyProtocol,
       json: v.json,
       html: v.html === null ? null : outputFile(g.html.from, v.html),
+      tlsClient: clientTls(v, g),
+      tlsCaFile: v.tlsCa,
     },
     print,
   };

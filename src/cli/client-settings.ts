@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { messageBytes, packRecord, type ClientOptions, type PackedRecord } from "../client/index.ts";
+import { messageBytes, packRecord, type ClientOptions, type ClientProxy, type PackedRecord } from "../client/index.ts";
 import { compileStruct, formatChars, StructFormatError, StructValueError } from "../protocol/struct/index.ts";
 import { UsageError } from "./errors.ts";
 import { configPath, loadConfigFile } from "./options/file.ts";
@@ -8,6 +8,7 @@ import { printConfig } from "./options/print.ts";
 import { CLIENT_OPTIONS } from "./options/table.ts";
 import { applyTarget, targetGiven } from "./options/target.ts";
 import { checkServiceLink } from "./serve-settings.ts";
+import { clientTls } from "./tls-client-settings.ts";
 
 /** Everything but the abort signal, which the command adds. */
 export type ClientSettings = Omit<ClientOptions, "signal">;
@@ -54,6 +55,30 @@ function inputFile(r: Resolved<typeof CLIENT_OPTIONS>): string | null {
   return path;
 }
 
+/**
+ * --proxy-protocol with --proxy-source/--proxy-dest. A header carries two addresses of one family
+ * (proxy-protocol.txt 2.1: TCP4 or TCP6; 2.2: INET or INET6), so two given ones must agree; an
+ * address left to the connection is the connection's, whatever the other one is (the encoder then
+ * writes an IPv4 one IPv4-mapped, as HAProxy does for a mixed pair).
+ */
+function proxy(r: Resolved<typeof CLIENT_OPTIONS>): ClientProxy | null {
+  const { proxyProtocol, proxySource, proxyDest } = r.values;
+  const g = r.given;
+  if (proxyProtocol === "off") {
+    for (const k of ["proxySource", "proxyDest"] as const) {
+      if (g[k].source !== "default") throw new UsageError(`${g[k].from} needs --proxy-protocol v1 or v2 (it is off)`);
+    }
+    return null;
+  }
+  // Bun's TLS sockets encrypt every write, and a PROXY header must go in the clear before the handshake.
+  if (r.values.tls) throw new UsageError(`${g.proxyProtocol.from} with ${g.tls.from}: a PROXY header goes in the clear before the TLS handshake, which this client cannot send`);
+  if (proxySource && proxyDest && proxySource.host.includes(":") !== proxyDest.host.includes(":")) {
+    const show = (k: "proxySource" | "proxyDest") => `${g[k].from} ${CLIENT_OPTIONS[k].kind.show(r.values[k]!)}`;
+    throw new UsageError(`${show("proxySource")} and ${show("proxyDest")} are not the same family: a PROXY header carries two IPv4 or two IPv6 addresses`);
+  }
+  return { version: proxyProtocol, source: proxySource, destination: proxyDest };
+}
+
 /** The target argument, then flags, then TCP_ECHO_* variables, then --config, then defaults; every value validated. */
 export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: ClientSettings; readonly print: string | null } {
   const { args, target } = applyTarget(cliArgs);
@@ -77,6 +102,8 @@ export function resolveClient(cliArgs: CliArgs, env: Env): { readonly settings: 
     sendBuf: v.sendBuf,
     count: v.count,
     interval: v.interval,
+    proxy: proxy(r),
+    tls: clientTls(v, r.given),
   };
   return { settings, print: v.printConfig ? printConfig("client", CLIENT_OPTIONS, r) : null };
 }

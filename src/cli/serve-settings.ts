@@ -1,7 +1,7 @@
 import type { ServiceOptions } from "../cluster/index.ts";
 import { hostPort } from "../net/index.ts";
 import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
-import type { ListenerConfig, ListenerProfileBase, RecordConfig } from "../server/index.ts";
+import { selfSignedNames, type ListenerConfig, type ListenerProfileBase, type RecordConfig } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
 import { loadToxiproxyConfig } from "./toxiproxy-config.ts";
 import { isLoopback } from "../api/index.ts";
@@ -10,6 +10,7 @@ import { resolve, type CliArgs, type Env, type FileValues, type Given, type Reso
 import { printConfig } from "./options/print.ts";
 import { SERVE_OPTIONS } from "./options/table.ts";
 import type { ListenSpec } from "./options/values.ts";
+import { listenerTls, NO_SNI, parseSniTables, type SniTables } from "./tls-settings.ts";
 
 export type ServeSettings = ServiceOptions;
 
@@ -47,7 +48,7 @@ function record(format: string | null, mode: RecordConfig["mode"], from: string)
 }
 
 /** The listener-scope values as a listener's profile (everything but its name and address). */
-function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
+function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: string, sni: SniTables, withTls = true): Omit<ListenerConfig, "name" | "host" | "port" | "listenFd"> {
   return {
     ipv6Only: v.ipv6Only,
     timeout: v.timeout,
@@ -65,6 +66,7 @@ function profile(v: Values<Serve>, g: Resolved<Serve>["given"], recordFrom: stri
     proxyProtocol: v.proxyProtocol,
     proxyTimeout: v.proxyTimeout,
     clientIpFrom: v.clientIpFrom,
+    tls: withTls ? listenerTls(v, g, sni) : null,
     toxics: v.toxic ?? [],
     enabled: true,
     upstream: "echo",
@@ -81,12 +83,13 @@ function profileBase(p: ReturnType<typeof profile>): ListenerProfileBase {
  * A [[listener]] table: `name` and `listen`, and any listener-scope option, which wins over the
  * command line's value for that listener alone (the specific over the general).
  */
-function tableListener(table: unknown, index: number, base: Resolved<Serve>, file: FileValues): { spec: ListenSpec; cfg: ReturnType<typeof profile> } {
+function tableListener(table: unknown, index: number, base: Resolved<Serve>, file: FileValues, sni: SniTables): { spec: ListenSpec; cfg: ReturnType<typeof profile> } {
   const where = `${file.path}: listener[${index + 1}]`;
   if (table === null || typeof table !== "object" || Array.isArray(table)) throw new UsageError(`${where}: must be a table (name, listen, options)`);
   const t = table as Record<string, unknown>;
-  const allowed = new Set(["name", "listen", ...LISTENER_KEYS.map(([, o]) => o.name)]);
-  for (const k of Object.keys(t)) if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")})`);
+  const allowed = new Set(["name", "listen", "tls-sni", ...LISTENER_KEYS.map(([, o]) => o.name)]);
+  for (const k of Object.keys(t))
+    if (!allowed.has(k)) throw new UsageError(`${where}: unknown key ${JSON.stringify(k)} (a listener takes name, listen and ${LISTENER_KEYS.map(([, o]) => o.name).join(", ")}, tls-sni)`);
   if (typeof t.listen !== "string") throw new UsageError(`${where}: needs listen = "ADDR:PORT"`);
   const name = t.name === undefined ? null : t.name;
   if (name !== null && (typeof name !== "string" || !NAME.test(name))) throw new UsageError(`${where}: name ${JSON.stringify(name)} is not a name (letters, digits, _ . -)`);
@@ -102,7 +105,9 @@ function tableListener(table: unknown, index: number, base: Resolved<Serve>, fil
       given[key] = (own.given as Record<string, Given>)[key]!;
     }
   }
-  return { spec: { ...specs[0]!, name: (name as string | null) ?? specs[0]!.name }, cfg: profile(values as Values<Serve>, given as Resolved<Serve>["given"], `${where}: record`) };
+  // Its own SNI certificates replace the file's shared ones.
+  const ownSni = t["tls-sni"] === undefined ? sni : parseSniTables(t["tls-sni"], `${where}: tls-sni`);
+  return { spec: { ...specs[0]!, name: (name as string | null) ?? specs[0]!.name }, cfg: profile(values as Values<Serve>, given as Resolved<Serve>["given"], `${where}: record`, ownSni) };
 }
 
 /**
@@ -142,29 +147,41 @@ function adopt(listeners: ListenerConfig[], fds: { fd: number; name: string | nu
 export function resolveServe(args: CliArgs, env: Env): ServeResolution {
   if (args.port === undefined) checkServiceLink(env);
   const where = configPath(args, env);
-  const file = where ? loadConfigFile(where, SERVE_OPTIONS, ["listener"]) : null;
+  const file = where ? loadConfigFile(where, SERVE_OPTIONS, ["listener", "tls-sni"]) : null;
   const r = resolve(SERVE_OPTIONS, args, env, file);
   const v = r.values;
-  const base = profile(v, r.given, "--record");
+  const sni = file?.values["tls-sni"] === undefined ? NO_SNI : parseSniTables(file.values["tls-sni"], `${file.path}: tls-sni`);
+  // Built when a listener uses the shared values: [[listener]] tables may complete them (a shared
+  // --tls-client-ca with each table's own tls-cert is not a mistake until a listener lacks one).
+  let shared: ReturnType<typeof profile> | null = null;
+  const base = () => (shared ??= profile(v, r.given, "--record", sni));
 
   const specs: { spec: ListenSpec; cfg: ReturnType<typeof profile> }[] = [];
   const tables = file?.values.listener;
   if (tables !== undefined) {
     if (!Array.isArray(tables)) throw new UsageError(`${file!.path}: listener must be a list of tables ([[listener]])`);
-    tables.forEach((t, i) => specs.push(tableListener(t, i, r, file!)));
+    tables.forEach((t, i) => specs.push(tableListener(t, i, r, file!, sni)));
   }
-  for (const spec of v.listen ?? []) specs.push({ spec, cfg: base });
+  for (const spec of v.listen ?? []) specs.push({ spec, cfg: base() });
   if (v.toxiproxyConfig !== null)
-    for (const p of loadToxiproxyConfig(v.toxiproxyConfig, r.given.toxiproxyConfig.from)) specs.push({ spec: p.spec, cfg: { ...base, enabled: p.enabled, upstream: p.upstream || "echo" } });
+    for (const p of loadToxiproxyConfig(v.toxiproxyConfig, r.given.toxiproxyConfig.from)) specs.push({ spec: p.spec, cfg: { ...base(), enabled: p.enabled, upstream: p.upstream || "echo" } });
   const defaultOnly = specs.length === 0;
   if (!defaultOnly && (r.given.host.source !== "default" || r.given.port.source !== "default")) {
     const g = r.given.host.source !== "default" ? r.given.host : r.given.port;
     throw new UsageError(`${g.from} describes the default listener; with --listen or [[listener]] give every address there`);
   }
-  if (defaultOnly) specs.push({ spec: { name: "main", host: v.host, port: v.port }, cfg: base });
+  if (defaultOnly) specs.push({ spec: { name: "main", host: v.host, port: v.port }, cfg: base() });
 
   // Names: given, else "main" for the first and "listenN" for the N-th.
-  let listeners: ListenerConfig[] = specs.map(({ spec, cfg }, i) => ({ ...cfg, name: spec.name ?? (i === 0 ? "main" : `listen${i + 1}`), host: spec.host, port: spec.port, listenFd: null }));
+  let listeners: ListenerConfig[] = specs.map(({ spec, cfg }, i) => ({
+    ...cfg,
+    name: spec.name ?? (i === 0 ? "main" : `listen${i + 1}`),
+    host: spec.host,
+    port: spec.port,
+    listenFd: null,
+    // A self-signed certificate is for the address the listener is on (made later: prepareTls).
+    tls: cfg.tls?.cert.kind === "self-signed" ? { ...cfg.tls, cert: { ...cfg.tls.cert, names: selfSignedNames(spec.host) } } : cfg.tls,
+  }));
   const seenName = new Map<string, ListenerConfig>();
   const seenAddr = new Map<string, ListenerConfig>();
   for (const l of listeners) {
@@ -194,7 +211,9 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
     api: v.api,
     apiToken: v.apiToken,
     seed: v.seed,
-    profile: profileBase(base),
+    // Listeners the API opens at run time are plain TCP, as toxiproxy's proxies are: a certificate
+    // made or checked at start belongs to the listeners it was made for.
+    profile: profileBase(profile(v, r.given, "--record", sni, false)),
     statsInterval: v.statsInterval,
     log: { level: v.logLevel, format: v.logFormat },
   };
@@ -214,7 +233,15 @@ function listenersText(listeners: readonly ListenerConfig[]): string {
   return listeners
     .map(
       (l) =>
-        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}${l.enabled ? "" : " (disabled)"}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${l.toxics.length ? `, toxics ${l.toxics.map((t) => t.name).join(" ")}` : ""}\n`,
+        `listener ${l.name}: ${hostPort(l.host, l.port)}${l.listenFd === null ? "" : ` (socket activation fd ${l.listenFd})`}${l.enabled ? "" : " (disabled)"}, timeout ${l.timeout}, max-buffer ${l.maxBuffer}${l.record ? `, record ${JSON.stringify(l.record.codec.format)} ${l.record.mode}` : ""}${l.toxics.length ? `, toxics ${l.toxics.map((t) => t.name).join(" ")}` : ""}${tlsText(l)}\n`,
     )
     .join("");
+}
+
+function tlsText(l: ListenerConfig): string {
+  const t = l.tls;
+  if (!t) return "";
+  const cert = t.cert.kind === "files" ? `cert ${t.cert.cert}` : `self-signed for ${t.cert.names.join(",")}`;
+  const sni = t.sni.map((e) => `; SNI ${e.names.join(",")}: ${e.cert}`).join("");
+  return `, tls ${cert}${sni}, min ${t.minVersion}, client auth ${t.clientAuth}${t.alpn ? `, alpn ${t.alpn.join(",")}` : ""}`;
 }

@@ -10,11 +10,12 @@
 //   source.ts   --file's input: a regular file (read again to check), or a stream kept in a window
 //   transfer.ts runFileClient: the input sent once and its echo checked as it arrives
 //   file-output.ts  --file's lines: the first difference in context, the half-close, the summary
+//   proxy.ts    --proxy-protocol: the header built from the connection, sent first; its echo told apart
 
 export { runClient, type ClientResult, type Print } from "./run.ts";
 export { runFileClient, type FileResult } from "./transfer.ts";
 export { STREAM_WINDOW } from "./source.ts";
-export { CLIENT_DEFAULTS, messageBytes, type ClientOptions } from "./options.ts";
+export { CLIENT_DEFAULTS, messageBytes, type ClientOptions, type ClientProxy, type ProxyEndpointOption } from "./options.ts";
 export { packRecord, recordRepr, type PackedRecord } from "./record.ts";
 export type { RecordsOutcome } from "./match.ts";
 export { summarizeRtts, type RttStats } from "./rtt.ts";

@@ -1,4 +1,6 @@
 import type { Lookup } from "../net/resolve.ts";
+import type { ProxyVersion } from "../proxy/index.ts";
+import type { ClientTls } from "../tls/index.ts";
 import type { PackedRecord } from "./record.ts";
 
 /** Everything runClient needs, already validated: the CLI and tests build it, the client trusts it. */
@@ -26,10 +28,29 @@ export interface ClientOptions {
   readonly count: number;
   /** Seconds between one echo and the next message. */
   readonly interval: number;
+  /** Send a PROXY protocol header first; null sends none. */
+  readonly proxy: ClientProxy | null;
   /** Aborting stops after the current round trip; the half-close and the summary still happen. */
   readonly signal?: AbortSignal;
   /** The resolver for a name (tests inject one); the system's getaddrinfo by default. */
   readonly lookup?: Lookup;
+  /** --tls: a TLS handshake on the connection before any message; absent or null: plain TCP. */
+  readonly tls?: ClientTls | null;
+}
+
+/** An address and port a PROXY header names. */
+export interface ProxyEndpointOption {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The PROXY header the client sends before anything else. */
+export interface ClientProxy {
+  readonly version: ProxyVersion;
+  /** The client the header names; null: the connection's local address and port. */
+  readonly source: ProxyEndpointOption | null;
+  /** The destination it names; null: the address and port connected to. */
+  readonly destination: ProxyEndpointOption | null;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -46,6 +67,7 @@ export const CLIENT_DEFAULTS = {
   sendBuf: null,
   count: 1,
   interval: 1,
+  proxy: null,
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import type { ClientSocketOptions, SockAddress } from "../net/index.ts";
 import type { ClientOptions } from "./options.ts";
 import { matchEcho, RecordTracker, type RecordsOutcome } from "./match.ts";
 import { openConnection, type Print } from "./open.ts";
+import { buildProxyHeader, echoedLine, REFUSED_HINT, sentLine, takeEchoedHeader, type SentHeader } from "./proxy.ts";
 import * as line from "./output.ts";
 import { summarizeRtts, type RttStats } from "./rtt.ts";
 
@@ -32,6 +33,9 @@ export interface ClientResult {
   readonly fin: boolean;
   /** Stopped early by options.signal. */
   readonly interrupted: boolean;
+  /** The PROXY header sent first (--proxy-protocol), and whether it came back (the server does not read it). */
+  readonly proxyHeader: Uint8Array | null;
+  readonly proxyEchoed: boolean;
 }
 
 function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
@@ -63,18 +67,38 @@ export async function runClient(o: ClientOptions, print: Print): Promise<ClientR
     let mismatched = 0;
     let timedOut = 0;
     let broken = false;
-    for (let seq = 1; seq <= o.count && !o.signal?.aborted; seq++) {
+    let header: SentHeader | null = null;
+    let proxyEchoed = false;
+    if (o.proxy) {
+      const bytes = buildProxyHeader(o.proxy, conn);
+      if (await stream.writeAll(bytes)) {
+        header = { bytes, version: o.proxy.version };
+        print(sentLine(o.proxy, bytes));
+      } else {
+        print(line.lost(1, peer, "sending the PROXY header", stream));
+        broken = true;
+      }
+    }
+    // A connection that ends before the first byte back, after a header: how a PROXY server refuses one.
+    const refused = (seq: number) => (seq === 1 && header && !proxyEchoed && stream.peek().length === 0 ? REFUSED_HINT : "");
+    for (let seq = 1; seq <= o.count && !broken && !o.signal?.aborted; seq++) {
       const start = performance.now();
       if (!(await stream.writeAll(o.message))) {
-        print(line.lost(seq, peer, "sending the message", stream));
+        print(line.lost(seq, peer, "sending the message", stream) + refused(seq));
         broken = true;
         break;
       }
       sent++;
-      const m = await matchEcho(stream, o.message, records, o.timeout * 1000);
+      const deadline = performance.now() + o.timeout * 1000;
+      // The header, when the server sends it back, comes ahead of the first echo.
+      if (seq === 1 && header && (await takeEchoedHeader(stream, header.bytes, o.timeout * 1000))) {
+        proxyEchoed = true;
+        print(echoedLine(header));
+      }
+      const m = await matchEcho(stream, o.message, records, Math.max(0, deadline - performance.now()));
       if (m.outcome !== "ok") {
         if (m.outcome === "timeout") timedOut++;
-        print(m.outcome === "timeout" ? line.timedOut(seq, o, stream) : line.lost(seq, peer, "waiting for the echo", stream));
+        print(m.outcome === "timeout" ? line.timedOut(seq, o, stream) : line.lost(seq, peer, "waiting for the echo", stream) + refused(seq));
         broken = true;
         break;
       }
@@ -110,7 +134,7 @@ export async function runClient(o: ClientOptions, print: Print): Promise<ClientR
     for (const l of line.summary(peer, { sent, echoed, mismatched, timedOut, stats })) print(l);
     const tailOk = recordsOutcome === null ? tail.length === 0 : recordsOutcome !== "unexpected";
     return {
-      ok: !broken && fin && mismatched === 0 && timedOut === 0 && tailOk,
+      ok: !broken && fin && mismatched === 0 && timedOut === 0 && tailOk && !proxyEchoed,
       peer: conn.peer,
       local: conn.local,
       connectMs: conn.connectMs,
@@ -126,6 +150,8 @@ export async function runClient(o: ClientOptions, print: Print): Promise<ClientR
       tail,
       fin,
       interrupted: o.signal?.aborted ?? false,
+      proxyHeader: header?.bytes ?? null,
+      proxyEchoed,
     };
   } finally {
     stream.close();

@@ -2,6 +2,7 @@
 // order until taken, and waits that end on enough bytes, on the server's FIN, or on a deadline.
 import type { Socket } from "bun";
 import { connectOnFd } from "../net/index.ts";
+import { settleHandshake, type ClientTlsPlan, type ServerSession, type TlsSocketView } from "../tls/index.ts";
 
 /** How a wait ended: with enough bytes, the server's FIN (or a close) first, or the deadline. */
 export type WaitOutcome = "ok" | "closed" | "timeout";
@@ -35,12 +36,17 @@ export class EchoStream {
    */
   sink: ((d: Uint8Array) => void) | null = null;
   onEnd: (() => void) | null = null;
+  /** With TLS: settles when the handshake is done (or the connection closed first). */
+  private handshakeDone: PromiseWithResolvers<{ ok: boolean; session: ServerSession | null; at: number }> | null = null;
 
-  private constructor() {}
+  private readonly adoptedAt = performance.now();
 
-  /** Hands a connected fd to Bun; Bun owns and closes it from then on. */
-  static async adopt(fd: number): Promise<EchoStream> {
-    const s = new EchoStream();
+  private constructor(private readonly tls: ClientTlsPlan | null) {}
+
+  /** Hands a connected fd to Bun (with TLS: Bun starts the client handshake on it); Bun owns and closes it from then on. */
+  static async adopt(fd: number, tls: ClientTlsPlan | null = null): Promise<EchoStream> {
+    const s = new EchoStream(tls);
+    if (tls) s.handshakeDone = Promise.withResolvers();
     // We send our FIN ourselves, after the last message; the server's FIN must not end ours
     // (connectOnFd adopts with allowHalfOpen).
     s.socket = await connectOnFd<undefined>(fd, {
@@ -52,8 +58,31 @@ export class EchoStream {
       error: (_sock, err) => {
         s.error ??= err;
       },
-    });
+      handshake: (sock, ok, err) => s.handshaken(sock as unknown as TlsSocketView, ok, err),
+    }, tls?.options);
     return s;
+  }
+
+  /**
+   * TLS: waits for the handshake (at most `ms`). `ok` false: it failed, or the server's certificate
+   * did not verify (unless --tls-insecure); `session` then says why. Resolves at once without TLS.
+   */
+  async handshake(ms: number): Promise<{ ok: boolean; session: ServerSession | null; timedOut: boolean; ms: number }> {
+    const h = this.handshakeDone;
+    if (!h) return { ok: true, session: null, timedOut: false, ms: 0 };
+    const t0 = this.adoptedAt;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+    const r = await Promise.race([h.promise, timeout]);
+    clearTimeout(timer);
+    if (r === null) return { ok: false, session: null, timedOut: true, ms: performance.now() - t0 };
+    return { ok: r.ok, session: r.session, timedOut: false, ms: r.at - t0 };
+  }
+
+  private handshaken(sock: TlsSocketView, ok: boolean, err: Error | null): void {
+    const at = performance.now();
+    const r = settleHandshake(sock, ok, err, this.tls!);
+    this.handshakeDone?.resolve({ ...r, at });
   }
 
   private onData(d: Uint8Array): void {
@@ -65,6 +94,8 @@ export class EchoStream {
   }
 
   private ended(err: Error | null, closed = false): void {
+    // A connection that ends before its handshake: the handshake failed.
+    this.handshakeDone?.resolve({ ok: false, session: null, at: performance.now() });
     if (this.finAt === null) {
       this.finAt = performance.now();
       this.lastSendBeforeFin = this.lastSendAt;
@@ -105,6 +136,11 @@ export class EchoStream {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /** Waits until `done()` holds (checked as bytes arrive), the server's FIN, or the deadline. */
+  waitUntil(done: () => boolean, ms: number): Promise<{ outcome: WaitOutcome; at: number }> {
+    return this.wait(done, ms);
   }
 
   /** Waits until at least `n` bytes are buffered; `at` is when that happened. */

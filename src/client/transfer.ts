@@ -6,6 +6,7 @@ import type { ClientSocketOptions, SockAddress } from "../net/index.ts";
 import * as line from "./file-output.ts";
 import { openConnection, type Print } from "./open.ts";
 import type { ClientOptions } from "./options.ts";
+import { buildProxyHeader, echoedLine, HeaderEchoFilter, REFUSED_HINT, sentLine, type SentHeader } from "./proxy.ts";
 import { openSource } from "./source.ts";
 
 /** Bytes of context shown on each side of the first difference. */
@@ -37,6 +38,9 @@ export interface FileResult {
   /** From the first byte sent to the last byte back. */
   readonly seconds: number;
   readonly interrupted: boolean;
+  /** The PROXY header sent first (--proxy-protocol), and whether it came back (the server does not read it). */
+  readonly proxyHeader: Uint8Array | null;
+  readonly proxyEchoed: boolean;
 }
 
 /**
@@ -89,7 +93,7 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
     };
     let gotMore: Uint8Array[] | null = null;
 
-    stream.sink = (d) => {
+    const check = (d: Uint8Array) => {
       const off = back;
       back += d.length;
       if (mismatch === null) {
@@ -122,7 +126,23 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
       }
       notify();
     };
+    // --proxy-protocol: the header goes first, and what comes back passes a filter that takes the
+    // header off when the server sends it back, before the echo check.
+    const header: SentHeader | null = o.proxy ? { bytes: buildProxyHeader(o.proxy, conn), version: o.proxy.version } : null;
+    const headerFilter = header ? new HeaderEchoFilter(header.bytes) : null;
+    let headerSaid = false;
+    stream.sink = !headerFilter
+      ? check
+      : (d) => {
+          for (const part of headerFilter.feed(d)) check(part);
+          if (headerFilter.echoed && !headerSaid) {
+            headerSaid = true;
+            print(echoedLine(header!));
+          }
+        };
     stream.onEnd = () => {
+      // Bytes back that were still a beginning of the header when the connection ended are echo.
+      if (headerFilter) for (const part of headerFilter.end()) check(part);
       // The server is gone or done: sending more is pointless (and the write side may be dead).
       stopping = true;
       src.stop();
@@ -149,6 +169,11 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
     const onAbort = () => stop();
     o.signal?.addEventListener("abort", onAbort);
 
+    if (header) {
+      if (await stream.writeAll(header.bytes)) print(sentLine(o.proxy!, header.bytes));
+      // The connection is gone already: the lines below say so.
+      else stopping = true;
+    }
     print(line.sending(src.label, src.size));
     let complete = false;
     let lost = false;
@@ -176,7 +201,9 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
         }
         if (lost) break;
       }
-      if (lost || (stream.finAt !== null && !complete && !stalled && mismatch === null && !o.signal?.aborted)) print(line.lostWhileSending(peer, stream, sent));
+      if (lost || (stream.finAt !== null && !complete && !stalled && mismatch === null && !o.signal?.aborted)) {
+        print(line.lostWhileSending(peer, stream, sent) + (header && back === 0 && !headerFilter!.echoed ? REFUSED_HINT : ""));
+      }
 
       const wasClosed = stream.closed;
       stream.halfClose();
@@ -211,9 +238,10 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
                 : !fin
                   ? "all bytes back and identical, but no FIN from the server"
                   : "identical";
-      for (const l of line.summary(peer, sent, back, seconds, checked, verdict)) print(l);
+      const said = headerFilter?.echoed ? `the server echoed the PROXY header (it does not read the PROXY protocol), then ${verdict === "identical" ? "the input identical" : verdict}` : verdict;
+      for (const l of line.summary(peer, sent, back, seconds, checked, said)) print(l);
       return {
-        ok: verdict === "identical",
+        ok: verdict === "identical" && !headerFilter?.echoed,
         peer: conn.peer,
         local: conn.local,
         connectMs: conn.connectMs,
@@ -228,6 +256,8 @@ export async function runFileClient(o: ClientOptions, print: Print): Promise<Fil
         fin,
         seconds,
         interrupted,
+        proxyHeader: header?.bytes ?? null,
+        proxyEchoed: headerFilter?.echoed ?? false,
       };
     } finally {
       if (stallTimer) clearTimeout(stallTimer);

@@ -6,6 +6,8 @@ import { type WorkerCounts, type ProcessMetrics, logStats, startStatsReporter } 
 import { startApiServer } from "../api/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { toWire, type FromWorker, type ToWorker } from "./ipc.ts";
+import { StatusHub } from "../status/index.ts";
+import { supervisorSource, type AskWorkers } from "./status-merge.ts";
 import type { Service, ServiceOptions } from "./types.ts";
 
 /** A worker that ran at least this long before dying resets the crash back-off. */
@@ -106,6 +108,22 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
   let exitCode = 0;
   let nextQuestion = 0;
   const pending = new Map<number, { answers: Map<number, { stats: StatsSnapshot; process: ProcessMetrics }>; expect: number; resolve: () => void }>();
+  /** The status page's questions (status, connections), answered by worker. */
+  const asks = new Map<number, { answers: Map<number, FromWorker>; expect: number; resolve: () => void }>();
+
+  /** Asks every listening worker; waits at most STATS_WAIT_MS, then goes on with the answers it has. */
+  const askWorkers: AskWorkers = async (make) => {
+    const live = slots.filter((s) => s.proc && s.listening);
+    const id = ++nextQuestion;
+    const q = { answers: new Map<number, FromWorker>(), expect: live.length, resolve: () => {} };
+    if (live.length === 0) return q.answers;
+    const answered = new Promise<void>((r) => (q.resolve = r));
+    asks.set(id, q);
+    for (const s of live) s.proc!.send(make(id));
+    await Promise.race([answered, Bun.sleep(STATS_WAIT_MS)]);
+    asks.delete(id);
+    return q.answers;
+  };
 
   const where = listeners.map((l) => hostPort(l.host, l.port)).join(", ");
   log.info("supervisor", `supervisor ${process.pid}: ${plural(opts.workers, "worker")} on ${where} (SO_REUSEPORT)`, {
@@ -127,6 +145,11 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
         // One report for the whole service: every worker's listener has the same options.
         logReport(log, m.report, opts, "info");
       }
+    } else if (m.type === "status" || m.type === "connections") {
+      const q = asks.get(m.id);
+      if (!q) return;
+      q.answers.set(slot.id, m);
+      if (q.answers.size >= q.expect) q.resolve();
     } else if (m.type === "stats") {
       slot.last = m.stats;
       slot.lastCpu = m.process.cpuSeconds;
@@ -284,7 +307,11 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
 
   try {
     if (opts.metrics) {
+      // The read-only status page of all the workers: their views merged over IPC.
+      const status = new StatusHub(supervisorSource(opts.workers, askWorkers, async () => (await gather()).stats)).start();
+      cleanups.push(() => status.stop());
       const m = startApiServer({
+        status,
         host: opts.metrics.host,
         port: opts.metrics.port,
         logger: log,
@@ -306,6 +333,7 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
       cleanups.push(m.stop);
     }
   } catch (e) {
+    for (const c of cleanups) c();
     for (const fd of reserved) closeFd(fd);
     throw e;
   }
@@ -316,7 +344,8 @@ export function runSupervisor(opts: ServiceOptions, log: Logger): Service {
     stop,
     done,
     reload: () => {
-      log.info("reload", "SIGHUP: nothing to reload (settings are fixed at start); passed on to the workers");
+      const tls = opts.listeners.some((l) => l.tls !== null);
+      log.info("reload", tls ? "SIGHUP: passed on to the workers; each re-reads its TLS certificate files" : "SIGHUP: nothing to reload (settings are fixed at start); passed on to the workers");
       for (const s of slots) s.proc?.kill("SIGHUP");
     },
     report: async () => logStats(log, (await gather()).stats, null, 0),

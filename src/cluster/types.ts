@@ -22,7 +22,7 @@ export interface Service {
   readonly done: Promise<number>;
   /** Ends child processes at once (a second signal); the caller exits right after. */
   abort?(): void;
-  /** SIGHUP: reload what can be reloaded (nothing yet but the log line that says so). */
+  /** SIGHUP: reload what can be reloaded: TLS listeners' certificate files. */
   reload(): void;
   /** SIGUSR1: log the counters now. */
   report(): Promise<void>;

@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
 import { readProcessMetrics } from "../ops/index.ts";
+import { localStatus, pageOf } from "../status/index.ts";
 import { fromWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service } from "./types.ts";
 
@@ -28,8 +29,15 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   const opts = fromWire(start.settings);
   const logger = createLogger({ ...opts.log, worker: start.worker });
   const handle = startServer({ ...opts, workerId: start.worker, logger });
+  // Ids as the supervisor's page shows them: "w2.12@main".
+  const idPrefix = `w${start.worker}.`;
+  const status = localStatus(handle, idPrefix);
   const onMessage = (m: ToWorker) => {
-    if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
+    if (m?.type === "status") {
+      const { listeners, closes } = status.sample();
+      send({ type: "status", id: m.id, listeners, closes } satisfies FromWorker);
+    } else if (m?.type === "connections") send({ type: "connections", id: m.id, page: pageOf(handle.control, m.query, idPrefix) } satisfies FromWorker);
+    else if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
     else if (m?.type === "ping") send({ type: "pong", id: m.id, stats: handle.stats() } satisfies FromWorker);
   };
   // A supervisor that went away (even by SIGKILL) must not leave its workers behind.
@@ -39,7 +47,10 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   send({ type: "listening", port: handle.address.port, report: handle.report } satisfies FromWorker);
   const service: Service = {
     stop: handle.stop,
-    reload: () => logger.debug("reload", "SIGHUP: nothing to reload"),
+    reload: () => {
+      if (handle.tls) handle.reload();
+      else logger.debug("reload", "SIGHUP: nothing to reload");
+    },
     report: async () => {},
     done: handle.stopped.then(() => {
       process.off("message", onMessage);

@@ -21,6 +21,27 @@ export function listenOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array
  * must already be connected: Bun calls `open` and `drain` at once on an fd whose connect is still
  * in progress, and a refused connect then ends with a close carrying no errno.
  */
-export function connectOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">): Promise<Socket<T>> {
-  return (Bun.connect as unknown as (o: object) => Promise<Socket<T>>)({ fd, allowHalfOpen: true, socket: handlers });
+export function connectOnFd<T>(fd: number, handlers: SocketHandler<T, "uint8array">, tls?: object): Promise<Socket<T>> {
+  // With `tls` Bun runs a client handshake on the fd (measured: our fd, options read back, work
+  // unchanged); `open` comes at once and the `handshake` handler when it is done.
+  return (Bun.connect as unknown as (o: object) => Promise<Socket<T>>)({ fd, allowHalfOpen: true, socket: handlers, ...(tls ? { tls } : {}) });
+}
+
+/**
+ * Turns an accepted plain socket into a server TLS socket, the bytes already read (`initialData`:
+ * a ClientHello we looked at first) fed to the TLS engine before anything new from the kernel.
+ * Bun's own node:net does this (`adoptServerTLS`); `isServer` and `initialData` are absent from
+ * bun-types. Returns the new TLS socket; the plain one stays alive underneath and still receives
+ * every ciphertext chunk in its `data` handler, and both sockets' `close` handlers run (plain
+ * first): measured in experiments/tls/i-upgrade-server-socket.ts and i2-upgrade-details.ts.
+ */
+export function upgradeServerTls<T>(
+  socket: Socket<T>,
+  tls: object,
+  handlers: SocketHandler<T, "uint8array">,
+  data: T,
+  initialData: Uint8Array,
+): Socket<T> {
+  const up = (socket as unknown as { upgradeTLS(o: object): [Socket<T>, Socket<T>] }).upgradeTLS({ isServer: true, tls, socket: handlers, data, initialData });
+  return up[1];
 }

@@ -14,6 +14,7 @@ const EAGAIN = 11;
 const EINTR = 4;
 /** pipe(7): writes of at most this many bytes are atomic. */
 export const PIPE_BUF = 4096;
+const NEWLINE = 0x0a;
 
 const pollBuf = new Int32Array(scratch(8));
 const pollPtr = ptr(pollBuf);
@@ -31,7 +32,8 @@ function writable(fd: number, ms: number): boolean | null {
 }
 
 /**
- * Writes as much of bytes[offset..] as the descriptor takes without blocking, in PIPE_BUF pieces.
+ * Writes as much of bytes[offset..] as the descriptor takes without blocking, in pieces of at most
+ * PIPE_BUF bytes that end at a newline where one is in reach.
  * Returns the bytes written (0: no room now), or -1 when the descriptor is broken (a reader that
  * went away: EPIPE, POLLHUP). `waitMs` lets the first poll wait (used when flushing at exit).
  */
@@ -43,8 +45,16 @@ export function writeSome(fd: number, bytes: Uint8Array, offset: number, waitMs 
     wait = 0;
     if (room === null) return done > 0 ? done : -1;
     if (!room) break;
-    const len = Math.min(PIPE_BUF, bytes.length - offset - done);
-    const n = Number(libc.write(fd, ptr(bytes, offset + done), len));
+    const start = offset + done;
+    let len = Math.min(PIPE_BUF, bytes.length - start);
+    // Worker processes share one stderr: only a write of at most PIPE_BUF bytes is atomic (pipe(7)),
+    // so a piece ends at a newline, or another process's piece lands inside a line and tears it.
+    // A line longer than PIPE_BUF cannot be atomic anyway and goes in PIPE_BUF pieces.
+    if (start + len < bytes.length) {
+      const nl = bytes.lastIndexOf(NEWLINE, start + len - 1);
+      if (nl >= start) len = nl - start + 1;
+    }
+    const n = Number(libc.write(fd, ptr(bytes, start), len));
     if (n < 0) {
       const e = errno();
       if (e === EAGAIN || e === EINTR) break;

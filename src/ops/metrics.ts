@@ -94,6 +94,18 @@ export function renderMetrics(v: MetricsView, accepting: boolean, http: Readonly
     "Connections refused for their PROXY protocol header, by listener and reason.",
     per.flatMap(([name, c]) => Object.entries(c.proxyErrors).map(([reason, n]): Sample => [`{listener="${labelValue(name)}",reason="${reason}"}`, n])),
   );
+  family(
+    out,
+    "tcp_echo_tls_handshakes_total",
+    "counter",
+    "TLS handshakes, by listener, version (negotiated; for a failure the highest the client offered) and result (ok, failed, rejected: client certificate missing or not verified, timeout, aborted: the peer left).",
+    per.flatMap(([name, c]) =>
+      Object.entries(c.tlsHandshakes ?? {}).map(([key, n]): Sample => {
+        const [version, result] = key.split(" ");
+        return [`{listener="${labelValue(name)}",version="${version}",result="${result}"}`, n];
+      }),
+    ),
+  );
   family(out, "tcp_echo_records_decoded_total", "counter", "Binary records decoded (--record).", [["", s.records]]);
   family(out, "tcp_echo_records_partial_total", "counter", "Connections that closed inside a record.", [["", s.partialRecords]]);
   family(out, "tcp_echo_backpressure_pauses_total", "counter", "Times reading paused because --max-buffer bytes waited.", [["", s.pauses]]);

@@ -8,6 +8,7 @@
 //   ip.ts        strict IPv4/IPv6 text parsing, RFC 5952 formatting
 //   encode.ts    encodeProxyV1, encodeProxyV2, encodeProxyHeader; tlv-init.ts  proxyTlv builders
 //   format.ts    one-line summary and JSON form for logs
+//   template.ts  ProxyHeaderTemplate: a sender's per-connection header (only the source port changes), no allocation
 
 export { crc32c, crc32cUpdate } from "./crc32c.ts";
 export {
@@ -81,4 +82,5 @@ export {
   type ProxyTransport,
   type ProxyUnixAddress,
 } from "./types.ts";
+export { PROXY_SEND_MODES, ProxyHeaderTemplate, TEMPLATE_MAX_LENGTH, type ProxySendMode, type ProxyVersion } from "./template.ts";
 export { V1_MAX_LENGTH } from "./v1.ts";

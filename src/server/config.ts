@@ -5,12 +5,13 @@ import type { Clock } from "../time/index.ts";
 import type { StructCodec } from "../protocol/struct/index.ts";
 import type { AccessConfig } from "./access.ts";
 import type { ClientIpFrom, ProxyMode } from "./proxy-header.ts";
+import type { TlsConfig } from "./tls-config.ts";
 
 export const QUICKACK_MODES = ["auto", "always", "off"] as const;
 export type QuickAckMode = (typeof QUICKACK_MODES)[number];
 
 /** Why a connection ended; the `reason` field of the close log line. */
-export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "toxic", "api"] as const;
+export const CLOSE_REASONS = ["peer-closed", "idle-timeout", "reset", "error", "shutdown", "limit", "denied", "proxy-error", "proxy-timeout", "tls-error", "tls-timeout", "toxic", "api"] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export const RECORD_MODES = ["interleaved", "stream"] as const;
@@ -60,6 +61,8 @@ export interface ListenerConfig {
   readonly proxyTimeout: number;
   /** Which address --allow, --deny and --max-per-ip judge: the header's client, or the real peer. */
   readonly clientIpFrom: ClientIpFrom;
+  /** TLS on this listener (after the PROXY header, if any); null: plain TCP. */
+  readonly tls: TlsConfig | null;
   /** Toxics on its connections from the start (--toxic, [[listener.toxic]]); the API changes them at run time. */
   readonly toxics: readonly Toxic[];
   /** Listening from the start; false: the listener exists (the API can enable it) but refuses connections. */
@@ -119,6 +122,7 @@ export const DEFAULT_LISTENER = {
   proxyProtocol: "off",
   proxyTimeout: 3,
   clientIpFrom: "proxy",
+  tls: null,
   toxics: [] as readonly Toxic[],
   enabled: true,
   upstream: "echo",

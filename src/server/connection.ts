@@ -5,6 +5,7 @@ import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
 import type { ProxyState } from "./proxy-header.ts";
+import type { TlsState } from "./tls-state.ts";
 
 /** Where a connection is in its life; each step only moves forward. */
 export enum Phase {
@@ -57,6 +58,10 @@ class Extra {
   countedIp = false;
   /** --proxy-protocol state. */
   proxy: ProxyState | null = null;
+  /** TLS listeners: the handshake and its outcome. */
+  tls: TlsState | null = null;
+  /** The TCP socket's descriptor, kept once a TLS socket is made of it (-1: read it from the socket). */
+  fd = -1;
   /** The client a PROXY header named (see proxied()); null: the TCP peer. */
   address: string | null = null;
   port = 0;
@@ -102,14 +107,16 @@ export class Connection implements WheelEntry {
     readonly id: number,
     private readonly tagParts: ConnectionTag,
     readonly openedAt: number,
-    readonly socket: Socket<Connection>,
+    /** The plain socket, then on a TLS listener the TLS socket Bun made of it (upgradeTLS). */
+    public socket: Socket<Connection>,
   ) {
     this.lastActive = openedAt;
   }
 
   /** The descriptor (the FFI calls reach the socket by it); read from Bun's socket, not kept. */
   get fd(): number {
-    return socketFd(this.socket);
+    const x = this.extra;
+    return x !== null && x.fd >= 0 ? x.fd : socketFd(this.socket);
   }
 
   private get more(): Extra {
@@ -169,6 +176,16 @@ export class Connection implements WheelEntry {
   }
   set proxy(p: ProxyState | null) {
     this.more.proxy = p;
+  }
+  /** TLS listeners: the handshake and its outcome (set once the ClientHello is awaited, while the
+   * socket is still the TCP one, whose descriptor is kept: the TLS socket made of it replaces it). */
+  get tls(): TlsState | null {
+    return this.extra?.tls ?? null;
+  }
+  set tls(t: TlsState | null) {
+    const x = this.more;
+    if (t !== null && x.fd < 0) x.fd = socketFd(this.socket);
+    x.tls = t;
   }
   /**
    * Its toxics while its listener has any; null on the plain path. Every event tests it: with no

@@ -6,6 +6,7 @@ import type { Logger } from "../log/index.ts";
 import type { ListenerConfig, ListenerProfileBase } from "./config.ts";
 import type { ConnectionInfo } from "./echo.ts";
 import type { Listener } from "./listener.ts";
+import type { ListenerReport } from "./startup-report.ts";
 
 /** A proxy as the API shows it: toxiproxy's fields, plus `accepting` (the accept pause). */
 export interface ProxyView {
@@ -192,8 +193,14 @@ export class ServerControl {
     this.logToxic(by, "removed", l, l.toxics.remove(toxic));
   }
 
-  connections(): ConnectionInfo[] {
-    return this.host.listeners.flatMap((l) => l.connections());
+  /** Each listener's options as the kernel holds them (read when it last started listening). */
+  reports(): ListenerReport[] {
+    return this.host.listeners.map((l) => l.report);
+  }
+
+  /** withTcp false: `tcp` is null (three syscalls a connection saved); read it for the rows shown. */
+  connections(withTcp = true): ConnectionInfo[] {
+    return this.host.listeners.flatMap((l) => l.connections(withTcp));
   }
 
   /** DELETE /connections/{id}: id is "12@main" (connection 12 of listener main), as in log tags. */

@@ -11,11 +11,13 @@ import { Admission } from "./admission.ts";
 import type { CloseReason, ListenerProfile } from "./config.ts";
 import { Connection, Phase, type ConnectionTag } from "./connection.ts";
 import { MAX_READ, type MemoryBudget } from "./memory.ts";
-import { feedHeader, proxiedClient, type ProxyMode } from "./proxy-header.ts";
+import { feedHeader, newProxyState, pendingBytes, proxiedClient, type ProxyMode } from "./proxy-header.ts";
 import { formatProxyDetails, formatProxyEndpoints, proxyHeaderJson } from "../proxy/index.ts";
 import { RecordFramer } from "./records.ts";
 import type { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { IdleTimeouts } from "./timeouts.ts";
+import type { TlsHooks } from "./tls-handshakes.ts";
 
 type Sock = Socket<Connection>;
 
@@ -41,6 +43,10 @@ export interface EchoContext {
   readonly toxics: ToxicSet;
   /** The process's timer heap and source of chance for toxics. */
   readonly faults: FaultContext;
+  /** The process's last closes, for the status page. */
+  readonly closes: RecentCloses;
+  /** A TLS listener: the handshake comes before the echo (tls-handshakes.ts); null for plain TCP. */
+  readonly tls?: TlsHooks | null;
 }
 
 /** One open connection as GET /connections shows it. */
@@ -64,6 +70,13 @@ export interface ConnectionInfo {
   /** The toxics its toxicity draws gave it. */
   readonly toxics: readonly string[];
   readonly tcp: TcpInfo | null;
+  /**
+   * The socket, for reading TCP_INFO later in the same turn of the event loop (a connection
+   * cannot close in between, so the number cannot be reused); never shown.
+   */
+  readonly fd: number;
+  /** TLS listeners: the handshake's phase, the client's offer and what was negotiated (TlsState.toJSON); null on plain TCP. */
+  readonly tls: Record<string, unknown> | null;
 }
 
 /** Ranges of one read to echo (record framing), reused: no allocation per read. */
@@ -113,7 +126,8 @@ export class EchoHandlers {
     this.timeouts = new IdleTimeouts(p.timeout, ctx.clock, ctx.stats, ctx.log, {
       idle: (c) => this.idle(c),
       hardClose: (c) => c.socket.terminate(),
-      headerTimeout: (c) => this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy?.pending ?? new Uint8Array(0)),
+      headerTimeout: (c) =>
+        c.tls ? this.ctx.tls!.timedOut(c) : this.proxyRefused(c, "timeout", `no complete PROXY header within ${p.proxyTimeout} s`, c.proxy ? pendingBytes(c.proxy) : new Uint8Array(0)),
     });
     this.proxyGate = ctx.log.gate("proxy-error", REFUSAL_LINES_PER_S, "info");
     this.limitGate = ctx.log.gate("limit", REFUSAL_LINES_PER_S, "warn");
@@ -213,7 +227,7 @@ export class EchoHandlers {
   }
 
   /** GET /connections: every open connection, with the kernel's view of it. */
-  connections(): ConnectionInfo[] {
+  connections(withTcp = true): ConnectionInfo[] {
     const now = this.ctx.clock.now();
     const timeoutMs = this.ctx.profile.timeout * 1000;
     const out: ConnectionInfo[] = [];
@@ -234,7 +248,9 @@ export class EchoHandlers {
         timeoutInMs: timeoutIn === null ? null : Math.max(0, Math.round(timeoutIn)),
         readingPaused: c.paused,
         toxics: c.faults?.applied() ?? [],
-        tcp: readTcpInfo(c.fd),
+        tcp: withTcp ? readTcpInfo(c.fd) : null,
+        fd: c.fd,
+        tls: c.tls?.toJSON() ?? null,
       });
     }
     return out;
@@ -278,6 +294,9 @@ export class EchoHandlers {
     const refused = judgeLater ? this.admission.limit(stats.open) : this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
     if (!judgeLater && this.admission.countsPerIp) c.countedIp = true;
+    // The recent-closes ring (status page) names every closed connection's peer, which a socket
+    // closed before its address was read no longer tells: read it now (two getpeername(2)).
+    void c.peer;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
@@ -285,7 +304,7 @@ export class EchoHandlers {
     // with --quickack off, tested), and its first segments are ACKed at once anyway (the kernel
     // starts every connection with a quick-ACK budget, tcp_event_data_recv): a syscall for nothing.
     if (proxy) {
-      c.proxy = { pending: null, header: null, via: c.peer };
+      c.proxy = newProxyState(c.peer);
       c.phase = Phase.Header;
       this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
       if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
@@ -294,6 +313,8 @@ export class EchoHandlers {
     }
     this.timeouts.opened(c, t);
     if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
+    // TLS: the handshake counts against --timeout; the open line comes when it is done.
+    if (this.ctx.tls) return this.ctx.tls.begin(c);
     if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
@@ -319,6 +340,7 @@ export class EchoHandlers {
    * the same read is echoed as any data. A bad header refuses the connection without a byte back.
    */
   private headerData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (c.tls) return this.helloData(socket, c, chunk);
     const st = c.proxy!;
     const p = this.ctx.profile;
     const step = feedHeader(st, chunk, p.proxyProtocol as Exclude<ProxyMode, "off">);
@@ -336,10 +358,15 @@ export class EchoHandlers {
       if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
       if (this.admission.countsPerIp) c.countedIp = true;
     }
-    c.phase = Phase.Open;
     const t = this.ctx.clock.now();
     c.lastActive = t;
     this.timeouts.headerDone(c, t);
+    if (this.ctx.tls) {
+      this.ctx.tls.begin(c);
+      if (step.rest.length > 0) this.helloData(socket, c, step.rest);
+      return;
+    }
+    c.phase = Phase.Open;
     const log = this.ctx.log;
     if (log.infoOn) {
       const endpoints = formatProxyEndpoints(h);
@@ -352,6 +379,11 @@ export class EchoHandlers {
       });
     }
     if (step.rest.length > 0) this.data(socket, step.rest);
+  }
+
+  /** TLS listeners: ClientHello bytes until the TLS engine takes the socket (Bun's timer then moves to the new socket). */
+  private helloData(socket: Sock, c: Connection, chunk: Uint8Array): void {
+    if (this.ctx.tls!.hello(socket, c, chunk)) this.timeouts.socketChanged(c);
   }
 
   /** A bad or late PROXY header: counted by reason, logged with the first bytes, reset, nothing echoed. */
@@ -564,6 +596,7 @@ export class EchoHandlers {
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
+    this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
       log.emit(
@@ -618,7 +651,8 @@ export class EchoHandlers {
     // A peer that already sent its FIN gets ours after the flush anyway.
     if (c.phase !== Phase.Open) return;
     c.reason ??= "shutdown";
-    c.finAt = c.bytesIn + unreadBytes(c.fd);
+    // Over TLS the kernel holds ciphertext, whose plaintext length is unknown: what was decrypted is echoed.
+    c.finAt = c.bytesIn + (c.tls ? 0 : unreadBytes(c.fd));
     c.phase = Phase.Flushing;
     if (c.faults !== null) return this.faultPath.beginShutdown(c);
     // Otherwise data() and drain() send the FIN once byte finAt is echoed (resuming if paused).

@@ -7,7 +7,12 @@ import type { ListenerConfig } from "./config.ts";
 import { EchoHandlers, type ConnectionInfo } from "./echo.ts";
 import type { MemoryBudget } from "./memory.ts";
 import { ServerStats } from "./stats.ts";
+import type { RecentCloses } from "./recent-closes.ts";
 import { buildListenerReport, type ListenerReport } from "./startup-report.ts";
+import { REFUSAL_LINES_PER_S } from "./echo.ts";
+import { TlsHandshakes } from "./tls-handshakes.ts";
+import { TlsCertificates, type TlsReport } from "./tls-store.ts";
+import { errorText } from "../log/index.ts";
 
 /** What every listener of a process shares. */
 export interface ListenerContext {
@@ -23,6 +28,7 @@ export interface ListenerContext {
   /** Tags name the listener ("#12@admin") only when there is more than one. */
   readonly several: boolean;
   readonly faults: FaultContext;
+  readonly closes: RecentCloses;
 }
 
 /**
@@ -42,7 +48,7 @@ export interface ListenerContext {
 export class Listener {
   readonly stats = new ServerStats();
   address: SockAddress;
-  readonly report: ListenerReport;
+  report: ListenerReport;
   readonly activated: boolean;
   readonly toxics: ToxicSet;
   private readonly echo: EchoHandlers;
@@ -52,6 +58,10 @@ export class Listener {
   private acceptHeld = false;
   /** A socket has been opened once (systemd's is adopted only the first time). */
   private opened = false;
+  private readonly certificates: TlsCertificates | null;
+  /** A TLS listener's handshakes (null on plain TCP): they wrap the echo handlers of every socket it listens on. */
+  private readonly tls: TlsHandshakes | null;
+  private readonly log: Logger;
 
   constructor(
     readonly config: ListenerConfig,
@@ -60,6 +70,20 @@ export class Listener {
     suffix = ctx.several,
   ) {
     this.activated = config.listenFd !== null;
+    this.log = ctx.log;
+    // Certificates first: a bad file must fail the start before a socket is bound.
+    this.certificates = config.tls ? new TlsCertificates(config.tls) : null;
+    this.tls =
+      this.certificates &&
+      new TlsHandshakes({
+        log: ctx.log,
+        listener: config.name,
+        stats: this.stats,
+        clock: ctx.clock,
+        certificates: this.certificates,
+        timeout: config.timeout,
+        linesPerSecond: REFUSAL_LINES_PER_S,
+      });
     // An IPv6 listener: its dual-stack peers arrive IPv4-mapped.
     const v6 = config.host.includes(":") || (config.listenFd !== null && getSockName(config.listenFd).family === 6);
     this.toxics = new ToxicSet(config.toxics);
@@ -74,11 +98,13 @@ export class Listener {
       onAccept: () => this.guard?.accepted(),
       toxics: this.toxics,
       faults: ctx.faults,
+      closes: ctx.closes,
+      tls: this.tls,
     });
     this.stats.budget = ctx.budget;
     this.address = { family: config.host.includes(":") ? 6 : 4, host: config.host, port: config.port };
     if (!config.enabled && config.listenFd === null) {
-      this.report = { name: config.name, address: this.address, options: [] };
+      this.report = { name: config.name, address: this.address, options: [], tls: this.certificates?.report() ?? null };
       return;
     }
     try {
@@ -87,7 +113,31 @@ export class Listener {
       this.echo.close();
       throw e;
     }
-    this.report = buildListenerReport(this.fd, config, this.address, this.backlog, ctx.kernel);
+    this.report = { ...buildListenerReport(this.fd, config, this.address, this.backlog, ctx.kernel), tls: this.certificates?.report() ?? null };
+  }
+
+  /**
+   * SIGHUP: a TLS listener re-reads its certificate files. The new set serves the next handshakes;
+   * open connections keep theirs. A bad file is logged and the old set kept. Returns false on failure.
+   */
+  reload(): boolean {
+    if (!this.certificates) return true;
+    const name = this.config.name;
+    let r: TlsReport;
+    try {
+      r = this.certificates.reload();
+    } catch (e) {
+      this.log.error("tls-reload", `listener ${JSON.stringify(name)}: certificates not reloaded, the old ones stay: ${errorText(e)}`, { listener: name, error: errorText(e) });
+      return false;
+    }
+    this.report = { ...this.report, tls: r };
+    for (const c of r.certificates)
+      this.log.info(
+        "tls-reload",
+        `listener ${JSON.stringify(name)}: ${c.names.length ? `certificate for SNI ${c.names.join(", ")}` : "certificate"} reloaded: ${c.subject} SHA-256 ${c.fingerprint256}, valid to ${c.notAfter} (${c.source})`,
+        { listener: name, names: c.names, subject: c.subject, sha256: c.fingerprint256, not_after: c.notAfter, source: c.source },
+      );
+    return true;
   }
 
   get open(): number {
@@ -158,8 +208,8 @@ export class Listener {
     this.echo.close();
   }
 
-  connections(): ConnectionInfo[] {
-    return this.echo.connections();
+  connections(withTcp = true): ConnectionInfo[] {
+    return this.echo.connections(withTcp);
   }
 
   closeConnection(id: number, how: "fin" | "rst"): boolean {
@@ -170,7 +220,7 @@ export class Listener {
     const { fd, backlog } = listeningSocket(this.config, this.address, this.ctx.kernel.somaxconn, !this.opened);
     this.opened = true;
     try {
-      const handlers = this.echo.handlers();
+      const handlers = this.tls ? this.tls.wrap(this.echo.handlers()) : this.echo.handlers();
       this.guard = new AcceptGuard(fd, backlog, (copy) => listenOnFd(copy, handlers), this.ctx.fdLimit.soft, this.ctx.fdsInUse, this.ctx.log, this.acceptHeld);
     } catch (e) {
       closeFd(fd);

@@ -9,6 +9,7 @@ import { Listener } from "./listener.ts";
 import { defaultMemoryBudget, MemoryBudget } from "./memory.ts";
 import { ServerStats, sumListeners, sumSnapshots, type StatsSnapshot } from "./stats.ts";
 import { logReport, type StartupReport } from "./startup-report.ts";
+import { RecentCloses } from "./recent-closes.ts";
 
 /** One listener of a running server. */
 export interface ListenerHandle {
@@ -43,6 +44,15 @@ export interface ServerHandle {
   stop(): Promise<void>;
   /** Resolves when a stop has finished. */
   readonly stopped: Promise<void>;
+  /** The last 500 closes with their reasons (the status page). */
+  readonly closes: RecentCloses;
+  /**
+   * SIGHUP: TLS listeners re-read their certificate files (open connections keep theirs; a bad
+   * file is logged and the old certificate kept). Returns false when a listener kept its old ones.
+   */
+  reload(): boolean;
+  /** Whether any listener speaks TLS (there is something to reload). */
+  readonly tls: boolean;
 }
 
 /**
@@ -79,6 +89,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     several: config.listeners.length > 1,
     // One timer structure for every toxic of every connection of the process.
     faults: { heap: new TimerHeap(realTimerClock()), random: new Random(seed) },
+    closes: new RecentCloses(),
   };
   try {
     for (const lc of config.listeners) {
@@ -188,5 +199,8 @@ export function startServer(config: ServerConfig): ServerHandle {
     activated: listeners[0]!.activated,
     stop: () => (stopping ??= drainAndStop()),
     stopped,
+    closes: ctx.closes,
+    reload: () => listeners.map((l) => l.reload()).every(Boolean),
+    tls: listeners.some((l) => l.config.tls !== null),
   };
 }

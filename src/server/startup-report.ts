@@ -2,6 +2,8 @@ import { formatAddress, readListenQueue, readSocketOptions, type FdLimit, type K
 import type { MemoryBudgetSource } from "./memory.ts";
 import { plural, type Logger } from "../log/index.ts";
 import type { ListenerConfig } from "./config.ts";
+import { logTlsReport } from "./tls-log.ts";
+import type { TlsReport } from "./tls-store.ts";
 
 type Value = string | number | boolean | null;
 
@@ -21,6 +23,8 @@ export interface ListenerReport {
   readonly name: string;
   readonly address: SockAddress;
   readonly options: readonly OptionReport[];
+  /** A TLS listener's certificates (subject, fingerprint, validity) and settings; null for plain TCP. */
+  readonly tls: TlsReport | null;
 }
 
 export interface StartupReport {
@@ -85,7 +89,7 @@ export function buildListenerReport(fd: number, cfg: ListenerConfig, address: So
     const note = !o.ipv6Only ? "dual-stack: IPv4 peers arrive as ::ffff:a.b.c.d" : cfg.ipv6Only ? "IPv6 peers only" : "set by the kernel: a specific IPv6 address takes no IPv4 peers";
     options.push(read("IPV6_V6ONLY", cfg.ipv6Only, o.ipv6Only, note));
   }
-  return { name: cfg.name, address, options };
+  return { name: cfg.name, address, options, tls: null };
 }
 
 function quickNote(cfg: ListenerConfig): string {
@@ -127,6 +131,18 @@ export function logReport(
         mode,
       });
     }
+    // Said up front: a listener that waits for a header looks, to a client without one, like a
+    // server that echoes nothing and then resets.
+    if (lc.proxyProtocol !== "off") {
+      const which = lc.proxyProtocol === "any" ? "v1 or v2" : lc.proxyProtocol;
+      const judged = lc.clientIpFrom === "proxy" ? "the client the header names" : "the load balancer (the TCP peer)";
+      log.log(level, "proxy-protocol", `  PROXY protocol: each connection must begin with a ${which} header, complete within ${lc.proxyTimeout} s; --allow, --deny and --max-per-ip judge ${judged}`, {
+        listener: l.name,
+        mode: lc.proxyProtocol,
+        timeout: lc.proxyTimeout,
+        client_ip_from: lc.clientIpFrom,
+      });
+    }
     for (const o of l.options) {
       log.log(
         level,
@@ -135,6 +151,7 @@ export function logReport(
         { listener: l.name, option: o.option, asked: o.asked, effective: o.effective, unreadable: o.unreadable, note: o.note },
       );
     }
+    if (l.tls) logTlsReport(log, level, l.name, l.tls);
   });
   const k = r.kernel;
   log.log(

@@ -49,6 +49,8 @@ export interface ListenerCounts {
   readonly proxyHeaders: Readonly<Record<string, number>>;
   /** PROXY headers refused, by reason (bad-signature, crc-mismatch, timeout, ...). */
   readonly proxyErrors: Readonly<Record<string, number>>;
+  /** TLS handshakes by "version result" ("TLSv1.3 ok", "unknown timeout"); see tls-state.ts. */
+  readonly tlsHandshakes: Readonly<Record<string, number>>;
 }
 
 /** A point-in-time copy of the server's counters. */
@@ -79,7 +81,16 @@ export interface StatsSnapshot extends ListenerCounts {
   readonly byListener: Readonly<Record<string, ListenerCounts>>;
 }
 
-type MutableCounts = { accepted: number; open: number; closed: ClosedCounts; bytesIn: number; bytesOut: number; proxyHeaders: Record<string, number>; proxyErrors: Record<string, number> };
+type MutableCounts = {
+  accepted: number;
+  open: number;
+  closed: ClosedCounts;
+  bytesIn: number;
+  bytesOut: number;
+  proxyHeaders: Record<string, number>;
+  proxyErrors: Record<string, number>;
+  tlsHandshakes: Record<string, number>;
+};
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
@@ -99,6 +110,7 @@ export class ServerStats {
   readonly closed: ClosedCounts = zeroClosed();
   readonly proxyHeaders: Record<string, number> = {};
   readonly proxyErrors: Record<string, number> = {};
+  readonly tlsHandshakes: Record<string, number> = {};
   /** Per-listener counters gathered by add(). */
   private readonly listeners = new Map<string, MutableCounts>();
   readonly duration = new Histogram(DURATION_BUCKETS);
@@ -122,6 +134,7 @@ export class ServerStats {
       closed: { ...this.closed },
       proxyHeaders: { ...this.proxyHeaders },
       proxyErrors: { ...this.proxyErrors },
+      tlsHandshakes: { ...this.tlsHandshakes },
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       pauses: this.pauses,
@@ -133,15 +146,18 @@ export class ServerStats {
       memoryBudget: this.budget?.limit ?? this.memoryBudget,
       budgetPauses: this.budget?.pauses ?? this.budgetPauses,
       ...this.acceptCounts(),
-      byListener: Object.fromEntries([...this.listeners].map(([k, v]) => [k, { ...v, closed: { ...v.closed }, proxyHeaders: { ...v.proxyHeaders }, proxyErrors: { ...v.proxyErrors } }])),
+      byListener: Object.fromEntries(
+        [...this.listeners].map(([k, v]) => [k, { ...v, closed: { ...v.closed }, proxyHeaders: { ...v.proxyHeaders }, proxyErrors: { ...v.proxyErrors }, tlsHandshakes: { ...v.tlsHandshakes } }]),
+      ),
     };
   }
 
   private addListener(name: string, c: ListenerCounts, gauges: boolean): void {
     let t = this.listeners.get(name);
-    if (!t) this.listeners.set(name, (t = { accepted: 0, open: 0, closed: zeroClosed(), bytesIn: 0, bytesOut: 0, proxyHeaders: {}, proxyErrors: {} }));
+    if (!t) this.listeners.set(name, (t = { accepted: 0, open: 0, closed: zeroClosed(), bytesIn: 0, bytesOut: 0, proxyHeaders: {}, proxyErrors: {}, tlsHandshakes: {} }));
     addCounts(t.proxyHeaders, c.proxyHeaders);
     addCounts(t.proxyErrors, c.proxyErrors);
+    addCounts(t.tlsHandshakes, c.tlsHandshakes ?? {});
     t.accepted += c.accepted;
     t.bytesIn += c.bytesIn;
     t.bytesOut += c.bytesOut;
@@ -172,6 +188,7 @@ export class ServerStats {
     this.budgetPauses += s.budgetPauses;
     addCounts(this.proxyHeaders, s.proxyHeaders);
     addCounts(this.proxyErrors, s.proxyErrors);
+    addCounts(this.tlsHandshakes, s.tlsHandshakes ?? {});
     this.acceptPauses += s.acceptPauses;
     this.acceptPausedSeconds += s.acceptPausedSeconds;
     for (const r of CLOSE_REASONS) this.closed[r] += s.closed[r] ?? 0;

@@ -56,6 +56,13 @@ export class IdleTimeouts {
     }
   }
 
+  /** The connection's socket was replaced (a TLS upgrade): Bun's timer does not follow, so it is armed on the new one. */
+  socketChanged(c: Connection): void {
+    if (c.wheelSlot < 0) return;
+    const t = this.clock.now();
+    this.armBackstop(c, c.wheelDue - t, t);
+  }
+
   closed(c: Connection): void {
     this.wheel.cancel(c);
   }

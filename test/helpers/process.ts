@@ -50,13 +50,20 @@ export async function spawnServer(args: string[] = [], opts: { cli?: string[]; e
   // The exit code once the process has exited AND its last log lines have been read.
   const exited = Promise.all([proc.exited, pumped]).then(([code]) => code);
   // The "kernel" line ends the start-up report, so every option line is in by then.
-  await Promise.race([
-    log.waitFor((e) => e.event === "kernel", 15_000),
-    exited.then((code) => {
-      throw new Error(`server exited ${code} before listening: ${nonJson.join("\n")}`);
-    }),
-  ]);
-  const listening = await log.waitFor((e) => e.event === "listening");
+  let listening;
+  try {
+    await Promise.race([
+      log.waitFor((e) => e.event === "kernel", 15_000),
+      exited.then((code) => {
+        throw new Error(`server exited ${code} before listening: ${nonJson.join("\n")}`);
+      }),
+    ]);
+    listening = await log.waitFor((e) => e.event === "listening");
+  } catch (e) {
+    // No handle reaches the caller, so nothing would stop it: a server that never reported must not outlive the test.
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+    throw e;
+  }
   return {
     proc,
     port: listening.port as number,

@@ -5,6 +5,7 @@ import { arch, cpus, release, type } from "node:os";
 import pkg from "../../../package.json" with { type: "json" };
 import { chooseBenchTarget, formatProgress, formatReport, renderHtmlReport, runBench, targetLabel, toLoadgenJson } from "../../bench/index.ts";
 import { hostPort } from "../../net/index.ts";
+import { clientTlsPlan } from "../../tls/index.ts";
 import { EXIT } from "../errors.ts";
 import { resolveBench } from "../bench-settings.ts";
 import { argsDef } from "../options/option.ts";
@@ -36,6 +37,8 @@ export const help: CommandHelp = {
     ["tcp-echo bench --mode pingpong --connections 100 --rate 20000", "latency at a fixed offered load (open loop)"],
     ["tcp-echo bench --mode stream --connections 4 --size 64k", "throughput"],
     ["tcp-echo bench --mode idle --connections 1000 --duration 3", "does the server close idle connections on time?"],
+    ["tcp-echo bench --mode connect --connections 16 --proxy-protocol v2", "every connection sends a PROXY v2 header with its own addresses first"],
+    ["tcp-echo bench --mode connect --tls --tls-ca ca.pem localhost:8443", "full TLS handshakes per second, each one verified"],
   ],
 };
 
@@ -48,7 +51,7 @@ export default defineCommand({
       process.stdout.write(print);
       return EXIT.ok;
     }
-    const { json, html, ...asked } = settings;
+    const { json, html, tlsClient, ...asked } = settings;
     // A name is resolved once; what it resolved to, and which address is used, goes to stderr
     // (stdout keeps loadgen's report, or its JSON, unchanged).
     const target = await chooseBenchTarget(asked.host, asked.port, {
@@ -63,7 +66,9 @@ export default defineCommand({
           : `bench: ${asked.host} resolved to ${target.resolved.addresses.join(", ")}; running against ${used}\n`,
       );
     }
-    const options = { ...asked, host: target.host, label: targetLabel(asked.host, asked.port, target.host) };
+    // TLS is for the name given (SNI, the certificate check), not for the address it resolved to.
+    const tls = tlsClient ? clientTlsPlan(tlsClient, asked.host) : null;
+    const options = { ...asked, host: target.host, label: targetLabel(asked.host, asked.port, target.host), tls };
     // The live line goes to stderr, and only when a person watches both streams: a redirected
     // stream would collect every carriage-return update.
     const live = Boolean(process.stdout.isTTY && process.stderr.isTTY);

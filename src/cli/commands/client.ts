@@ -21,6 +21,8 @@ export const help: CommandHelp = {
     ["head -c 10m /dev/urandom | tcp-echo client --file - 127.0.0.1:7", "the same with standard input"],
     ["tcp-echo client --record '! I 2s' --values 1,ab", "a message, then a record packed as Python's struct.pack would"],
     ["tcp-echo client --count 3 --interval 1.5", "against serve --timeout 1: see when the idle timeout's FIN comes"],
+    ["tcp-echo client --proxy-protocol v2 --proxy-source 203.0.113.7:51234 backend:7", "act as a load balancer: a PROXY v2 header first, naming that client"],
+    ["tcp-echo client --tls --tls-ca ca.pem --alpn h2 echo.test:8443", "over TLS: prints version, cipher, ALPN and the server certificate"],
   ],
 };
 

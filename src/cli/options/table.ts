@@ -4,10 +4,23 @@ import { availableParallelism } from "node:os";
 import { BENCH_MODES } from "../../bench/index.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
-import { CLIENT_IP_FROM, DEFAULTS, PROXY_MODES, QUICKACK_MODES, RECORD_MODES, type ClientIpFrom, type ProxyMode } from "../../server/index.ts";
+import {
+  CLIENT_IP_FROM,
+  DEFAULTS,
+  PROXY_MODES,
+  QUICKACK_MODES,
+  RECORD_MODES,
+  TLS_CLIENT_AUTH,
+  TLS_MIN_VERSIONS,
+  type ClientIpFrom,
+  type ProxyMode,
+  type TlsClientAuth,
+  type TlsMinVersion,
+} from "../../server/index.ts";
+import { PROXY_SEND_MODES, type ProxySendMode } from "../../proxy/index.ts";
 import type { Option } from "./option.ts";
 import { remoteHost, remotePort } from "./target.ts";
-import { boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type ListenSpec, type ValueKind } from "./values.ts";
+import { addressPort, alpnList, boolean, choice, cidrList, duration, endpoint, host, integer, listenList, MAX_TIMER_S, port, positive, secret, size, text, toxicList, type AddressPort, type ListenSpec, type ValueKind } from "./values.ts";
 import type { Toxic } from "../../faults/index.ts";
 
 function option<T, D = T>(o: Option<T, D>): Option<T, D> {
@@ -71,6 +84,13 @@ export const SERVE_OPTIONS = {
   proxyTimeout: option({ name: "proxy-protocol-timeout", kind: duration(0.001, MAX_TIMER_S), default: 3, help: "how long a connection has to complete its PROXY header", scope: "listener" }),
   clientIpFrom: option({ name: "client-ip-from", kind: choice(CLIENT_IP_FROM, "FROM"), default: "proxy" as ClientIpFrom, help: "the address --allow, --deny and --max-per-ip judge with --proxy-protocol: the header's client (proxy) or the load balancer (peer)", scope: "listener" }),
   perIpPrefix6: option({ name: "per-ip-prefix6", kind: integer(1, 128, "a prefix length"), default: 64, help: "--max-per-ip counts IPv6 peers by this prefix (one /64 is one site)", scope: "listener" }),
+  tlsCert: option({ name: "tls-cert", kind: text("FILE"), default: null as string | null, unset: "none (plain TCP)", help: "serve TLS with this PEM certificate (its chain may follow it in the file); with --tls-key. Certificates for other SNI names: [[listener.tls-sni]] in a config file", scope: "listener" }),
+  tlsKey: option({ name: "tls-key", kind: text("FILE"), default: null as string | null, unset: "none", help: "the certificate's private key (PEM, unencrypted)", scope: "listener" }),
+  tlsSelfSigned: option({ name: "tls-self-signed", kind: boolean, default: false, help: "serve TLS with a certificate made at start for the listener's address, this host's name, localhost, 127.0.0.1 and ::1 (its SHA-256 fingerprint is in the start-up report)", scope: "listener", switch: true }),
+  tlsClientCa: option({ name: "tls-client-ca", kind: text("FILE"), default: null as string | null, unset: "none", help: "PEM CA certificates that client certificates must chain to (with --tls-client-auth)", scope: "listener" }),
+  tlsClientAuth: option({ name: "tls-client-auth", kind: choice(TLS_CLIENT_AUTH), default: "off" as TlsClientAuth, help: "ask clients for a certificate: off, request (reported, not required) or require (one that verifies against --tls-client-ca)", scope: "listener" }),
+  tlsAlpn: option({ name: "tls-alpn", kind: alpnList, default: null as readonly string[] | null, unset: "off", help: "ALPN protocols in order of preference (h2,http/1.1); a client offering none of them fails its handshake (alert 120)", scope: "listener" }),
+  tlsMinVersion: option({ name: "tls-min-version", kind: choice(TLS_MIN_VERSIONS, "VERSION"), default: "1.2" as TlsMinVersion, help: "the lowest TLS version accepted: 1.2 or 1.3", scope: "listener" }),
   toxic: option({ name: "toxic", kind: toxicList, default: null as readonly Toxic[] | null, unset: "none", help: "a toxiproxy toxic on every connection, like latency:latency=100,jitter=10 or timeout@upstream:timeout=0; repeat for several", scope: "listener", many: true }),
   api: option({ name: "api", kind: endpoint, default: null as { readonly host: string; readonly port: number } | null, unset: "off", help: "toxiproxy-compatible HTTP API (toxics, listeners, /connections) plus /metrics, /healthz, /readyz; loopback unless --api-token is set", scope: "process" }),
   apiToken: option({ name: "api-token", kind: secret, default: null as string | null, unset: "none", help: "API requests need Authorization: Bearer TOKEN (required for a non-loopback --api)", scope: "process" }),
@@ -80,6 +100,18 @@ export const SERVE_OPTIONS = {
   logFormat: LOG_FORMAT,
   config: CONFIG,
   printConfig: PRINT_CONFIG,
+};
+
+// --- TLS for client and bench (the client side; serve's --tls-cert is its own certificate) ---
+
+const CLIENT_TLS = {
+  tls: option({ name: "tls", kind: boolean, default: false, help: "speak TLS: verify the server's certificate (against --tls-ca, else the bundled root CAs) and its name, then echo over TLS", scope: "process", switch: true }),
+  tlsCa: option({ name: "tls-ca", kind: text("FILE"), default: null as string | null, unset: "the bundled root CAs", help: "PEM CA certificates the server's certificate must chain to", scope: "process", needs: "tls" }),
+  tlsInsecure: option({ name: "tls-insecure", kind: boolean, default: false, help: "do not verify the server's certificate (it is still shown)", scope: "process", switch: true, needs: "tls" }),
+  sni: option({ name: "sni", kind: text("NAME"), default: null as string | null, unset: "the host, when it is a name", help: "the server name to send (SNI) and to verify the certificate for", scope: "process", needs: "tls" }),
+  alpn: option({ name: "alpn", kind: alpnList, default: null as readonly string[] | null, unset: "none", help: "ALPN protocols to offer, in order of preference (h2,http/1.1)", scope: "process", needs: "tls" }),
+  tlsCert: option({ name: "tls-cert", kind: text("FILE"), default: null as string | null, unset: "none", help: "a client certificate (PEM) for servers that ask for one; with --tls-key", scope: "process", needs: "tls" }),
+  tlsKey: option({ name: "tls-key", kind: text("FILE"), default: null as string | null, unset: "none", help: "the client certificate's private key (PEM, unencrypted)", scope: "process", needs: "tlsCert" }),
 };
 
 // --- tcp-echo client ---
@@ -99,6 +131,10 @@ export const CLIENT_OPTIONS = {
   sendBuf: option({ name: "send-buf", kind: size(), default: null as number | null, unset: "kernel default", help: "SO_SNDBUF", scope: "process" }),
   count: option({ name: "count", kind: integer(1, INT_MAX), default: 1, help: "messages to send, one round trip each", scope: "process" }),
   interval: option({ name: "interval", kind: duration(0, MAX_TIMER_S), default: 1, help: "pause between round trips; 0 for none", scope: "process" }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_SEND_MODES), default: "off" as ProxySendMode, help: "send a PROXY protocol header of this version (off, v1, v2) before anything else; it is not part of the echo", scope: "process" }),
+  proxySource: option({ name: "proxy-source", kind: addressPort, default: null as AddressPort | null, unset: "the connection's local address", help: "the client the PROXY header names (with --proxy-protocol)", scope: "process" }),
+  proxyDest: option({ name: "proxy-dest", kind: addressPort, default: null as AddressPort | null, unset: "the server's address", help: "the destination the PROXY header names, the same family as the source (with --proxy-protocol)", scope: "process" }),
+  ...CLIENT_TLS,
   config: CONFIG,
   printConfig: PRINT_CONFIG,
 };
@@ -118,6 +154,8 @@ export const BENCH_OPTIONS = {
   rate: option({ name: "rate", kind: positive("a rate in messages per second > 0", "MSGS_PER_S"), default: null as number | null, unset: "closed loop", help: "pingpong, connect: open-loop pacing over all connections; latency from the intended send time", scope: "process" }),
   warmup: option({ name: "warmup", kind: duration(0, MAX_BENCH_S), default: 1, help: "run before measuring; not used in idle mode", scope: "process" }),
   json: option({ name: "json", kind: boolean, default: false, help: "print one JSON object (bench/loadgen's schema) and nothing else on stdout", scope: "process", switch: true }),
+  proxyProtocol: option({ name: "proxy-protocol", kind: choice(PROXY_SEND_MODES), default: "off" as ProxySendMode, help: "every connection sends a PROXY protocol header of this version (off, v1, v2) with its own addresses first; not part of the echo check", scope: "process" }),
+  ...CLIENT_TLS,
   html: option({ name: "html", kind: text("FILE"), default: null as string | null, unset: "none", help: "also write a self-contained HTML report (settings, figures, latency chart) to FILE; its directory must exist", scope: "process" }),
   config: CONFIG,
   printConfig: PRINT_CONFIG,

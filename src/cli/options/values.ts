@@ -4,6 +4,7 @@
 // and the value, and says what would have been accepted, bounds included.
 import { parseIp, parseIpv4, parseIpv6 } from "../../net/index.ts";
 import { parseCidr, type Cidr } from "../../server/index.ts";
+import { AlpnListError, parseAlpnList } from "../../tls/index.ts";
 import { FaultError, parseToxic, parseToxicText, TOXIC_TEXT_HINT, type Toxic } from "../../faults/index.ts";
 import { UsageError } from "../errors.ts";
 
@@ -121,6 +122,34 @@ export const endpoint: ValueKind<{ readonly host: string; readonly port: number 
   show: (v) => `${v.host}:${v.port}`,
 };
 
+/** An IP address and port, as a PROXY header carries them. */
+export interface AddressPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+const ADDRESS_PORT_WANT = "ADDR:PORT, an IP address and a port (like 203.0.113.7:51234 or [2001:db8::7]:51234)";
+
+/**
+ * `203.0.113.7:51234` or `[2001:db8::7]:443`: an address and port as a PROXY header carries them.
+ * No names (a header holds addresses) and IPv6 only in brackets (RFC 3986 3.2.2).
+ */
+export const addressPort: ValueKind<AddressPort> = {
+  hint: "ADDR:PORT",
+  parse(text, from) {
+    const m = /^\s*(?:\[([^\]]*)\]|([^:[\]\s]*)):(\d{1,5})\s*$/.exec(text);
+    if (!m) throw bad(from, text, ADDRESS_PORT_WANT);
+    const [, v6, v4, portText] = m;
+    if (v6 !== undefined && !parseIpv6(v6)) throw bad(from, text, `${ADDRESS_PORT_WANT}: ${JSON.stringify(v6)} is not an IPv6 address`);
+    if (v4 !== undefined && !parseIpv4(v4)) throw bad(from, text, `${ADDRESS_PORT_WANT}: ${JSON.stringify(v4)} is not an IPv4 address (IPv6 goes in brackets)`);
+    return { host: (v6 ?? v4)!, port: port.parse(portText!, from) };
+  },
+  fromFile(v, from) {
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => (v.host.includes(":") ? `[${v.host}]:${v.port}` : `${v.host}:${v.port}`),
+};
+
 export function choice<T extends string>(choices: readonly T[], hint = "MODE"): ValueKind<T> {
   const parse = (text: string, from: string): T => {
     const t = text.trim().toLowerCase();
@@ -213,6 +242,24 @@ export const listenList: ValueKind<readonly ListenSpec[]> = {
     return this.parse(fileText(v, from, false), from);
   },
   show: (v) => v.map((l) => `${l.name ? `${l.name}=` : ""}${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`).join(","),
+};
+
+/** An ALPN protocol list, comma-separated, in order of preference: `h2,http/1.1`. */
+export const alpnList: ValueKind<readonly string[]> = {
+  hint: "PROTO,...",
+  parse(text, from) {
+    try {
+      return parseAlpnList(text);
+    } catch (e) {
+      if (e instanceof AlpnListError) throw new UsageError(`${from}: ${JSON.stringify(text)} is not a protocol list (like h2,http/1.1): ${e.message}`);
+      throw e;
+    }
+  },
+  fromFile(v, from) {
+    if (Array.isArray(v)) return this.parse(v.map((x) => fileText(x, from, false)).join(","), from);
+    return this.parse(fileText(v, from, false), from);
+  },
+  show: (v) => v.join(","),
 };
 
 /** A FaultError (a bad toxic) as the one-line usage error of the option that held it. */
