@@ -19,7 +19,7 @@ import { execute, plan, progressLine } from "./lib/plan.ts";
 import { allowedCpus, busyPct, HAVE, Processes, sleep } from "./lib/proc.ts";
 import { renderMarkdown, summarizeAll, type Machine, type Results, type Settings } from "./lib/report.ts";
 import { renderSummary } from "./lib/summary.ts";
-import { scenarios as allScenarios, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
+import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, WORKERS_GROUP, workersScenarios, type Scenario } from "./lib/scenarios.ts";
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
 import { makeTlsFiles, NODE_TLS_SERVER, TLS_GROUP, tlsScenarios, type TlsFiles } from "./lib/tls-group.ts";
@@ -39,12 +39,14 @@ const USAGE = `usage: bun run bench [options]
   --warmup S            warm-up seconds per run (default 1; quick 0.3)
   --servers a,b         servers besides the C baseline, which always runs
                         (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
-  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${WORKERS_GROUP}, ${TLS_GROUP}
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}, ${TLS_GROUP}
                         (default: all; --quick: all but ${WORKERS_GROUP}). ${WORKERS_GROUP}: tcp-echo --workers 2 vs 1,
                         nothing pinned, ${workersScenarios().map((s) => s.id).join(" and ")}, with the C baseline as a reference
-                        line. ${TLS_GROUP}: ${tlsScenarios().map((s) => s.id).join(" and ")} over TLS, tcp-echo against Node's tls server and
-                        plain tcp-echo, client \`tcp-echo bench --tls\` (it needs openssl and node).
-                        Variants and the client comparison run only on selected scenarios (pp100, connect16).
+                        line. ${TIMEOUTS_GROUP}: tcp-echo with --timeout ${TIMEOUT_S} times out --idle-connections at once;
+                        how late it acted, from its /metrics histogram. ${TLS_GROUP}: ${tlsScenarios().map((s) => s.id).join(" and ")} over TLS,
+                        tcp-echo against Node's tls server and plain tcp-echo, client \`tcp-echo bench --tls\` (it needs
+                        openssl and node). Variants and the client comparison run only on selected scenarios (pp100,
+                        connect16, idle).
   --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
   --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
   --no-compare          skip \`tcp-echo bench\` against the C load generator
@@ -70,6 +72,7 @@ interface Cli extends Settings {
   readonly scenariosGiven: boolean;
   readonly workers: Scenario[];
   readonly tls: Scenario[];
+  readonly timeouts: Scenario[];
   readonly variants: boolean;
   readonly compare: boolean;
   readonly retries: number;
@@ -125,7 +128,7 @@ function parseCli(argv: string[]): Cli {
   const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
   const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
   const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
-  const groups = [...allScenarios(idleConnections), { id: WORKERS_GROUP }, { id: TLS_GROUP }];
+  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }, { id: TLS_GROUP }];
   const chosen =
     values.scenarios === undefined && quick
       ? groups.filter((g) => g.id !== WORKERS_GROUP)
@@ -151,6 +154,7 @@ function parseCli(argv: string[]): Cli {
     scenariosGiven: values.scenarios !== undefined,
     workers: chosen.some((g) => g.id === WORKERS_GROUP) ? workersScenarios() : [],
     tls: chosen.some((g) => g.id === TLS_GROUP) ? tlsScenarios() : [],
+    timeouts: chosen.some((g) => g.id === TIMEOUTS_GROUP) ? [timeoutScenario(idleConnections)] : [],
     variants: values.variants ?? !quick,
     compare: values.compare,
     out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
@@ -284,7 +288,12 @@ async function main(): Promise<number> {
   );
 
   const ctx: Context = { procs, paths: prep.paths, logDir, nice: cli.nice };
-  const steps = plan({ ...cli, servers, workersScenarios: workers, tlsScenarios: tls, tlsFiles, nodeTls: HAVE.node ? NODE_TLS_SERVER : null }, variants, compare);
+  const timeouts = servers.some((s) => s.id === "tcp-echo") ? cli.timeouts : [];
+  const steps = plan(
+    { ...cli, servers, workersScenarios: workers, tlsScenarios: tls, tlsFiles, nodeTls: HAVE.node ? NODE_TLS_SERVER : null, timeoutScenarios: timeouts },
+    variants,
+    compare,
+  );
   const runs: RunRecord[] = [];
   console.error(`bench: ${steps.length} server runs in ${cli.rounds} round(s); logs in ${logDir.replace(`${ROOT}/`, "")}`);
   const worst = (rs: readonly RunRecord[]) => Math.max(0, ...rs.map(disturbance));
@@ -407,7 +416,7 @@ async function main(): Promise<number> {
     settings,
     notes,
     failures,
-    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, tls, [...SERVERS, NODE_TLS_SERVER]),
+    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, tls, [...SERVERS, NODE_TLS_SERVER], timeouts),
     runs,
   };
   const outDir = cli.out.includes("/") ? cli.out.replace(/\/[^/]*$/, "") : ".";

@@ -48,6 +48,33 @@ print(len(got), got == payload)
     expect(close).toMatchObject({ reason: "peer-closed", bytes_in: 1048576, bytes_out: 1048576 });
   });
 
+  test("a peer that half-closes and reads its echo only later gets all of it, then our FIN", async () => {
+    await using s = serve();
+    const out = await python(
+      `
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # the echo cannot all be in flight
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"z" * 262144)
+s.shutdown(socket.SHUT_WR)
+time.sleep(1)
+got = 0
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            print("eof", got); break
+        got += len(d)
+except ConnectionResetError:
+    print("reset", got)
+`,
+      [s.port],
+    );
+    expect(out.trim()).toBe("eof 262144");
+    expect(await s.log.waitFor((e) => e.event === "close")).toMatchObject({ reason: "peer-closed", bytes_in: 262144, bytes_out: 262144 });
+  });
+
   test("serves many connections at once, each getting only its own bytes", async () => {
     await using s = serve();
     const clients = await Promise.all(Array.from({ length: 50 }, () => connect(s.port)));

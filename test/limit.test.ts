@@ -26,6 +26,18 @@ test("past --max-connections a new connection is closed at once, logged and coun
   d.socket.end();
 });
 
+test("at warn (the peer's address is read only when a line needs it) the limit line still names the peer", async () => {
+  await using s = serve({ maxConnections: 1 }, "warn");
+  const a = await connect(s.port);
+  const b = await connect(s.port);
+  const port = b.socket.localPort;
+  await b.closed;
+  const warn = await s.log.waitFor((e) => e.event === "limit");
+  expect(warn).toMatchObject({ conn: 2, peer: `127.0.0.1:${port}` });
+  expect(s.log.events.filter((e) => e.level === "info")).toEqual([]);
+  a.socket.end();
+});
+
 test("a burst of refused connections logs at most REFUSAL_LINES_PER_S lines, then one summary with the rest", async () => {
   const { REFUSAL_LINES_PER_S } = await import("../src/server/echo.ts");
   await using s = serve({ maxConnections: 1 });

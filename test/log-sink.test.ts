@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { DEFAULT_QUEUE_BYTES } from "../src/log/sink.ts";
 import { python } from "./helpers/python.ts";
 
@@ -34,6 +36,23 @@ print(json.dumps({"held": json.loads(held), "code": p.returncode, "err": err.dec
     const gaps = events.filter((e) => e.event === "log-dropped");
     expect(gaps.length).toBeGreaterThanOrEqual(1);
     expect(gaps.reduce((a, e) => a + e.dropped!, 0) + kept.length).toBe(100_000);
+  });
+
+  test("stderr a regular file: 100,000 lines, all of them whole and in order (they leave in batches, not pieces)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcp-echo-sink-"));
+    const path = join(dir, "stderr.log");
+    const fd = openSync(path, "w");
+    try {
+      const proc = Bun.spawn(["bun", FLOOD], { stdout: "pipe", stderr: fd, env: { ...process.env, LINES: "100000" } });
+      const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      expect(code).toBe(0);
+      expect(JSON.parse(out).dropped).toBe(0);
+      const kept = readFileSync(path, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l).i as number);
+      expect(kept).toEqual(Array.from({ length: 100_000 }, (_, i) => i));
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("two processes on one stderr pipe (workers) never tear each other's lines", async () => {

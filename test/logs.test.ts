@@ -65,20 +65,21 @@ describe("connection logs", () => {
     expect(previewRepr(big)).toBe(`b'${"a".repeat(64)}'...`);
   });
 
-  test("a reset by the peer is logged with reason reset", async () => {
+  test("a reset by the peer is logged with reason reset, and with the peer's address (gone from the socket by then)", async () => {
     await using s = serve();
-    await python(
+    const out = await python(
       `
 import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"abc"); s.recv(3)
+print(s.getsockname()[1])
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()  # RST
 `,
       [s.port],
     );
     const close = await s.log.waitFor((e) => e.event === "close");
-    expect(close).toMatchObject({ reason: "reset", bytes_in: 3 });
+    expect(close).toMatchObject({ reason: "reset", bytes_in: 3, peer: `127.0.0.1:${out.trim()}` });
     // The code once, not "ECONNRESET: ECONNRESET: ...".
     expect(String(close.error).match(/ECONNRESET/g)).toHaveLength(1);
   });
@@ -129,6 +130,37 @@ s.close()  # RST
     expect([log.infoOn, log.debugOn, log.warnOn]).toEqual([false, false, true]);
   });
 
+  test("emit() writes the line log() writes, in JSON with the keys in order, for every shape of fields", () => {
+    const shapes: [string, Record<string, unknown>][] = [
+      ["plain", { conn: 1, peer: "127.0.0.1:5" }],
+      ["empty", {}],
+      ["escapes", { preview: `b'"\\\n\u2028'`, nested: { a: [1, null, "x"] }, none: null }],
+      // A field named like one of our keys replaces it in place, as an object merge does.
+      ["clash", { msg: "theirs", level: "theirs", n: 2 }],
+    ];
+    for (const worker of [undefined, 3]) {
+      const viaLog: string[] = [];
+      const viaEmit: string[] = [];
+      const a = createLogger({ level: "info", format: "json", write: (l) => viaLog.push(l), worker });
+      const b = createLogger({ level: "info", format: "json", write: (l) => viaEmit.push(l), worker });
+      for (const [name, fields] of shapes) {
+        a.info(name, `  text "${name}"\twith\u0001 controls`, fields);
+        b.emit("info", name, `  text "${name}"\twith\u0001 controls`, fields);
+      }
+      const noTime = (l: string) => {
+        const { time, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        return JSON.stringify(rest);
+      };
+      expect(viaEmit.map(noTime)).toEqual(viaLog.map(noTime));
+      const expected = shapes.map(([name, fields]) =>
+        JSON.stringify({ level: "info", event: name, msg: `text "${name}"\twith\u0001 controls`, ...(worker === undefined ? {} : { worker }), ...fields }),
+      );
+      expect(viaEmit.map(noTime)).toEqual(expected);
+      expect(viaEmit.every((l) => l.endsWith("}\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+    }
+  });
+
   test("a connection's lines are not even built below their level: no info or debug call is made", async () => {
     // Every call to info() or debug() builds its text (a template string) and fields before the
     // logger can drop them; the server must test infoOn/debugOn first. Counted over one
@@ -162,6 +194,12 @@ class CountingLogger extends Logger {
   override debug(event: string, text: string, fields?: LogFields): void {
     this.calls.debug++;
     super.debug(event, text, fields);
+  }
+  // The per-connection lines go through emit(), which trusts its caller to have tested the level:
+  // a call at a level that is off is exactly the waste this test is about.
+  override emit(level: Exclude<LogLevel, "silent">, event: string, text: string, fields: LogFields): void {
+    if (level === "info" || level === "debug") this.calls[level]++;
+    super.emit(level, event, text, fields);
   }
 }
 

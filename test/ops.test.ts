@@ -5,6 +5,7 @@ import { runCli, spawnServer } from "./helpers/process.ts";
 import { parsePrometheus, sample, total } from "./helpers/prometheus.ts";
 import { parseCidr, perIpKey, refusal } from "../src/server/access.ts";
 import { python } from "./helpers/python.ts";
+import { until } from "./helpers/wait.ts";
 
 /** Connects from a given loopback source address (127.0.0.0/8 is all ours) and echoes one byte. */
 async function fromAddress(source: string, port: number): Promise<string> {
@@ -83,6 +84,26 @@ describe.concurrent("access control", () => {
     await d.writeAll(new Uint8Array([1]));
     await d.waitBytes(1);
     b.socket.end();
+    d.socket.end();
+  });
+
+  test("--max-per-ip at warn: a slot frees when its peer resets, though the socket no longer knows its address", async () => {
+    await using s = serve({ access: { allow: null, deny: [], maxPerIp: 1 } }, "warn");
+    await python(
+      `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"abc"); s.recv(3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # RST
+`,
+      [s.port],
+    );
+    await until(() => s.handle.stats().open === 0, "the reset connection is closed");
+    const d = await connect(s.port);
+    await d.writeAll(new Uint8Array([1]));
+    await d.waitBytes(1, 3000);
+    expect(s.handle.stats().closed.denied).toBe(0);
     d.socket.end();
   });
 

@@ -161,6 +161,13 @@ s.shutdown(socket.SHUT_WR); print(s.recv(100))
     c.socket.end();
   });
 
+  test("a new connection is in quick-ack mode without any setsockopt (so auto need not set it on accept)", async () => {
+    await using s = serve({ quickack: "off" }, "debug");
+    const c = await connect(s.port);
+    expect(await s.log.waitFor((e) => e.event === "options")).toMatchObject({ ack_mode: "quick" });
+    c.socket.end();
+  });
+
   test("a Nagle client sending each record in two writes does not stall with quick-ack auto, and does with off", async () => {
     // Each round: a line and its echo, then a record in two writes. Nagle holds the second write
     // until our ACK of the first: a delayed ACK (40 ms) unless quick-ack sends it at once.

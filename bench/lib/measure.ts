@@ -40,6 +40,8 @@ export interface Placement {
   readonly pinned: boolean;
   /** `--workers N`: N workers, each with its own listener on the same port. */
   readonly listeners: number;
+  /** A port the server also listens on that is not the one under test (its --metrics endpoint). */
+  readonly otherPort?: number;
 }
 
 export const PINNED: Placement = { pinned: true, listeners: 1 };
@@ -90,7 +92,7 @@ export async function startServer(
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`${spec.id} exited at start-up (code ${proc.exitCode ?? proc.signalCode}): ${tail(errPath)}`);
     }
-    const ls = listeners(proc.pid);
+    const ls = listeners(proc.pid).filter((l) => l.port !== place.otherPort);
     const ports = new Set(ls.map((l) => l.port));
     if (ports.size > 1) {
       await ctx.procs.stop(proc, 1000);
@@ -296,6 +298,7 @@ export function newRunRecord(req: ClientRequest, server: string, duration: numbe
     report: null,
     cpu: null,
     idle: null,
+    timeouts: null,
     server_exit: null,
     server_stderr_bytes: 0,
     server_stderr_head: [],
@@ -312,7 +315,8 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
     client: argv,
   });
   let rssBefore: number | null = null;
-  if (sc.mode === "idle") {
+  const memory = sc.mode === "idle" && !sc.closes;
+  if (memory) {
     await sleep(200); // let start-up settle
     rssBefore = rssKiB(server.pid);
   }
@@ -347,6 +351,7 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
   };
   const sampling = (async () => {
     if (sc.mode === "idle") {
+      if (!memory) return;
       const open = await Promise.race([readyP, exitP.then(() => null)]);
       if (open === null) return;
       const readyS = (performance.now() - t0) / 1000;
@@ -396,7 +401,7 @@ export async function runClient(ctx: Context, server: RunningServer, req: Client
     const why = stderr.split("\n").filter((l) => l && !l.startsWith("IDLE_READY")).slice(-3).join(" | ");
     rec.problems.push(`client exited with code ${code}${why ? `: ${why.slice(0, 400)}` : ""}`);
   }
-  if (sc.mode === "idle" && rec.idle === null) rec.problems.push("no RSS sample while the connections were held");
+  if (memory && rec.idle === null) rec.problems.push("no RSS sample while the connections were held");
   rec.disturbed = disturbance(rec) > DISTURBED_PCT;
   rec.ok = rec.problems.length === 0;
   return rec;

@@ -13,10 +13,13 @@ import {
   type Context,
   type Placement,
 } from "./measure.ts";
-import { METRICS, scenarios as allScenarios, type Scenario } from "./scenarios.ts";
-import { C_BASELINE, SERVERS, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
-import type { RunRecord } from "./types.ts";
+import { METRICS, scenarios as allScenarios, TIMEOUT_S, type Scenario } from "./scenarios.ts";
+import { BARE_BUN, BARE_VARIANT, C_BASELINE, SERVERS, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
+import type { RunRecord, TimeoutPrecision } from "./types.ts";
 import { NODE_TLS, TLS_RUNS, tlsServeOptions, type TlsFiles } from "./tls-group.ts";
+
+/** The timeouts group holds its connections this long: the timeout, the last ones' opening, a margin. */
+const TIMEOUT_HOLD_S = TIMEOUT_S + 2.5;
 
 export interface PlanSettings {
   readonly rounds: number;
@@ -35,6 +38,8 @@ export interface PlanSettings {
   readonly tlsScenarios: readonly Scenario[];
   readonly tlsFiles: TlsFiles | null;
   readonly nodeTls: ServerSpec | null;
+  /** The timeouts group's scenario (empty: not run): tcp-echo from source with --timeout TIMEOUT_S. */
+  readonly timeoutScenarios: readonly Scenario[];
 }
 
 /** A planned measurement: one server process, one or more clients against it. */
@@ -107,14 +112,18 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
         const sc = byId(scId);
         const members = variants.filter((v) => !!v.short === short && v.scenarios.includes(scId));
         const ref = short ? "default-short" : "default";
-        const all: { id: string; options: Readonly<Record<string, string>> }[] = [
-          { id: ref, options: {} },
-          ...rotate(members, round - 1),
+        const bare = SERVERS.find((x) => x.id === BARE_BUN)!;
+        const all: { id: string; server: ServerSpec; options: Readonly<Record<string, string>> }[] = [
+          { id: ref, server: tcpEcho, options: {} },
+          ...rotate(members, round - 1).map((v) => ({ id: v.id, server: tcpEcho, options: v.options })),
+          // Bare Bun in the same group, so that every option is also compared with it (last: right
+          // after the variants, seconds from the default run).
+          ...(short ? [] : [{ id: BARE_VARIANT, server: bare, options: {} }]),
         ];
         for (const v of all) {
           steps.push({
             round,
-            server: tcpEcho,
+            server: v.server,
             scenario: sc,
             options: v.options,
             clients: [req(sc, "variant", v.id, short)],
@@ -138,6 +147,18 @@ export function plan(cli: PlanSettings, variants: readonly Variant[], compare: b
           place: pinned,
         });
       }
+    }
+    // timeouts group: tcp-echo from source, --timeout TIMEOUT_S, its lateness histogram read over --metrics
+    for (const sc of cli.timeoutScenarios) {
+      steps.push({
+        round,
+        server: tcpEcho,
+        scenario: sc,
+        options: { timeout: String(TIMEOUT_S) },
+        clients: [{ ...req(sc, "timeouts", null), idleHold: TIMEOUT_HOLD_S }],
+        tag: `r${round}-timeouts-${sc.id}`,
+        place: pinned,
+      });
     }
     // workers group, unpinned: the C baseline, then per tcp-echo build `--workers 1` and `--workers 2`
     // back to back (which of the two goes first alternates per round, the builds rotate)
@@ -175,16 +196,82 @@ function failedRecord(step: Step, req: ClientRequest, problem: string): RunRecor
   return rec;
 }
 
+/** A port nobody listens on now: bound by the kernel's choice, then released. */
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/** The lateness histogram from tcp-echo's /metrics, as percentiles (interpolated within buckets). */
+export function latenessFromMetrics(text: string): TimeoutPrecision | null {
+  const name = "tcp_echo_idle_timeout_lateness_seconds";
+  const buckets: [number, number][] = [];
+  let sum: number | null = null;
+  for (const line of text.split("\n")) {
+    const b = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`).exec(line);
+    if (b) buckets.push([b[1] === "+Inf" ? Infinity : Number(b[1]), Number(b[2])]);
+    else if (line.startsWith(`${name}_sum `)) sum = Number(line.slice(name.length + 5));
+  }
+  const count = buckets.at(-1)?.[1] ?? 0;
+  if (buckets.length === 0 || count === 0) return null;
+  // As histogram_quantile: linear within the bucket that holds rank q * count.
+  const quantile = (q: number): { value: number; bucket: number } => {
+    const rank = q * count;
+    let lower = 0;
+    let below = 0;
+    for (const [le, cum] of buckets) {
+      if (cum >= rank) {
+        if (le === Infinity) return { value: lower, bucket: Infinity };
+        const inBucket = cum - below;
+        return { value: lower + (le - lower) * (inBucket > 0 ? (rank - below) / inBucket : 1), bucket: le };
+      }
+      lower = le;
+      below = cum;
+    }
+    return { value: lower, bucket: Infinity };
+  };
+  const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e3 : null);
+  const p99 = quantile(0.99);
+  return {
+    count,
+    p50_ms: ms(quantile(0.5).value),
+    p99_ms: ms(p99.value),
+    p99_bucket_ms: ms(p99.bucket),
+    mean_ms: sum === null ? null : ms(sum / count),
+    buckets,
+  };
+}
+
 export async function execute(ctx: Context, step: Step): Promise<RunRecord[]> {
   let server;
+  const timeouts = step.clients.some((c) => c.group === "timeouts");
+  const metricsPort = timeouts ? freePort() : 0;
+  const options = timeouts ? { ...step.options, metrics: `127.0.0.1:${metricsPort}` } : step.options;
   try {
-    server = await startServer(ctx, step.server, step.scenario, step.options, step.tag, step.place);
+    const place = timeouts ? { ...step.place, otherPort: metricsPort } : step.place;
+    server = await startServer(ctx, step.server, step.scenario, options, step.tag, place);
   } catch (e) {
     return step.clients.map((req) => failedRecord(step, req, (e as Error).message));
   }
   const records: RunRecord[] = [];
   try {
     for (const req of step.clients) records.push(await runClient(ctx, server, req));
+    if (timeouts) {
+      const rec = records[0]!;
+      try {
+        const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
+        rec.timeouts = latenessFromMetrics(await res.text());
+      } catch (e) {
+        rec.problems.push(`reading /metrics failed: ${(e as Error).message}`);
+      }
+      if (!rec.timeouts) rec.problems.push("no idle-timeout lateness in /metrics");
+      else if (rec.timeouts.count !== step.scenario.connections) {
+        rec.problems.push(`${rec.timeouts.count} idle timeouts counted for ${step.scenario.connections} connections`);
+      }
+      rec.ok = rec.problems.length === 0;
+    }
   } finally {
     settle(records, await stopServer(ctx, server));
   }
@@ -204,7 +291,8 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
     (r.group === "variant" && r.variant?.startsWith("default") === true) ||
     (r.group === "compare" && r.client === "loadgen") ||
     (r.group === "tls" && r.server === NODE_TLS) ||
-    r.group === "workers";
+    r.group === "workers" ||
+    r.group === "timeouts";
   const ref = isReference
     ? undefined
     : runs.findLast((x) => {
@@ -214,7 +302,7 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
         if (r.group === "variant") return x.variant?.startsWith("default") === true && x.duration_s === r.duration_s;
         return x.server === r.server && x.client === "loadgen";
       });
-  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", tls: "Node tls" }[r.group];
+  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", tls: "Node tls", timeouts: "" }[r.group];
   const rv = ref ? m.get(ref) : null;
   let vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
   if (r.group === "workers" && r.variant !== null) {

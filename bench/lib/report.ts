@@ -1,7 +1,7 @@
 // The results: summaries per scenario, variant, client comparison and the workers group, rendered as
 // markdown and JSON.
 import { METRICS, metricLabel, type MetricKey, type Scenario } from "./scenarios.ts";
-import { BARE_BUN, C_BASELINE, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
+import { BARE_BUN, BARE_VARIANT, C_BASELINE, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
 import { renderTls, summarizeTls, tlsScenarios, type TlsSummary } from "./tls-group.ts";
 import { median, medianOf, pairedRatio, summarize, type ScenarioSummary } from "./stats.ts";
 import type { RunRecord } from "./types.ts";
@@ -44,6 +44,9 @@ export interface VariantSummary {
   readonly reference_figure: number | null;
   readonly ratio_to_default: number | null;
   readonly ratio_rounds: number[];
+  /** ÷ bare Bun.listen run in the same variant group (null for short runs, which have none). */
+  readonly ratio_to_bare: number | null;
+  readonly bare_figure: number | null;
   readonly server_cpu_pct: number | null;
   readonly reference_server_cpu_pct: number | null;
   readonly stderr_bytes_per_run: number | null;
@@ -99,6 +102,24 @@ export interface WorkersSummary {
   readonly disturbed_runs: number;
 }
 
+/** The timeouts group: how late tcp-echo's idle timeouts acted, many connections at once. */
+export interface TimeoutSummary {
+  readonly scenario: string;
+  readonly title: string;
+  readonly server: string;
+  readonly label: string;
+  readonly connections: number;
+  /** Medians over the rounds, ms. */
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+  readonly p99_bucket_ms: number | null;
+  readonly mean_ms: number | null;
+  /** Every round's p99, ms. */
+  readonly p99_rounds: number[];
+  readonly ok_runs: number;
+  readonly runs: number;
+}
+
 export interface Results {
   readonly date: string;
   readonly command: string;
@@ -114,6 +135,8 @@ export interface Results {
     readonly workers: WorkersSummary[];
     /** The TLS group; empty when it did not run. */
     readonly tls: TlsSummary[];
+    /** Absent from results written before the timeouts group existed. */
+    readonly timeouts?: TimeoutSummary[];
   };
   readonly runs: RunRecord[];
 }
@@ -191,6 +214,7 @@ export function summarizeAll(
   workersScenarios: readonly Scenario[] = [],
   tlsScenarios: readonly Scenario[] = [],
   tlsServers: readonly ServerSpec[] = [],
+  timeoutScenarios: readonly Scenario[] = [],
 ): Results["summary"] {
   const main = runs.filter((r) => r.group === "main");
   const scenarioSummaries = scenarios.map((sc) => {
@@ -212,13 +236,21 @@ export function summarizeAll(
 
   const vr = runs.filter((r) => r.group === "variant");
   const variantSummaries: VariantSummary[] = [];
-  for (const v of variants) {
+  // The defaults themselves first (one line per scenario, compared with bare Bun), then the options.
+  const defaults: Variant[] = [...new Set(variants.filter((v) => !v.short).flatMap((v) => v.scenarios))].map((scId) => ({
+    id: "default",
+    label: "defaults (--log-level warn --log-format json)",
+    options: {},
+    scenarios: [scId],
+  }));
+  for (const v of [...defaults, ...variants]) {
     for (const scId of v.scenarios) {
       const sc = scenarios.find((s) => s.id === scId);
       const mine = vr.filter((r) => r.variant === v.id && r.scenario === scId);
       if (!sc || mine.length === 0) continue;
       const refId = v.short ? "default-short" : "default";
       const ref = vr.filter((r) => r.variant === refId && r.scenario === scId);
+      const bare = vr.filter((r) => r.variant === BARE_VARIANT && r.scenario === scId);
       const get = METRICS[sc.primary].get;
       const ok = mine.filter((r) => r.ok);
       const ratio = pairedRatio(mine, ref, sc.primary);
@@ -233,6 +265,8 @@ export function summarizeAll(
         reference_figure: medianOf(ref.filter((r) => r.ok), get),
         ratio_to_default: ratio.median,
         ratio_rounds: ratio.rounds,
+        ratio_to_bare: bare.length ? pairedRatio(mine, bare, sc.primary).median : null,
+        bare_figure: bare.length ? medianOf(bare.filter((r) => r.ok), get) : null,
         server_cpu_pct: medianOf(ok, (r) => r.cpu?.server_pct),
         reference_server_cpu_pct: medianOf(ref.filter((r) => r.ok), (r) => r.cpu?.server_pct),
         stderr_bytes_per_run: medianOf(ok, (r) => r.server_stderr_bytes),
@@ -264,12 +298,35 @@ export function summarizeAll(
       });
     }
   }
+  const timeouts: TimeoutSummary[] = [];
+  for (const sc of timeoutScenarios) {
+    const mine = runs.filter((r) => r.group === "timeouts" && r.scenario === sc.id);
+    for (const id of [...new Set(mine.map((r) => r.server))]) {
+      const these = mine.filter((r) => r.server === id);
+      const ok = these.filter((r) => r.ok);
+      timeouts.push({
+        scenario: sc.id,
+        title: sc.title,
+        server: id,
+        label: servers.find((x) => x.id === id)?.label ?? id,
+        connections: sc.connections,
+        p50_ms: medianOf(ok, (r) => r.timeouts?.p50_ms),
+        p99_ms: medianOf(ok, (r) => r.timeouts?.p99_ms),
+        p99_bucket_ms: medianOf(ok, (r) => r.timeouts?.p99_bucket_ms),
+        mean_ms: medianOf(ok, (r) => r.timeouts?.mean_ms),
+        p99_rounds: ok.flatMap((r) => (r.timeouts?.p99_ms == null ? [] : [r.timeouts.p99_ms])),
+        ok_runs: ok.length,
+        runs: these.length,
+      });
+    }
+  }
   return {
     scenarios: scenarioSummaries,
     variants: variantSummaries,
     compare,
     workers: summarizeWorkers(runs, workersScenarios, servers),
     tls: summarizeTls(runs, tlsScenarios, tlsServers),
+    timeouts,
   };
 }
 
@@ -469,19 +526,22 @@ export function renderMarkdown(
     } else {
       out.push(
         "tcp-echo from source (`bun run src/index.ts serve`) with one option changed from the benchmark defaults " +
-          "(`--log-level warn --log-format json`, `--quickack auto`), each run paired with a default run in the same round; " +
-          "ratio = variant ÷ default (median of per-round ratios). Logs go to a file.",
+          "(`--log-level warn --log-format json`, `--quickack auto`), each run paired with a default run in the same round " +
+          "and with a run of bare Bun.listen (`bun-echo.ts`) right after them; ratio = variant ÷ default and variant ÷ bare " +
+          "Bun (medians of per-round ratios; for memory a ratio above 1 is worse). Logs go to a file.",
       );
       out.push("");
       out.push(
         table(
-          ["option", "scenario", "figure", "default", "ratio", "server CPU (default)", "log bytes/run", "ok runs"],
+          ["option", "scenario", "figure", "default", "÷ default", "bare Bun", "÷ bare Bun", "server CPU (default)", "log bytes/run", "ok runs"],
           res.summary.variants.map((v) => [
-            `\`${v.label}\``,
+            v.variant === "default" ? v.label : `\`${v.label}\``,
             `${v.scenario}${v.reference === "default-short" ? ` (${v.duration_s} s runs)` : ""}`,
             `${num(v.figure, METRICS[v.metric].digits)} ${METRICS[v.metric].label}`,
             num(v.reference_figure, METRICS[v.metric].digits),
             ratio(v.ratio_to_default),
+            num(v.bare_figure, METRICS[v.metric].digits),
+            ratio(v.ratio_to_bare),
             `${pct(v.server_cpu_pct)} (${pct(v.reference_server_cpu_pct)})`,
             num(v.stderr_bytes_per_run, 0),
             `${v.ok_runs}/${v.runs}`,
@@ -519,6 +579,37 @@ export function renderMarkdown(
         ),
       );
     }
+    out.push("");
+  }
+
+  const timeouts = res.summary.timeouts ?? [];
+  if (timeouts.length > 0) {
+    out.push("## Idle timeout precision");
+    out.push("");
+    out.push(
+      `tcp-echo from source, pinned like the others, with \`--timeout\` as below and \`--metrics\`: the load generator opens ` +
+        "the connections (one 64 B exchange each) and leaves them idle; the server closes each at its deadline. How late it " +
+        "acted is read from its `tcp_echo_idle_timeout_lateness_seconds` histogram at the end of the run (percentiles " +
+        "interpolated within buckets, as Prometheus' `histogram_quantile`; the bucket bound is what the histogram can promise). " +
+        "Medians over the rounds.",
+    );
+    out.push("");
+    out.push(
+      table(
+        ["scenario", "server", "timed out", "p50 ms", "p99 ms", "p99 bucket ≤ ms", "mean ms", "p99 per round", "ok runs"],
+        timeouts.map((t) => [
+          t.title,
+          t.label,
+          t.connections.toLocaleString("en-US"),
+          num(t.p50_ms, 1),
+          num(t.p99_ms, 1),
+          num(t.p99_bucket_ms, 0),
+          num(t.mean_ms, 1),
+          t.p99_rounds.map((x) => x.toFixed(1)).join(", "),
+          `${t.ok_runs}/${t.runs}`,
+        ]),
+      ),
+    );
     out.push("");
   }
 

@@ -24,6 +24,8 @@ export interface ServerSpec {
 /** The reference every ratio is taken against; always measured first within a round. */
 export const C_BASELINE = "c";
 export const BARE_BUN = "bun";
+/** A variant group's run of bare Bun.listen: every option of tcp-echo is compared with it too. */
+export const BARE_VARIANT = "bare-bun";
 
 /** tcp-echo flags for a benchmark: quiet logs, and idle connections must outlive the hold. */
 export function tcpEchoArgs(sc: Scenario, options: Readonly<Record<string, string>>): string[] {
@@ -89,13 +91,13 @@ export const VARIANTS: readonly Variant[] = [
     id: "log-info-pretty",
     label: "--log-level info --log-format pretty",
     options: { "log-level": "info", "log-format": "pretty" },
-    scenarios: ["pp100", "connect16"],
+    scenarios: ["pp100", "connect16", "idle"],
   },
   {
     id: "log-info-json",
     label: "--log-level info --log-format json",
     options: { "log-level": "info" },
-    scenarios: ["pp100", "connect16"],
+    scenarios: ["pp100", "connect16", "idle"],
   },
   {
     id: "log-debug",

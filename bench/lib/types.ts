@@ -1,7 +1,7 @@
 // The record of one measurement, as written to the JSON results.
 import type { LoadReport } from "./scenarios.ts";
 
-export type Group = "main" | "variant" | "compare" | "workers" | "tls";
+export type Group = "main" | "variant" | "compare" | "workers" | "tls" | "timeouts";
 export type Client = "loadgen" | "tcp-echo-bench";
 
 export interface CpuUse {
@@ -38,6 +38,20 @@ export interface IdleUse {
   readonly ready_s: number;
 }
 
+/** The timeouts group: how late the server's idle timeouts acted, from its lateness histogram. */
+export interface TimeoutPrecision {
+  /** Connections the histogram counted (each timed out once). */
+  readonly count: number;
+  /** Percentiles interpolated within the histogram's buckets (as Prometheus' histogram_quantile), ms. */
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+  /** The upper bound of the bucket holding the p99 (what the histogram can promise), ms. */
+  readonly p99_bucket_ms: number | null;
+  readonly mean_ms: number | null;
+  /** Cumulative counts per bucket upper bound (seconds; Infinity last). */
+  readonly buckets: [number, number][];
+}
+
 export interface RunRecord {
   readonly round: number;
   readonly group: Group;
@@ -64,6 +78,8 @@ export interface RunRecord {
   report: LoadReport | null;
   cpu: CpuUse | null;
   idle: IdleUse | null;
+  /** The timeouts group only (absent from results written before it existed). */
+  timeouts?: TimeoutPrecision | null;
   server_exit: number | null;
   /** Bytes the server wrote to stderr, and its first lines (at `warn` anything there is news). */
   server_stderr_bytes: number;

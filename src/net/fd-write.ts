@@ -64,3 +64,24 @@ export function writeSome(fd: number, bytes: Uint8Array, offset: number, waitMs 
   }
   return done;
 }
+
+/**
+ * writeSome for a regular file: poll(2) always reports one writable and write(2) to one takes
+ * what it is given (up to the disk's errors), so the whole batch goes in one write, without the
+ * poll and the PIPE_BUF pieces (two syscalls per 4 KiB; a fifth of the server's time at info
+ * in connect16, measured). Returns what writeSome returns.
+ */
+export function writeFileSome(fd: number, bytes: Uint8Array, offset: number): number {
+  let done = 0;
+  while (offset + done < bytes.length) {
+    const n = Number(libc.write(fd, ptr(bytes, offset + done), bytes.length - offset - done));
+    if (n < 0) {
+      const e = errno();
+      if (e === EINTR) continue;
+      if (e === EAGAIN) break;
+      return done > 0 ? done : -1;
+    }
+    done += n;
+  }
+  return done;
+}

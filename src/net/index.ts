@@ -21,7 +21,7 @@ export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export { readTcpInfo, type TcpInfo } from "./tcp-info.ts";
 export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
-export { writeSome, PIPE_BUF } from "./fd-write.ts";
+export { writeSome, writeFileSome, PIPE_BUF } from "./fd-write.ts";
 export { socketFd, listenOnFd, connectOnFd, upgradeServerTls } from "./bun.ts";
 export {
   openListenSocket,

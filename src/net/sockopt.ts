@@ -7,9 +7,15 @@ import { IPPROTO_TCP, TCP_QUICKACK } from "./constants.ts";
 // view sits on an explicit ArrayBuffer: a small `new Int32Array(n)` keeps its bytes in the GC heap
 // and JSC moves them once the function using it is optimised, leaving a pointer taken once with
 // ptr() dangling (oven-sh/bun#32054; seen here after a few hundred calls). An ArrayBuffer's own
-// bytes never move.
+// bytes never move, but ptr() does not keep them alive: a module-level `const` that no function
+// refers to is collectable (JSC keeps such bindings out of the module scope), and then the pointer
+// reads freed memory. `one` below was such a const: strace showed TCP_QUICKACK set to 0 (quick-ack
+// OFF) in 410 of 3,004 calls. So every scratch buffer is held here for the life of the process.
+const held: ArrayBuffer[] = [];
 export function scratch(bytes: number): ArrayBuffer {
-  return new ArrayBuffer(bytes);
+  const b = new ArrayBuffer(bytes);
+  held.push(b);
+  return b;
 }
 const intBuf = new Int32Array(scratch(4));
 const intPtr = ptr(intBuf);

@@ -21,12 +21,18 @@ export class Admission {
     private readonly access: AccessConfig | null,
   ) {}
 
+  /** admit() reads the peer's address (access rules); without them it need not be read at all. */
+  get needsAddress(): boolean {
+    return this.access !== null;
+  }
+
   /** Admitted connections count against --max-per-ip until release(); they must be released. */
   get countsPerIp(): boolean {
     return (this.access?.maxPerIp ?? 0) > 0;
   }
 
-  /** null: admitted (and counted per address when countsPerIp); else why not. */
+  /** null: admitted (and counted per address when countsPerIp); else why not. `address` is only
+   * looked at when needsAddress. */
   admit(address: string, open: number): Refusal | null {
     return this.limit(open) ?? this.judge(address);
   }

@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
-import { armQuickAck, readQuickAck, readSocketOptions, socketFd, unmapIpv4, unreadBytes } from "../net/index.ts";
+import { armQuickAck, readQuickAck, readSocketOptions, unmapIpv4, unreadBytes } from "../net/index.ts";
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
@@ -35,12 +35,10 @@ export interface EchoContext {
   /** Bytes held for echo across the process (--max-memory). */
   readonly budget: MemoryBudget;
   readonly clock: Clock;
-  /** What goes around connection ids in tags ("#12", "w2#12", "#12@admin"). */
+  /** What goes around connection ids in tags ("#12", "w2#12", "#12@admin"), and whether peers arrive IPv4-mapped. */
   readonly tag: ConnectionTag;
   /** Called at every accept (the accept guard counts descriptors near the limit). */
   readonly onAccept: () => void;
-  /** An IPv6 listener (dual-stack peers arrive IPv4-mapped). */
-  readonly v6: boolean;
   /** The listener's toxics; changes reach open connections. */
   readonly toxics: ToxicSet;
   /** The process's timer heap and source of chance for toxics. */
@@ -93,7 +91,10 @@ const slices: number[] = [];
  */
 export class EchoHandlers {
   private nextId = 0;
-  private readonly conns = new Set<Connection>();
+  /** Open connections, oldest first: a list through the connections themselves, and its length. */
+  private first: Connection | null = null;
+  private last: Connection | null = null;
+  private openCount = 0;
   private readonly maxBuffer: number;
   private readonly quickOn: boolean;
   private readonly quickAlways: boolean;
@@ -115,12 +116,8 @@ export class EchoHandlers {
   /** Connections under toxics take this path; the others never look at it. */
   private readonly faultPath: FaultPath;
 
-  /** The listener is IPv6: peers may be IPv4-mapped. */
-  private readonly v6: boolean;
-
   constructor(private readonly ctx: EchoContext) {
     const p = ctx.profile;
-    this.v6 = ctx.v6;
     this.maxBuffer = p.maxBuffer;
     this.quickOn = p.quickack !== "off";
     this.quickAlways = p.quickack === "always";
@@ -141,7 +138,7 @@ export class EchoHandlers {
       quickOn: this.quickOn,
       framer: this.framer,
       streamFraming: p.record?.mode === "stream",
-      conns: this.conns,
+      conns: () => this.openConnections(),
       budgetPaused: this.budgetPaused,
       write: (c, b) => void this.write(c.socket, c, b, 0, b.length),
       flush: (c) => this.flush(c),
@@ -155,7 +152,7 @@ export class EchoHandlers {
 
   /** Open connections now. */
   get open(): number {
-    return this.conns.size;
+    return this.openCount;
   }
 
   /** The object given to Bun.listen as `socket`. Methods are bound once, not per event. */
@@ -177,8 +174,8 @@ export class EchoHandlers {
    * Resolves when the last connection has closed (the caller bounds the wait).
    */
   shutdown(): Promise<void> {
-    for (const c of [...this.conns]) this.beginShutdown(c);
-    if (this.conns.size === 0) return Promise.resolve();
+    for (const c of this.openConnections()) this.beginShutdown(c);
+    if (this.openCount === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
     this.allClosed.push(resolve);
     return promise;
@@ -189,7 +186,7 @@ export class EchoHandlers {
    * reset. Connections accepted later are not touched (a listener disabled and enabled again).
    */
   endConnections(graceMs: number): Promise<void> {
-    const batch = new Set([...this.conns].filter((c) => c.phase !== Phase.Closed));
+    const batch = new Set(this.openConnections());
     for (const c of batch) this.beginShutdown(c);
     if (batch.size === 0) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
@@ -211,7 +208,7 @@ export class EchoHandlers {
 
   /** Hard close (RST) of everyone left: for peers that outlive the shutdown grace period. */
   terminateAll(reason: CloseReason): void {
-    for (const c of [...this.conns]) {
+    for (const c of this.openConnections()) {
       c.reason ??= reason;
       c.socket.terminate();
     }
@@ -222,13 +219,19 @@ export class EchoHandlers {
     this.timeouts.close();
   }
 
+  /** A copy of the list, oldest first: stopping a connection may close it, which unlinks it. */
+  private openConnections(): Connection[] {
+    const all: Connection[] = [];
+    for (let c = this.first; c; c = c.listNext) all.push(c);
+    return all;
+  }
+
   /** GET /connections: every open connection, with the kernel's view of it. */
   connections(withTcp = true): ConnectionInfo[] {
     const now = this.ctx.clock.now();
     const timeoutMs = this.ctx.profile.timeout * 1000;
     const out: ConnectionInfo[] = [];
-    for (const c of this.conns) {
-      if (c.phase === Phase.Closed) continue;
+    for (let c = this.first; c; c = c.listNext) {
       const wheel = c.wheelSlot >= 0 ? c.wheelDue - now : null;
       const timeoutIn = c.phase === Phase.Header || c.phase === Phase.FinSent ? wheel : timeoutMs > 0 ? c.lastActive + timeoutMs - now : null;
       out.push({
@@ -258,8 +261,8 @@ export class EchoHandlers {
    * then our FIN); "rst" resets it now. false when no such connection is open.
    */
   closeConnection(id: number, how: "fin" | "rst"): boolean {
-    for (const c of this.conns) {
-      if (c.id !== id || c.phase === Phase.Closed) continue;
+    for (let c = this.first; c; c = c.listNext) {
+      if (c.id !== id) continue;
       c.reason ??= "api";
       if (how === "rst") {
         c.phase = Phase.FinSent;
@@ -273,39 +276,46 @@ export class EchoHandlers {
   private opened(socket: Sock): void {
     const { log, stats, clock } = this.ctx;
     const t = clock.now();
-    const fd = socketFd(socket);
-    // An IPv4 peer of a dual-stack listener is that IPv4 address (shown and matched as such).
-    const address = this.v6 ? unmapIpv4(socket.remoteAddress) : socket.remoteAddress;
-    const c = new Connection(++this.nextId, address, socket.remotePort, this.ctx.tag, fd, t, socket);
+    const c = new Connection(++this.nextId, this.ctx.tag, t, socket);
     socket.data = c;
     stats.accepted++;
     stats.open++;
-    this.conns.add(c);
+    c.listPrev = this.last;
+    if (this.last) this.last.listNext = c;
+    else this.first = c;
+    this.last = c;
+    this.openCount++;
     this.ctx.onAccept();
     const p = this.ctx.profile;
     const proxy = p.proxyProtocol !== "off";
     // With PROXY protocol the client is known only once its header is in: access rules wait for it.
     const judgeLater = proxy && p.clientIpFrom === "proxy";
-    const refused = judgeLater ? this.admission.limit(stats.open) : this.admission.admit(address, stats.open);
+    // The peer's address is read (a getpeername(2)) only when an access rule looks at it.
+    const refused = judgeLater ? this.admission.limit(stats.open) : this.admission.admit(this.admission.needsAddress ? c.remoteAddress : "", stats.open);
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
-    if (!judgeLater) c.countedIp = this.admission.countsPerIp;
+    if (!judgeLater && this.admission.countsPerIp) c.countedIp = true;
+    // The recent-closes ring (status page) names every closed connection's peer, which a socket
+    // closed before its address was read no longer tells: read it now (two getpeername(2)).
+    void c.peer;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
-    if (this.quickOn) armQuickAck(fd);
+    // No TCP_QUICKACK here: a new connection is already in quick-ack mode (it reads back "quick"
+    // with --quickack off, tested), and its first segments are ACKed at once anyway (the kernel
+    // starts every connection with a quick-ACK budget, tcp_event_data_recv): a syscall for nothing.
     if (proxy) {
       c.proxy = newProxyState(c.peer);
       c.phase = Phase.Header;
       this.timeouts.openedHeader(c, t, p.proxyTimeout * 1000);
       if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
-      if (log.debugOn) log.debug("proxy-wait", `${c.tag} waiting for a PROXY header (${p.proxyProtocol})`, { conn: c.id, peer: c.peer });
+      if (log.debugOn) log.emit("debug", "proxy-wait", `${c.tag} waiting for a PROXY header (${p.proxyProtocol})`, { conn: c.id, peer: c.peer });
       return;
     }
     this.timeouts.opened(c, t);
     if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
     // TLS: the handshake counts against --timeout; the open line comes when it is done.
     if (this.ctx.tls) return this.ctx.tls.begin(c);
-    if (log.infoOn) log.info("open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
+    if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
     if (log.debugOn) this.logAccepted(c);
   }
 
@@ -318,7 +328,7 @@ export class EchoHandlers {
     this.ctx.stats.bytesIn += n;
     c.lastActive = this.ctx.clock.now();
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
+    if (log.debugOn) log.emit("debug", "recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, this.chunkFields(c, chunk));
     if (c.phase === Phase.Open) this.consume(socket, c, chunk);
     else if (c.phase === Phase.Flushing) this.consumeUntilFin(socket, c, chunk);
     // Our FIN is out: nothing more can be echoed.
@@ -346,7 +356,7 @@ export class EchoHandlers {
     if (p.clientIpFrom === "proxy") {
       const refused = this.admission.judge(c.remoteAddress);
       if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
-      c.countedIp = this.admission.countsPerIp;
+      if (this.admission.countsPerIp) c.countedIp = true;
     }
     const t = this.ctx.clock.now();
     c.lastActive = t;
@@ -360,7 +370,7 @@ export class EchoHandlers {
     const log = this.ctx.log;
     if (log.infoOn) {
       const endpoints = formatProxyEndpoints(h);
-      log.info("open", `${c.tag} open ${endpoints ?? ""}${endpoints ? " " : ""}via ${st.via} (${formatProxyDetails(h)})`, {
+      log.emit("info", "open", `${c.tag} open ${endpoints ?? ""}${endpoints ? " " : ""}via ${st.via} (${formatProxyDetails(h)})`, {
         conn: c.id,
         peer: c.peer,
         listener: this.ctx.listener,
@@ -384,7 +394,7 @@ export class EchoHandlers {
     c.phase = Phase.FinSent;
     const log = this.ctx.log;
     if (log.infoOn && this.proxyGate.allow())
-      log.info("proxy-error", `${c.tag} PROXY header refused (${reason}): ${detail}; first bytes ${previewRepr(seen)}`, {
+      log.emit("info", "proxy-error", `${c.tag} PROXY header refused (${reason}): ${detail}; first bytes ${previewRepr(seen)}`, {
         conn: c.id,
         peer: c.peer,
         listener: this.ctx.listener,
@@ -458,14 +468,14 @@ export class EchoHandlers {
     const log = this.ctx.log;
     if (log.debugOn) {
       const bytes = chunk.subarray(start, start + n);
-      log.debug("send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
+      log.emit("debug", "send", `${c.tag} sent ${n} B ${previewRepr(bytes)}`, this.chunkFields(c, bytes));
     }
   }
 
   /** Writes what is queued; queued bytes going out also free budget and count as activity. */
   private flush(c: Connection): void {
     const log = this.ctx.log;
-    const w = c.flush(log.debugOn ? (b) => log.debug("send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
+    const w = c.flush(log.debugOn ? (b) => log.emit("debug", "send", `${c.tag} sent ${b.length} B ${previewRepr(b)}`, this.chunkFields(c, b)) : null);
     if (w > 0) {
       c.lastActive = this.ctx.clock.now();
       c.bytesOut += w;
@@ -479,7 +489,7 @@ export class EchoHandlers {
     c.paused = true;
     this.ctx.stats.pauses++;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("pause", `${c.tag} reading paused (${why}): ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered, why });
+    if (log.debugOn) log.emit("debug", "pause", `${c.tag} reading paused (${why}): ${c.buffered} B wait to be echoed`, { conn: c.id, peer: c.peer, buffered: c.buffered, why });
   }
 
   private resume(c: Connection): void {
@@ -487,7 +497,7 @@ export class EchoHandlers {
     c.paused = false;
     this.budgetPaused.delete(c);
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (log.debugOn) log.emit("debug", "resume", `${c.tag} reading resumed: ${c.buffered} B wait`, { conn: c.id, peer: c.peer, buffered: c.buffered });
   }
 
   /** The budget has room again: the connections it paused read again (unless their own queue is full). */
@@ -534,7 +544,7 @@ export class EchoHandlers {
   private end(socket: Sock): void {
     const c = socket.data;
     const log = this.ctx.log;
-    if (log.debugOn) log.debug("fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
+    if (log.debugOn) log.emit("debug", "fin", `${c.tag} peer sent FIN`, { conn: c.id, peer: c.peer, buffered: c.buffered });
     // A FIN before the PROXY header was complete (a TCP health check): nothing to echo.
     if (c.phase === Phase.Header) {
       this.sendFin(c);
@@ -554,8 +564,8 @@ export class EchoHandlers {
     c.phase = Phase.FinSent;
     const log = this.ctx.log;
     if (reason === "limit") {
-      if (log.warnOn && this.limitGate.allow()) log.warn("limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
-    } else if (log.infoOn && this.deniedGate.allow()) log.info("denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+      if (log.warnOn && this.limitGate.allow()) log.emit("warn", "limit", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
+    } else if (log.infoOn && this.deniedGate.allow()) log.emit("info", "denied", `${c.tag} refused: ${why}`, { conn: c.id, peer: c.peer, ...fields });
     c.socket.terminate();
   }
 
@@ -576,7 +586,12 @@ export class EchoHandlers {
     this.framer?.closed(c);
     if (c.faults !== null) this.faultPath.closed(c);
     const { stats, log } = this.ctx;
-    this.conns.delete(c);
+    if (c.listPrev) c.listPrev.listNext = c.listNext;
+    else this.first = c.listNext;
+    if (c.listNext) c.listNext.listPrev = c.listPrev;
+    else this.last = c.listPrev;
+    c.listPrev = c.listNext = null;
+    this.openCount--;
     stats.open--;
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
@@ -584,7 +599,8 @@ export class EchoHandlers {
     this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
     if (log.infoOn) {
       const lost = c.buffered + c.discarded;
-      log.info(
+      log.emit(
+        "info",
         "close",
         `${c.tag} close ${c.toxic && reason === "toxic" ? `${c.toxic.type}:${c.toxic.name}` : reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
         {
@@ -601,7 +617,7 @@ export class EchoHandlers {
         },
       );
     }
-    if (this.allClosed.length > 0 && this.conns.size === 0) for (const done of this.allClosed.splice(0)) done();
+    if (this.allClosed.length > 0 && this.openCount === 0) for (const done of this.allClosed.splice(0)) done();
     if (this.batches.length > 0) this.batchClosed(c);
   }
 
@@ -653,8 +669,23 @@ export class EchoHandlers {
     this.sendFin(c);
   }
 
-  /** shutdown(SHUT_WR): Bun's end() would close the socket at the peer's next byte (measured). */
+  /**
+   * Our FIN. When the peer has ended (its FIN came, everything before it is echoed), end() closes
+   * the socket at once, as bare Bun does on a FIN. shutdown() would end the same way one loop turn
+   * later (the socket is then shut both ways, epoll reports HUP and Bun closes it), for a syscall,
+   * two epoll changes and a wake-up more (strace, connect16); either way the kernel still sends
+   * what it holds of our echo before the FIN. Otherwise shutdown(SHUT_WR): a peer that has not
+   * ended may still send, and Bun's end() would close the socket at its next byte (measured),
+   * resetting it.
+   */
   private sendFin(c: Connection): void {
+    const log = this.ctx.log;
+    if (c.phase === Phase.PeerEnded) {
+      c.phase = Phase.FinSent;
+      if (log.debugOn) log.emit("debug", "fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
+      c.socket.end();
+      return;
+    }
     c.phase = Phase.FinSent;
     c.socket.shutdown();
     // Nothing more is echoed, so back-pressure no longer applies: read again (and discard), or a
@@ -664,8 +695,7 @@ export class EchoHandlers {
       this.budgetPaused.delete(c);
       c.socket.resume();
     }
-    const log = this.ctx.log;
-    if (log.debugOn) log.debug("fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
+    if (log.debugOn) log.emit("debug", "fin-sent", `${c.tag} sent FIN`, { conn: c.id, peer: c.peer });
   }
 
   private noteError(c: Connection, error: Error): void {
@@ -682,14 +712,15 @@ export class EchoHandlers {
     try {
       const o = readSocketOptions(c.fd);
       const quick = readQuickAck(c.fd);
-      this.ctx.log.debug(
+      this.ctx.log.emit(
+        "debug",
         "options",
         // TCP_QUICKACK reads the socket's current ack mode (tcp(7)), which is what is shown.
         `${c.tag} kernel options: TCP_NODELAY ${o.nodelay ? "on" : "off"}, ack mode ${quick ? "quick" : "delayed"}, SO_RCVBUF ${o.recvBuf}, SO_SNDBUF ${o.sendBuf}, SO_KEEPALIVE ${o.keepalive ? `on (idle ${o.keepIdle} s, interval ${o.keepInterval} s, count ${o.keepCount})` : "off"}`,
         { conn: c.id, peer: c.peer, nodelay: o.nodelay, ack_mode: quick ? "quick" : "delayed", recv_buf: o.recvBuf, send_buf: o.sendBuf, keepalive: o.keepalive },
       );
     } catch (e) {
-      this.ctx.log.debug("options", `${c.tag} options not readable: ${errorText(e)}`, { conn: c.id, peer: c.peer });
+      this.ctx.log.emit("debug", "options", `${c.tag} options not readable: ${errorText(e)}`, { conn: c.id, peer: c.peer });
     }
   }
 }

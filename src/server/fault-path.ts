@@ -12,7 +12,8 @@ export interface EchoOps {
   readonly framer: RecordFramer | null;
   /** --record-mode stream (records echoed) rather than interleaved. */
   readonly streamFraming: boolean;
-  readonly conns: ReadonlySet<Connection>;
+  /** The open connections, oldest first (a copy). */
+  conns(): readonly Connection[];
   readonly budgetPaused: Set<Connection>;
   /** Echoes bytes behind whatever is queued (pauses reading at --max-buffer / --max-memory). */
   write(c: Connection, bytes: Uint8Array): void;
@@ -52,7 +53,7 @@ export class FaultPath implements FaultHost<Connection> {
 
   /** A toxic added, changed or removed: applied to every open connection (toxiproxy re-links them). */
   apply(change: ToxicChange): void {
-    for (const c of this.ops.conns) {
+    for (const c of this.ops.conns()) {
       if (c.phase === Phase.Closed) continue;
       const f = c.faults;
       if (!f) {
@@ -70,7 +71,7 @@ export class FaultPath implements FaultHost<Connection> {
     c.bytesIn += n;
     stats.bytesIn += n;
     c.lastActive = clock.now();
-    if (log.debugOn) log.debug("recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, { conn: c.id, peer: c.peer, size: n, preview: previewRepr(chunk) });
+    if (log.debugOn) log.emit("debug", "recv", `${c.tag} recv ${n} B ${previewRepr(chunk)}`, { conn: c.id, peer: c.peer, size: n, preview: previewRepr(chunk) });
     const f = c.faults!;
     if (c.phase === Phase.Open) f.read(chunk);
     else if (c.phase === Phase.Flushing) {

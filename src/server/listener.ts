@@ -84,6 +84,8 @@ export class Listener {
         timeout: config.timeout,
         linesPerSecond: REFUSAL_LINES_PER_S,
       });
+    // An IPv6 listener: its dual-stack peers arrive IPv4-mapped.
+    const v6 = config.host.includes(":") || (config.listenFd !== null && getSockName(config.listenFd).family === 6);
     this.toxics = new ToxicSet(config.toxics);
     this.echo = new EchoHandlers({
       profile: config,
@@ -92,9 +94,8 @@ export class Listener {
       stats: this.stats,
       budget: ctx.budget,
       clock: ctx.clock,
-      tag: { prefix: ctx.tagPrefix, suffix: suffix ? `@${config.name}` : "" },
+      tag: { prefix: ctx.tagPrefix, suffix: suffix ? `@${config.name}` : "", v6 },
       onAccept: () => this.guard?.accepted(),
-      v6: config.host.includes(":") || (config.listenFd !== null && getSockName(config.listenFd).family === 6),
       toxics: this.toxics,
       faults: ctx.faults,
       closes: ctx.closes,

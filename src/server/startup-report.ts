@@ -95,9 +95,9 @@ export function buildListenerReport(fd: number, cfg: ListenerConfig, address: So
 function quickNote(cfg: ListenerConfig): string {
   switch (cfg.quickack) {
     case "auto":
-      return "set on accept, re-armed after reads not answered at once";
+      return "re-armed after reads not answered at once (a new connection starts in quick-ack mode)";
     case "always":
-      return "set on accept, re-armed after every read";
+      return "re-armed after every read";
     case "off":
       return "never set";
   }

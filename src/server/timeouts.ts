@@ -79,11 +79,10 @@ export class IdleTimeouts {
     this.armBackstop(c, due - t, t);
   }
 
+  /** Armed for the wheel's deadline (c.wheelDue): what it was armed for can be worked out again. */
   private armBackstop(c: Connection, remainingMs: number, t: number): void {
-    const seconds = backstopSeconds(remainingMs);
     c.backstopArmedAt = t;
-    c.backstopSeconds = seconds;
-    c.socket.timeout(seconds);
+    c.socket.timeout(backstopSeconds(remainingMs));
   }
 
   /** The wheel says this connection's deadline may have come. */
@@ -94,7 +93,7 @@ export class IdleTimeouts {
       return;
     }
     if (c.phase === Phase.FinSent) {
-      if (this.log.infoOn) this.log.info("hard-close", `${c.tag} peer did not close within ${this.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
+      if (this.log.infoOn) this.log.emit("info", "hard-close", `${c.tag} peer did not close within ${this.timeout} s of our FIN; resetting`, { conn: c.id, peer: c.peer });
       this.actions.hardClose(c);
       return;
     }
@@ -112,7 +111,7 @@ export class IdleTimeouts {
     // handles them one after the other (the benchmark holds p99 to 30 ms at 10,000 connections).
     this.stats.timeoutLateness.observe((this.clock.now() - idleDue) / 1000);
     if (this.log.infoOn)
-      this.log.info("timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.timeout}); sending FIN`, {
+      this.log.emit("info", "timeout", `${c.tag} idle for ${((t - c.lastActive) / 1000).toFixed(3)} s (--timeout ${this.timeout}); sending FIN`, {
         conn: c.id,
         peer: c.peer,
         idle_ms: Math.round(t - c.lastActive),
@@ -133,11 +132,13 @@ export class IdleTimeouts {
     if (c.phase === Phase.Closed) return;
     const t = this.clock.now();
     const ours = c.wheelSlot >= 0 ? c.wheelDue : null;
+    // Every arming is for the wheel's deadline of that moment, which stays in wheelDue.
+    const armed = backstopSeconds(c.wheelDue - c.backstopArmedAt);
     this.log.error(
       "backstop",
-      `${c.tag} bug: Bun's socket timeout fired ${((t - c.backstopArmedAt) / 1000).toFixed(3)} s after it was armed for ${c.backstopSeconds} s; ` +
+      `${c.tag} bug: Bun's socket timeout fired ${((t - c.backstopArmedAt) / 1000).toFixed(3)} s after it was armed for ${armed} s; ` +
         (ours === null ? "no deadline of ours was scheduled" : `our deadline is ${((ours - t) / 1000).toFixed(3)} s away`),
-      { conn: c.id, peer: c.peer, armed_s: c.backstopSeconds, fired_after_ms: Math.round(t - c.backstopArmedAt), our_deadline_in_ms: ours === null ? null : Math.round(ours - t) },
+      { conn: c.id, peer: c.peer, armed_s: armed, fired_after_ms: Math.round(t - c.backstopArmedAt), our_deadline_in_ms: ours === null ? null : Math.round(ours - t) },
     );
     if (ours === null) c.socket.timeout(0);
     else if (ours > t) this.armBackstop(c, ours - t, t);
