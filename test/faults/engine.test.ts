@@ -6,12 +6,14 @@ import { ConnFaults, parseToxic, Random, TimerHeap, type FaultHost, type TimerCl
 
 class VirtualTimers implements TimerClock {
   t = 0;
+  /** How late each timer fires (a loaded machine's event loop). */
+  late = 0;
   private fn: (() => void) | null = null;
   private at = Infinity;
   now = () => this.t;
   arm(ms: number, fn: () => void) {
     this.fn = fn;
-    this.at = this.t + ms;
+    this.at = this.t + ms + this.late;
   }
   disarm() {
     this.fn = null;
@@ -149,6 +151,26 @@ describe("bandwidth", () => {
     expect(ws.length).toBe(100);
     expect(ws[0]![0]).toBe(100);
     expect(ws[99]![0]).toBe(10_000);
+  });
+
+  test("timers that fire 30 ms late do not slow the rate: 1,000,000 bytes still take 10 s, not 13", () => {
+    const r = rig([toxic("bandwidth", { rate: 100 })]);
+    r.clock.late = 30;
+    for (let i = 0; i < 10; i++) r.f.read(new Uint8Array(100_000));
+    r.clock.advance(20_000);
+    const ws = r.events.filter((e) => e[1] === "write");
+    expect(ws.length).toBe(100);
+    // Only the last piece's own lateness shows; each earlier one was made up by the next.
+    expect(ws[99]![0]).toBe(10_030);
+  });
+
+  test("after an idle link the next piece takes its full time from when its bytes arrive", () => {
+    const r = rig([toxic("bandwidth", { rate: 100 })]);
+    r.f.read(new Uint8Array(10_000));
+    r.clock.advance(5_000);
+    r.f.read(new Uint8Array(10_000));
+    r.clock.advance(5_000);
+    expect(r.events.filter((e) => e[1] === "write").map((e) => e[0])).toEqual([100, 5_100]);
   });
 
   test("upstream: the reader is stalled while more than one piece waits", () => {
