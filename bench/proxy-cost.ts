@@ -31,7 +31,8 @@ const USAGE = `usage: bun run bench:proxy [options]
   --duration S      measured seconds per run (default 3)
   --warmup S        warm-up seconds per run (default 1)
   --scenarios x,y   connect16 (default), pp100, pp1
-  --baseline REV    the tree without PROXY protocol (default ${PROXY_COMMIT}^)
+  --baseline REV    the tree to compare with (default ${PROXY_COMMIT}^, the last without PROXY
+                    protocol; another, such as the tree before faults, measures what came since)
   --retries N       repeat a run disturbed by other work on a pinned core up to N times (default 1)
   --wait-quiet S    before each run wait up to S seconds until other work has kept the CPUs under
                     ${DISTURBED_PCT} % of a core for 2 s (a shared machine; default 0: off)
@@ -157,7 +158,7 @@ async function main(): Promise<number> {
       serve: { "proxy-protocol": "v2" },
       bench: ["--proxy-protocol", "v2"],
     },
-    { id: "before", label: `tcp-echo ${base.sha.slice(0, 12)} (${baselineRev}, before PROXY)`, spec: source("before", "before PROXY", `${base.dir}/src/index.ts`), serve: {}, bench: [] },
+    { id: "before", label: `tcp-echo ${base.sha.slice(0, 12)} (${baselineRev}${values.baseline === undefined ? ", before PROXY" : ""})`, spec: source("before", `at ${baselineRev}`, `${base.dir}/src/index.ts`), serve: {}, bench: [] },
   ];
 
   const procs = new Processes();
@@ -262,7 +263,7 @@ async function main(): Promise<number> {
   const command = ["bun run bench:proxy", ...process.argv.slice(2)].join(" ");
   const model = cpus()[0]?.model.trim() ?? "unknown CPU";
   const lines: string[] = [
-    "# What the PROXY protocol costs per connection",
+    values.baseline === undefined ? "# What the PROXY protocol costs per connection" : `# What the PROXY protocol costs, and this tree against ${baselineRev}`,
     "",
     `Measured by \`${command}\` on ${new Date().toISOString().replace(/\.\d+Z$/, "Z")} (${Math.round((performance.now() - t0) / 1000)} s), on ${cpus().length} CPUs (${model}), Linux ${release()}, Bun ${Bun.version}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(" ")}.`,
     `Servers pinned to CPU ${SERVER_CPU}, HEAD's \`tcp-echo bench\` pinned to CPU ${CLIENT_CPU} for all three; ${rounds} rounds of ${duration} s after ${warmup} s warm-up, the order of the three rotating per round.`,
