@@ -222,7 +222,9 @@ describe("--proxy-protocol: a bad or late header refuses the connection without 
 
 describe("--proxy-protocol-timeout under traffic", () => {
   test("late headers are closed at 0.5 s (within 100 ms either way) while bench --proxy-protocol v2 pingpongs on the same listener", async () => {
-    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 0.5, timeout: 0 }, "warn");
+    // At info for the close lines (two per connection, 25 connections): their duration is the
+    // server's own accept-to-reset time, which is what must hold to 100 ms.
+    await using s = serve({ proxyProtocol: "v2", proxyTimeout: 0.5, timeout: 0 }, "info");
     // The load generator in its own process, as a load balancer's clients would be: in this one it
     // would share the server's event loop and delay its timers by its own work.
     const traffic = Bun.spawn(
@@ -236,8 +238,15 @@ describe("--proxy-protocol-timeout under traffic", () => {
       const late = (await run(s.port, "late-n", "5")) as { how: string; after: number }[];
       for (const l of late) {
         expect(l.how).toBe("reset");
+        // python3's clock also counts its own start and wake-ups, which a full parallel test run
+        // delays: it only bounds the server's figure below from outside.
         expect(l.after).toBeGreaterThanOrEqual(0.4);
-        expect(l.after).toBeLessThan(0.6);
+        expect(l.after).toBeLessThan(0.8);
+      }
+      await until(() => s.log.of("close").filter((e) => e.reason === "proxy-timeout").length >= 5, "five proxy-timeout closes");
+      for (const e of s.log.of("close").filter((e) => e.reason === "proxy-timeout")) {
+        expect(e.duration_ms as number).toBeGreaterThanOrEqual(500);
+        expect(e.duration_ms as number).toBeLessThan(600);
       }
     } finally {
       traffic.kill("SIGINT");

@@ -77,8 +77,11 @@ describe("1,000 handshakes that stop half-way", () => {
         .slice(1000 * round)
         .map((e) => e.duration_ms as number)
         .sort((a, b) => a - b);
+      console.log(`round ${round}: server close durations ms min ${ms[0]} p50 ${ms[500]} max ${ms[999]}; peer last ${r.after[999]}`);
       expect(ms[0]!).toBeGreaterThanOrEqual(1000);
-      expect(ms[999]!).toBeLessThan(1000 + 1000);
+      // 2.5 s of room for 1,000 deadlines falling together while other test files load both cores
+      // (a full parallel run saw 2.65 s); Bun's timer fires at 4.0 s for timeout(1).
+      expect(ms[999]!).toBeLessThan(1000 + 2500);
       expect(p.log.of("backstop")).toEqual([]);
       rss.push(rssKiB(p.proc.pid));
     }
