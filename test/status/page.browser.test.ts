@@ -219,15 +219,23 @@ for (const b of BROWSERS) {
         await page.type(attrs, "latency=100");
         await page.click('[data-listener="main"] form.toxic button[name=submit]');
         await page.waitForFunction(() => document.querySelector('[data-listener="main"] tr[data-toxic="latency_downstream"]')?.textContent?.includes("latency=100,") === true, { timeout: 5000 });
+        // The Remove button outlives the open count going 0 -> 1 -> 0: a card rebuilt on every
+        // change of the count replaced its buttons under the pointer (clicks lost, "Node is
+        // detached" here under load).
+        const remove = (await page.$('[data-listener="main"] button[data-action="remove-toxic"][data-toxic="latency_downstream"]'))!;
+        const openShown = (text: string) => page.waitForFunction((t) => document.querySelector('[data-listener="main"] .open')?.textContent === t, { timeout: 5000 }, text);
         const h1 = await holder(s.server.port);
         try {
+          await openShown("1 open");
           const ms = Number((await h1.ask("rt 5")).split(" ")[1]);
           expect(ms).toBeGreaterThanOrEqual(100);
           expect(ms).toBeLessThan(250);
         } finally {
           h1.close();
         }
-        await page.click('[data-listener="main"] button[data-action="remove-toxic"][data-toxic="latency_downstream"]');
+        await openShown("0 open");
+        expect(await remove.evaluate((e) => (e as unknown as { isConnected: boolean }).isConnected)).toBe(true);
+        await remove.click();
         await page.waitForFunction(() => !document.querySelector('[data-listener="main"] tr[data-toxic]'), { timeout: 5000 });
         const h2 = await holder(s.server.port);
         try {
