@@ -426,6 +426,9 @@
     renderListeners(s.listeners);
   }
 
+  /** Per listener card, what its title and details were last built from. */
+  const cardBuilt = new WeakMap();
+
   function renderListeners(list) {
     const json = JSON.stringify(list);
     if (json === state.lastListenersJson) return;
@@ -438,16 +441,30 @@
       let card = box.querySelector(`[data-listener="${CSS.escape(l.name)}"]`);
       if (!card) box.append((card = listenerCard(l.name)));
       card.querySelector("form.toxic").hidden = state.readOnly;
+      // The open count changes with every connection; rebuilding the card for it would replace its
+      // buttons under the pointer each second (a click whose press and release land on two
+      // different buttons is lost, and the browser tests saw "Node is detached" under load). So
+      // only the count is updated in place, and the rest is rebuilt when what it shows changed.
+      const built = cardBuilt.get(card) || {};
+      cardBuilt.set(card, built);
       const title = card.querySelector(".title");
-      title.replaceChildren(
-        el("span", { className: "name" }, l.name),
-        el("span", { className: "listen" }, l.listen),
-        el("span", { className: l.enabled ? "on" : "off" }, l.enabled ? "enabled" : "disabled"),
-        el("span", { className: l.accepting ? "on" : "off" }, l.accepting ? "accepting" : "accept paused"),
-        el("span", { className: "open" }, `${fmtNum(l.open)} open`),
-        state.readOnly ? null : el("button", { dataset: { action: "enable" } }, l.enabled ? "Disable" : "Enable"),
-        state.readOnly ? null : el("button", { dataset: { action: "accept" } }, l.accepting ? "Pause accept" : "Resume accept"),
-      );
+      const titleKey = JSON.stringify([l.listen, l.enabled, l.accepting, state.readOnly]);
+      if (built.title !== titleKey) {
+        built.title = titleKey;
+        title.replaceChildren(
+          el("span", { className: "name" }, l.name),
+          el("span", { className: "listen" }, l.listen),
+          el("span", { className: l.enabled ? "on" : "off" }, l.enabled ? "enabled" : "disabled"),
+          el("span", { className: l.accepting ? "on" : "off" }, l.accepting ? "accepting" : "accept paused"),
+          el("span", { className: "open" }),
+          state.readOnly ? null : el("button", { dataset: { action: "enable" } }, l.enabled ? "Disable" : "Enable"),
+          state.readOnly ? null : el("button", { dataset: { action: "accept" } }, l.accepting ? "Pause accept" : "Resume accept"),
+        );
+      }
+      setText(title.querySelector(".open"), `${fmtNum(l.open)} open`);
+      const detailsKey = JSON.stringify([l.options, l.toxics, state.readOnly]);
+      if (built.details === detailsKey) continue;
+      built.details = detailsKey;
       const options = el(
         "table",
         { className: "options" },
