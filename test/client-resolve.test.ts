@@ -135,8 +135,11 @@ describe("client over IPv6 and names", () => {
   });
 
   test("the other way round: IPv4 refuses, IPv6 answers", async () => {
-    await using s = serveListeners([{ host: "::1" }], {}, "warn");
-    await using _refuse = refusing("127.0.0.1", s.port);
+    // The IPv4 port is taken first and the server then binds ::1 on it (retried): the other order
+    // raced other test files for 127.0.0.1's port.
+    const { server: s, peer } = await serveOnSamePort("::1", async () => refusing("127.0.0.1"));
+    await using _s = s;
+    await using _refuse = peer;
     const { result, lines } = await run(options(s.port, { host: "echo.test", lookup: fake("echo.test", "127.0.0.1", "::1") }));
     expect(result).toMatchObject({ ok: true, peer: { family: 6, host: "::1" } });
     expect(lines[1]).toBe(`connect to 127.0.0.1:${s.port} failed: ECONNREFUSED; trying [::1]:${s.port}`);
