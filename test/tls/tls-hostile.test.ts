@@ -55,7 +55,7 @@ function rssKiB(pid: number): number {
 }
 
 describe("1,000 handshakes that stop half-way", () => {
-  test("each is reset at --timeout 1 and counted as a timeout; server RSS after a second round is within 6 MiB of after the first", async () => {
+  test("each is reset at --timeout 1 and counted as a timeout; server RSS after a second round is within 9 MiB of after the first (a leak of the round would be 12)", async () => {
     await using p = await spawnServer(["--tls-cert", pki.foo.cert, "--tls-key", pki.foo.key, "--timeout", "1", "--metrics", "127.0.0.1:0"]);
     const m = await p.log.waitFor((e) => e.event === "metrics");
     const rss: number[] = [rssKiB(p.proc.pid)];
@@ -90,6 +90,9 @@ describe("1,000 handshakes that stop half-way", () => {
     expect(sample(metrics, "tcp_echo_connections_closed_total", { listener: "main", reason: "tls-timeout" })).toBe(2000);
     expect(sample(metrics, "tcp_echo_connections_open", { listener: "main" })).toBe(0);
     console.log(`RSS KiB: start ${rss[0]}, after round 1 ${rss[1]}, after round 2 ${rss[2]}`);
-    expect(rss[2]! - rss[1]!).toBeLessThan(6 * 1024);
+    // An idle TLS connection holds 12.6 KiB in Bun (experiments/tls/FINDINGS.md §i): a round whose
+    // 1,000 connections stayed in memory would add 12 MiB. Garbage not yet collected moved RSS by
+    // up to 6.2 MiB between rounds in a full parallel run, so the bound is 9 MiB.
+    expect(rss[2]! - rss[1]!).toBeLessThan(9 * 1024);
   }, 90_000);
 });
