@@ -8,10 +8,9 @@ import { python } from "./helpers/python.ts";
 import { parsePrometheus, total } from "./helpers/prometheus.ts";
 import { serve } from "./helpers/server.ts";
 import { buildProxyHeader } from "../src/client/proxy.ts";
-import { startApiServer } from "../src/api/index.ts";
-import { createLogger } from "../src/log/index.ts";
 import { encodeProxyV2 } from "../src/proxy/index.ts";
 import { connect } from "./helpers/client.ts";
+import { startTestApi } from "./helpers/api.ts";
 import { until } from "./helpers/wait.ts";
 import { SOURCE_CLI } from "./helpers/process.ts";
 
@@ -303,16 +302,7 @@ describe("the header's client where connections are counted and listed", () => {
 
   test("GET /connections: the header's client as proxied_source, the load balancer as peer; one still waiting for its header has none", async () => {
     await using s = serve({ proxyProtocol: "v2", proxyTimeout: 5 });
-    const a = startApiServer({
-      host: "127.0.0.1",
-      port: 0,
-      logger: createLogger({ level: "warn", format: "json", write: s.log.write }),
-      control: s.handle.control,
-      metrics: { view: async () => ({ stats: s.handle.stats(), processes: [], workers: null }), accepting: s.handle.accepting },
-      readOnly: true,
-      token: null,
-      version: "0.1.0",
-    });
+    const a = startTestApi(s, { readOnly: true });
     await using _ = { [Symbol.asyncDispose]: () => a.stop() };
     const proxied = await connect(s.port);
     await proxied.writeAll(v2From("203.0.113.7", 51234));

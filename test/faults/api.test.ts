@@ -3,26 +3,14 @@
 // codes and toxiproxy's error bodies) and hostile callers, while the echo keeps serving.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Toxiproxy } from "toxiproxy-node-client";
-import { startApiServer, type ApiServer } from "../../src/api/index.ts";
-import { createLogger } from "../../src/log/index.ts";
-import { readProcessMetrics } from "../../src/ops/index.ts";
+import type { ApiServer } from "../../src/api/index.ts";
 import { connect } from "../helpers/client.ts";
+import { startTestApi } from "../helpers/api.ts";
 import { python } from "../helpers/python.ts";
 import { serve, type TestServer } from "../helpers/server.ts";
 import { until } from "../helpers/wait.ts";
 
-function api(s: TestServer, token: string | null = null, readOnly = false): ApiServer {
-  return startApiServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: createLogger({ level: "warn", format: "json", write: s.log.write }),
-    control: s.handle.control,
-    metrics: { view: async () => ({ stats: s.handle.stats(), processes: [readProcessMetrics()], workers: null }), accepting: s.handle.accepting },
-    readOnly,
-    token,
-    version: "0.1.0",
-  });
-}
+const api = (s: TestServer, token: string | null = null, readOnly = false): ApiServer => startTestApi(s, { token, readOnly });
 
 /** One echo round trip on a fresh connection, timed (ms). */
 async function roundTrip(port: number): Promise<number> {

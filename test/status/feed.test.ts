@@ -1,29 +1,16 @@
 // The status page's server side on real sockets: paged /connections, the SSE feed (one summary
 // event a second, bounded clients, history and recent closes), the page's files and their rules.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startApiServer, type ApiServer } from "../../src/api/index.ts";
-import { createLogger } from "../../src/log/index.ts";
-import { readProcessMetrics } from "../../src/ops/index.ts";
+import type { ApiServer } from "../../src/api/index.ts";
 import { localSource, MAX_EVENT_CLIENTS, StatusHub } from "../../src/status/index.ts";
 import { connect, type Collector } from "../helpers/client.ts";
+import { startTestApi } from "../helpers/api.ts";
 import { python } from "../helpers/python.ts";
 import { serve, type TestServer } from "../helpers/server.ts";
 import { until } from "../helpers/wait.ts";
 import { openEvents } from "./sse.ts";
 
-function api(s: TestServer, hub: StatusHub, o: { token?: string | null; readOnly?: boolean } = {}): ApiServer {
-  return startApiServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger: createLogger({ level: "warn", format: "json", write: s.log.write }),
-    control: s.handle.control,
-    metrics: { view: async () => ({ stats: s.handle.stats(), processes: [readProcessMetrics()], workers: null }), accepting: s.handle.accepting },
-    readOnly: o.readOnly ?? false,
-    token: o.token ?? null,
-    version: "0.1.0",
-    status: hub,
-  });
-}
+const api = (s: TestServer, hub: StatusHub, o: { token?: string | null; readOnly?: boolean } = {}): ApiServer => startTestApi(s, { ...o, status: hub });
 
 type Row = { id: string; peer: string; bytes_in: number; tcp: { rtt_us: number } | null };
 
