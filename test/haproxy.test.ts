@@ -6,29 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lbClients } from "./helpers/lb-clients.ts";
 import { python } from "./helpers/python.ts";
 import { serveListeners, type TestServer } from "./helpers/server.ts";
 
 const HAPROXY = ["/usr/sbin/haproxy", "/usr/bin/haproxy"].find((p) => existsSync(p));
-
-const CLIENTS = String.raw`
-import json, socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-out = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    me = "%s:%d" % s.getsockname()
-    msg = ("hello from %s #%d\n" % (me, i)).encode() * 20
-    s.sendall(msg); s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        d = s.recv(65536)
-        if not d: break
-        got += d
-    out.append({"me": me, "ok": got == msg})
-    s.close()
-print(json.dumps(out))
-`;
 
 const STATS = String.raw`
 import socket, sys
@@ -114,7 +96,7 @@ backend b3
 
   for (const name of ["v1", "v2", "v2opts"] as const) {
     test(`${name}: 100 connections; the source tcp-echo reports is each client's own address and port; echo byte-exact`, async () => {
-      const clients = JSON.parse(await python(CLIENTS, [fronts[name]!, 100], 60_000)) as { me: string; ok: boolean }[];
+      const clients = await lbClients("127.0.0.1", fronts[name]!, 100);
       expect(clients.filter((c) => !c.ok)).toEqual([]);
       const opens = () => server.log.of("open").filter((e) => e.listener === name && e.proxy && (e.proxy as { command: string }).command === "proxy");
       await server.log.waitFor(() => opens().length >= 100);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lbClients } from "./helpers/lb-clients.ts";
 import { python } from "./helpers/python.ts";
 import { serve, type TestServer } from "./helpers/server.ts";
 
@@ -13,28 +14,6 @@ const NGINX = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
 const STREAM = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/share/nginx/modules/ngx_stream_module.so"].find((p) => existsSync(p));
 const MISSING = !NGINX || !STREAM;
 const SKIPPED = MISSING ? " (SKIPPED: nginx or its stream module is missing; apt-get install nginx libnginx-mod-stream)" : "";
-
-// n connections to host:port, one after the other, each sending a message naming itself and reading
-// the echo to the server's FIN.
-const CLIENTS = String.raw`
-import json, socket, sys
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-out = []
-for i in range(n):
-    s = socket.create_connection((host, port), timeout=5)
-    a = s.getsockname()
-    me = ("[%s]:%d" if ":" in a[0] else "%s:%d") % a[:2]
-    msg = ("hello from %s #%d\n" % (me, i)).encode() * 20
-    s.sendall(msg); s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        d = s.recv(65536)
-        if not d: break
-        got += d
-    out.append({"me": me, "ok": got == msg})
-    s.close()
-print(json.dumps(out))
-`;
 
 describe.skipIf(MISSING)(`behind nginx (stream, proxy_protocol on)${SKIPPED}`, () => {
   let server: TestServer;
@@ -91,7 +70,7 @@ stream {
   for (const [family, host] of [["TCP4", "127.0.0.1"], ["TCP6", "::1"]] as const) {
     test(`${family}: 100 connections; the source tcp-echo reports is each client's own address and port; the destination nginx's; echo byte-exact`, async () => {
       const port = host === "::1" ? p6 : p4;
-      const clients = JSON.parse(await python(CLIENTS, [host, port, 100], 60_000)) as { me: string; ok: boolean }[];
+      const clients = await lbClients(host, port, 100);
       expect(clients.filter((c) => !c.ok)).toEqual([]);
       const mine = new Set(clients.map((c) => c.me));
       const opens = () => server.log.of("open").filter((e) => mine.has(e.peer as string));
