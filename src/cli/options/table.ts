@@ -1,7 +1,8 @@
 // Every option of every command, once. A command's table is the list of entries it takes; each
 // entry carries its parser (values.ts), default, help text and scope (option.ts).
 import { availableParallelism } from "node:os";
-import { BENCH_MODES } from "../../bench/index.ts";
+// options.ts, not the bench barrel: `serve` would load the load generator (hdr-histogram-js, pako, WASM).
+import { BENCH_MODES } from "../../bench/options.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../../log/index.ts";
 import { MAX_SYN_RETRIES } from "../../net/index.ts";
 import {
