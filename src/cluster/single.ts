@@ -8,7 +8,7 @@ import type { Service, ServiceOptions } from "./types.ts";
 
 /** One process serving connections on its own, with its metrics endpoint and stats lines. */
 export function runSingle(opts: ServiceOptions, logger: Logger): Service {
-  const handle = startServer({ ...opts, logger });
+  const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), logger });
   const cleanups: (() => void)[] = [];
   try {
     const metrics: MetricsSource = {

@@ -28,7 +28,7 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   });
   const opts = fromWire(start.settings);
   const logger = createLogger({ ...opts.log, worker: start.worker });
-  const handle = startServer({ ...opts, workerId: start.worker, logger });
+  const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), workerId: start.worker, logger });
   // Ids as the supervisor's page shows them: "w2.12@main".
   const idPrefix = `w${start.worker}.`;
   const status = localStatus(handle, idPrefix);

@@ -87,6 +87,11 @@ export interface ServerConfig {
   readonly clock?: Clock;
   /** Seeds the toxics' chance (toxicity, jitter, slicer cuts); null: a new seed each run. */
   readonly seed?: number | null;
+  /**
+   * Keep the last 500 closes for a status page (--api or --metrics); false saves two
+   * getpeername(2) per connection. Default true.
+   */
+  readonly recentCloses?: boolean;
   /** The profile a listener opened at run time (POST /proxies) gets: the command line's. */
   readonly profile?: ListenerProfileBase;
 }

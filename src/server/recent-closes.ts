@@ -34,7 +34,7 @@ interface Slot {
 }
 
 /**
- * The last `capacity` closes of a process. Written once per close, from the close handler: the
+ * The last `capacity` closes of a process (capacity 0: none kept, for a process with no status page). Written once per close, from the close handler: the
  * slots are allocated up front and overwritten in place, and the id string is only built when a
  * reader asks, so a connect-and-close flood costs field stores, not garbage.
  */
@@ -51,7 +51,13 @@ export class RecentCloses {
     return this.last;
   }
 
+  /** Whether closes are kept: the caller then needs each connection's peer before it closes. */
+  get on(): boolean {
+    return this.capacity > 0;
+  }
+
   record(conn: number, listener: string, peer: string, reason: CloseReason, toxic: string | null, bytesIn: number, bytesOut: number, durationMs: number, error: string | null): void {
+    if (this.capacity === 0) return;
     const seq = ++this.last;
     const s = this.slots[seq % this.capacity]!;
     s.seq = seq;

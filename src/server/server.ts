@@ -44,7 +44,7 @@ export interface ServerHandle {
   stop(): Promise<void>;
   /** Resolves when a stop has finished. */
   readonly stopped: Promise<void>;
-  /** The last 500 closes with their reasons (the status page). */
+  /** The last 500 closes with their reasons (the status page); none kept with `recentCloses: false`. */
   readonly closes: RecentCloses;
   /**
    * SIGHUP: TLS listeners re-read their certificate files (open connections keep theirs; a bad
@@ -89,7 +89,7 @@ export function startServer(config: ServerConfig): ServerHandle {
     several: config.listeners.length > 1,
     // One timer structure for every toxic of every connection of the process.
     faults: { heap: new TimerHeap(realTimerClock()), random: new Random(seed) },
-    closes: new RecentCloses(),
+    closes: new RecentCloses(config.recentCloses === false ? 0 : 500),
   };
   try {
     for (const lc of config.listeners) {
