@@ -9,6 +9,15 @@ export function socketFd(socket: Socket<any>): number {
 }
 
 /**
+ * close(2) on a plain socket, gracefully (no SO_LINGER 0: the kernel still sends what it holds,
+ * then FIN). Bun's socket.close(), absent from bun-types. For a socket whose peer has already
+ * ended it does what end() does less one setsockopt(TCP_CORK) (strace: epoll MOD, DEL, close).
+ */
+export function closeSocket(socket: Socket<any>): void {
+  (socket as unknown as { close(): void }).close();
+}
+
+/**
  * Serves a listening socket we made (or systemd passed) with Bun's handlers. Bun calls listen()
  * on it again with its own backlog (511): callers put theirs back with relisten().
  */

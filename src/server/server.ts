@@ -76,7 +76,13 @@ export function startServer(config: ServerConfig): ServerHandle {
   const closing = new Set<Listener>();
   /** The counters of listeners closed at run time. */
   const retired = new ServerStats();
-  const open = () => listeners.reduce((n, l) => n + l.open, 0) + [...closing].reduce((n, l) => n + l.open, 0);
+  // Asked at every accept (the accept guard's estimate): summed in place, no array per call.
+  const open = () => {
+    let n = 0;
+    for (let i = 0; i < listeners.length; i++) n += listeners[i]!.open;
+    if (closing.size > 0) for (const l of closing) n += l.open;
+    return n;
+  };
   const seed = config.seed ?? randomSeed();
   const ctx = {
     log,
