@@ -9,6 +9,7 @@
 //   stats.ts     medians and per-round ratios;  report.ts  markdown and JSON
 //   charts.ts    SVG charts from the results;  chart-files.ts  writes them next to the markdown
 //   tls-group.ts the TLS group: pp100 and connect16 over TLS against Node's tls server
+//   side-by-side.ts  tcp-echo and bare Bun on one core at the same time (the targets' ratios)
 import { cpus, loadavg, release } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -23,6 +24,7 @@ import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, 
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
 import { makeTlsFiles, NODE_TLS_SERVER, TLS_GROUP, tlsScenarios, type TlsFiles } from "./lib/tls-group.ts";
+import { executePair, sideLine, sidePairs, SIDE_GROUP, SIDE_SCENARIOS, summarizeSide } from "./lib/side-by-side.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -39,14 +41,16 @@ const USAGE = `usage: bun run bench [options]
   --warmup S            warm-up seconds per run (default 1; quick 0.3)
   --servers a,b         servers besides the C baseline, which always runs
                         (${SERVERS.filter((s) => s.id !== C_BASELINE).map((s) => s.id).join(", ")})
-  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}, ${TLS_GROUP}
+  --scenarios x,y       ${allScenarios(0).map((s) => s.id).join(", ")}, ${TIMEOUTS_GROUP}, ${WORKERS_GROUP}, ${TLS_GROUP}, ${SIDE_GROUP}
                         (default: all; --quick: all but ${WORKERS_GROUP}). ${WORKERS_GROUP}: tcp-echo --workers 2 vs 1,
                         nothing pinned, ${workersScenarios().map((s) => s.id).join(" and ")}, with the C baseline as a reference
                         line. ${TIMEOUTS_GROUP}: tcp-echo with --timeout ${TIMEOUT_S} times out --idle-connections at once;
                         how late it acted, from its /metrics histogram. ${TLS_GROUP}: ${tlsScenarios().map((s) => s.id).join(" and ")} over TLS,
                         tcp-echo against Node's tls server and plain tcp-echo, client \`tcp-echo bench --tls\` (it needs
-                        openssl and node). Variants and the client comparison run only on selected scenarios (pp100,
-                        connect16, idle).
+                        openssl and node). ${SIDE_GROUP}: ${SIDE_SCENARIOS.join(", ")} with tcp-echo (and bare Bun, the
+                        control) and a bare Bun.listen on the same core at the same time, each with its own load
+                        generator: drift between runs cancels out (needs bun among --servers). Variants and the client
+                        comparison run only on selected scenarios (pp100, connect16, idle).
   --idle-connections N  connections of the idle scenario (default 10000; quick 1000)
   --variants / --no-variants   measure tcp-echo's options (default: on, off with --quick)
   --no-compare          skip \`tcp-echo bench\` against the C load generator
@@ -73,6 +77,8 @@ interface Cli extends Settings {
   readonly workers: Scenario[];
   readonly tls: Scenario[];
   readonly timeouts: Scenario[];
+  /** The side-by-side group's scenarios (empty: not run). */
+  readonly side: Scenario[];
   readonly variants: boolean;
   readonly compare: boolean;
   readonly retries: number;
@@ -128,7 +134,7 @@ function parseCli(argv: string[]): Cli {
   const duration = number("duration", values.duration, quick ? 1 : 3, 0.2, 600);
   const warmup = number("warmup", values.warmup, quick ? 0.3 : 1, 0, 600);
   const picked = list("servers", values.servers, SERVERS.filter((s) => s.id !== C_BASELINE));
-  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }, { id: TLS_GROUP }];
+  const groups = [...allScenarios(idleConnections), { id: TIMEOUTS_GROUP }, { id: WORKERS_GROUP }, { id: TLS_GROUP }, { id: SIDE_GROUP }];
   const chosen =
     values.scenarios === undefined && quick
       ? groups.filter((g) => g.id !== WORKERS_GROUP)
@@ -155,6 +161,7 @@ function parseCli(argv: string[]): Cli {
     workers: chosen.some((g) => g.id === WORKERS_GROUP) ? workersScenarios() : [],
     tls: chosen.some((g) => g.id === TLS_GROUP) ? tlsScenarios() : [],
     timeouts: chosen.some((g) => g.id === TIMEOUTS_GROUP) ? [timeoutScenario(idleConnections)] : [],
+    side: chosen.some((g) => g.id === SIDE_GROUP) ? allScenarios(idleConnections).filter((sc) => (SIDE_SCENARIOS as readonly string[]).includes(sc.id)) : [],
     variants: values.variants ?? !quick,
     compare: values.compare,
     out: values.out ?? (quick ? `${BUILD}/quick` : `${ROOT}/bench/results/latest`),
@@ -356,6 +363,20 @@ async function main(): Promise<number> {
       recs = keep;
     }
   }
+  // The side-by-side group: its own rounds after the others (each pair is its own comparison).
+  const pairs = sidePairs(cli.rounds, cli.side, servers);
+  if (cli.side.length > 0 && pairs.length === 0) notes.push("Side-by-side group skipped: it needs bare Bun (`bun`) among --servers.");
+  if (pairs.length > 0) console.error(`bench: side by side, ${pairs.length} pairs in ${cli.rounds} round(s)`);
+  for (const [i, pair] of pairs.entries()) {
+    if (stopping) break;
+    await waitQuiet();
+    const recs = await executePair(ctx, pair, { duration: cli.duration, warmup: cli.warmup });
+    runs.push(...recs);
+    for (const r of recs) {
+      if (cli.summary && r.ok) continue;
+      console.error(`[r${pair.round}/${cli.rounds} side ${i + 1}/${pairs.length}] ${sideLine(r, recs.find((x) => x !== r), pair.scenario)}`);
+    }
+  }
   if (stopping) return 130;
 
   for (const r of runs.filter((x) => !x.ok)) {
@@ -416,7 +437,10 @@ async function main(): Promise<number> {
     settings,
     notes,
     failures,
-    summary: summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, tls, [...SERVERS, NODE_TLS_SERVER], timeouts),
+    summary: {
+      ...summarizeAll(runs.filter((r) => !r.superseded), cli.scenarios, servers, variants, workers, tls, [...SERVERS, NODE_TLS_SERVER], timeouts),
+      side: summarizeSide(runs, cli.side, servers),
+    },
     runs,
   };
   const outDir = cli.out.includes("/") ? cli.out.replace(/\/[^/]*$/, "") : ".";

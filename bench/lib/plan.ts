@@ -302,7 +302,7 @@ export function progressLine(r: RunRecord, runs: readonly RunRecord[], sc: Scena
         if (r.group === "variant") return x.variant?.startsWith("default") === true && x.duration_s === r.duration_s;
         return x.server === r.server && x.client === "loadgen";
       });
-  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", tls: "Node tls", timeouts: "" }[r.group];
+  const name = { main: "C", variant: "default", compare: "C loadgen", workers: "", tls: "Node tls", timeouts: "", side: "" }[r.group];
   const rv = ref ? m.get(ref) : null;
   let vs = v !== null && rv ? ` (${(v / rv).toFixed(2)}x ${name})` : "";
   if (r.group === "workers" && r.variant !== null) {

@@ -3,6 +3,7 @@
 import { METRICS, metricLabel, type MetricKey, type Scenario } from "./scenarios.ts";
 import { BARE_BUN, BARE_VARIANT, C_BASELINE, WORKERS_RUNS, workersVariant, type ServerSpec, type Variant } from "./servers.ts";
 import { renderTls, summarizeTls, tlsScenarios, type TlsSummary } from "./tls-group.ts";
+import { renderSide, type SideSummary } from "./side-by-side.ts";
 import { median, medianOf, pairedRatio, summarize, type ScenarioSummary } from "./stats.ts";
 import type { RunRecord } from "./types.ts";
 
@@ -137,6 +138,8 @@ export interface Results {
     readonly tls: TlsSummary[];
     /** Absent from results written before the timeouts group existed. */
     readonly timeouts?: TimeoutSummary[];
+    /** The side-by-side group (side-by-side.ts); absent from results written before it existed. */
+    readonly side?: SideSummary[];
   };
   readonly runs: RunRecord[];
 }
@@ -615,6 +618,7 @@ export function renderMarkdown(
 
   if (res.summary.workers.length > 0) out.push(...renderWorkers(res, s));
   if ((res.summary.tls ?? []).length > 0) out.push(...renderTls(res.summary.tls, tlsScenarios(), s.clientCpu));
+  out.push(...renderSide(res.summary.side ?? [], s.serverCpu, s.clientCpu));
 
   out.push("## Notes");
   out.push("");

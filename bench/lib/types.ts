@@ -1,7 +1,7 @@
 // The record of one measurement, as written to the JSON results.
 import type { LoadReport } from "./scenarios.ts";
 
-export type Group = "main" | "variant" | "compare" | "workers" | "tls" | "timeouts";
+export type Group = "main" | "variant" | "compare" | "workers" | "tls" | "timeouts" | "side";
 export type Client = "loadgen" | "tcp-echo-bench";
 
 export interface CpuUse {
