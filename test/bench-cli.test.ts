@@ -78,6 +78,19 @@ describe.concurrent("idle mode against our server's idle timeout", () => {
 });
 
 describe.concurrent("signals", () => {
+  test("a server that accepts and never echoes: the report says 0 messages, one line on stderr, exit 1", async () => {
+    // The kernel completes the handshakes and takes what we send; nothing comes back, not even a FIN.
+    await using mute = await pythonPeer("mute");
+    for (const mode of ["pingpong", "stream", "connect"]) {
+      const r = await bench(mute.port, ["--mode", mode, "--connections", "2", "--duration", "0.3", "--warmup", "0", "--json"]);
+      expect(r.code).toBe(1);
+      const report = parseJsonReport(r.stdout);
+      expect({ messages: report.messages, errors: report.errors, mismatches: report.mismatches }).toEqual({ messages: 0, errors: 0, mismatches: 0 });
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^tcp-echo bench: nothing was echoed by 127\\.0\\.0\\.1:${mute.port} in the measured time: no `))]);
+    }
+  });
+
   test("SIGINT stops early and still prints the report", async () => {
     await using server = serve({}, "warn");
     const proc = Bun.spawn([...SOURCE_CLI, "bench", "--port", String(server.port), "--mode", "stream", "--connections", "2", "--duration", "30", "--warmup", "0", "--json"], {

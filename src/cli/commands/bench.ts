@@ -99,7 +99,14 @@ export default defineCommand({
         writeFileSync(html, page);
       }
       // As loadgen: a connection error fails the run too, not only a mismatch.
-      return result.errors > 0 || result.mismatches > 0 ? EXIT.failure : EXIT.ok;
+      if (result.errors > 0 || result.mismatches > 0) return EXIT.failure;
+      // A peer that accepts and never answers (a mute server, a proxy with no backend) makes no
+      // error and no mismatch: a run that measured nothing must not pass as one that measured well.
+      if (result.messages === 0) {
+        process.stderr.write(`tcp-echo bench: nothing was echoed by ${used} in the measured time: no ${asked.mode === "pingpong" || asked.mode === "stream" ? "message came back whole" : "connection completed its exchange"}\n`);
+        return EXIT.failure;
+      }
+      return EXIT.ok;
     } finally {
       stop.release();
     }
