@@ -24,16 +24,27 @@ describe("the deadline wheel", () => {
         late.push(now - e.due);
       },
     );
+    // How long the event loop itself was held up (this process descheduled on a loaded machine,
+    // 142 ms once with five test files on two cores): a canary timer every 5 ms records its largest
+    // gap, and the wheel is charged only for lateness beyond it.
+    let stall = 0;
+    let last = performance.now();
+    const canary = setInterval(() => {
+      const t = performance.now();
+      stall = Math.max(stall, t - last - 5);
+      last = t;
+    }, 5);
     const start = performance.now();
     const entries: E[] = Array.from({ length: 10_000 }, (_, i) => ({ wheelDue: 0, wheelNext: null, wheelPrev: null, wheelSlot: -1, due: start + 100 + (i % 900), firedAt: 0 }));
     for (const e of entries) wheel.schedule(e, e.due);
     // Half of them are cancelled, as closed connections are.
     for (let i = 0; i < entries.length; i += 2) wheel.cancel(entries[i]!);
     while (fired < 5000 && performance.now() - start < 5000) await Bun.sleep(50);
+    clearInterval(canary);
     expect(fired).toBe(5000);
     expect(wheel.size).toBe(0);
     expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...late)).toBeLessThan(SERVER_TOLERANCE_MS);
+    expect(Math.max(...late)).toBeLessThan(SERVER_TOLERANCE_MS + stall);
   });
 });
 
