@@ -53,7 +53,8 @@ export interface Step {
   readonly place: Placement;
 }
 
-function rotate<T>(xs: readonly T[], n: number): T[] {
+/** xs started at position n (mod its length): each round begins with a different member. */
+export function rotate<T>(xs: readonly T[], n: number): T[] {
   if (xs.length === 0) return [];
   const k = n % xs.length;
   return [...xs.slice(k), ...xs.slice(0, k)];

@@ -5,6 +5,7 @@
 // in the same seconds see the same machine, and the ratio of what each served is the ratio of
 // their costs. Bare Bun beside bare Bun is run too: the method's own noise floor.
 import { newRunRecord, runClient, settle, startServer, stopServer, type ClientRequest, type Context } from "./measure.ts";
+import { rotate } from "./plan.ts";
 import { METRICS, type MetricKey, type Scenario } from "./scenarios.ts";
 import { BARE_BUN, type ServerSpec } from "./servers.ts";
 import { median } from "./stats.ts";
@@ -26,11 +27,6 @@ export interface SidePair {
   readonly partner: ServerSpec;
   /** Which of the two starts first (alternates by round). */
   readonly contenderFirst: boolean;
-}
-
-function rotate<T>(xs: readonly T[], n: number): T[] {
-  const k = xs.length === 0 ? 0 : n % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
 /** The group's pairs, round by round; empty when bare Bun is not among the servers. */
