@@ -28,10 +28,13 @@ function reachable(from: string): Set<string> {
   return seen;
 }
 
-test("serve statically loads neither the load generator, the client, nor the self-signed certificate maker's libraries", () => {
+test("serve statically loads neither the load generator, the client, the self-signed certificate maker's libraries, nor the API, status page and HTTP server it runs only with --api or --metrics", () => {
   const mods = [...reachable("src/cli/commands/serve.ts")];
   expect(mods.length).toBeGreaterThan(50); // the graph was read at all
   const packages = new Set(mods.filter((m) => m.includes("node_modules/")).map((m) => m.split("node_modules/")[1]!.split("/")[0]!));
-  expect([...packages].sort()).toEqual(["citty", "consola", "uplot"]);
+  expect([...packages].sort()).toEqual(["citty", "consola"]);
   expect(mods.filter((m) => m.startsWith("src/client/") || (m.startsWith("src/bench/") && m !== "src/bench/options.ts"))).toEqual([]);
+  // uPlot (52 KB), the status page, the API and their HTTP server: loaded by import() when asked for.
+  expect(mods.filter((m) => /^src\/(api|status|http)\//.test(m) || m === "src/cluster/supervisor.ts")).toEqual([]);
+  expect(mods).toContain("src/cluster/service.ts");
 }, 30_000);

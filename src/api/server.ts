@@ -1,6 +1,6 @@
 import { startHttpServer, type HttpServer } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
-import { hostPort, parseIp } from "../net/index.ts";
+import { hostPort, isLoopback } from "../net/index.ts";
 import type { MetricsSource } from "../ops/index.ts";
 import type { ServerControl } from "../server/index.ts";
 import { apiHandler } from "./routes.ts";
@@ -23,13 +23,6 @@ export interface ApiServerOptions {
 export interface ApiServer {
   readonly port: number;
   stop(): Promise<void>;
-}
-
-/** 127.0.0.0/8 and ::1: only this machine can reach them. */
-export function isLoopback(host: string): boolean {
-  const ip = parseIp(host.replace(/^\[(.*)\]$/, "$1"));
-  if (!ip) return host === "localhost";
-  return ip.family === 4 ? host.startsWith("127.") : host === "::1" || /^::ffff:127\./i.test(host);
 }
 
 /**

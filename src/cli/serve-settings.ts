@@ -1,10 +1,9 @@
 import type { ServiceOptions } from "../cluster/index.ts";
-import { hostPort } from "../net/index.ts";
+import { hostPort, isLoopback } from "../net/index.ts";
 import { compileStruct, StructFormatError } from "../protocol/struct/index.ts";
 import { selfSignedNames, type ListenerConfig, type ListenerProfileBase, type RecordConfig } from "../server/index.ts";
 import { UsageError } from "./errors.ts";
 import { loadToxiproxyConfig } from "./toxiproxy-config.ts";
-import { isLoopback } from "../api/index.ts";
 import { configPath, loadConfigFile } from "./options/file.ts";
 import { resolve, type CliArgs, type Env, type FileValues, type Given, type Resolved, type Values } from "./options/option.ts";
 import { printConfig } from "./options/print.ts";

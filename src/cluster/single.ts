@@ -1,13 +1,15 @@
 import type { Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
 import { readProcessMetrics, logStats, startStatsReporter, type MetricsSource } from "../ops/index.ts";
-import { startApiServer } from "../api/index.ts";
-import { localSource, StatusHub } from "../status/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 import type { Service, ServiceOptions } from "./types.ts";
 
-/** One process serving connections on its own, with its metrics endpoint and stats lines. */
-export function runSingle(opts: ServiceOptions, logger: Logger): Service {
+/**
+ * One process serving connections on its own, with its metrics endpoint and stats lines. The API,
+ * the status page and their HTTP server are loaded only with --api or --metrics: an echo server
+ * without them does not carry their code (each eden collection pays for what is loaded).
+ */
+export async function runSingle(opts: ServiceOptions, logger: Logger): Promise<Service> {
   const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), logger });
   const cleanups: (() => void)[] = [];
   try {
@@ -15,14 +17,17 @@ export function runSingle(opts: ServiceOptions, logger: Logger): Service {
       view: async () => ({ stats: handle.stats(), processes: [readProcessMetrics()], workers: null }),
       accepting: handle.accepting,
     };
-    // One feed for both servers: one sampler, one five-minute history.
-    const status = opts.api || opts.metrics ? new StatusHub(localSource(handle)).start() : null;
-    if (status) cleanups.push(() => status.stop());
-    const serve = (at: { host: string; port: number }, readOnly: boolean) =>
-      startApiServer({ ...at, logger, control: handle.control, metrics, readOnly, token: opts.apiToken, version: pkg.version, status });
-    if (opts.api) cleanups.push(serve(opts.api, false).stop);
-    // --metrics: the read-only alias (its routes, and the API's GETs).
-    if (opts.metrics) cleanups.push(serve(opts.metrics, true).stop);
+    if (opts.api || opts.metrics) {
+      const [{ startApiServer }, { localSource, StatusHub }] = await Promise.all([import("../api/index.ts"), import("../status/index.ts")]);
+      // One feed for both servers: one sampler, one five-minute history.
+      const status = new StatusHub(localSource(handle)).start();
+      cleanups.push(() => status.stop());
+      const serve = (at: { host: string; port: number }, readOnly: boolean) =>
+        startApiServer({ ...at, logger, control: handle.control, metrics, readOnly, token: opts.apiToken, version: pkg.version, status });
+      if (opts.api) cleanups.push(serve(opts.api, false).stop);
+      // --metrics: the read-only alias (its routes, and the API's GETs).
+      if (opts.metrics) cleanups.push(serve(opts.metrics, true).stop);
+    }
   } catch (e) {
     for (const c of cleanups) c();
     // The metrics port could not be bound: nothing may stay open behind the error.

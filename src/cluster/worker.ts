@@ -1,7 +1,6 @@
 import { createLogger, type Logger } from "../log/index.ts";
 import { startServer } from "../server/index.ts";
 import { readProcessMetrics } from "../ops/index.ts";
-import { localStatus, pageOf } from "../status/index.ts";
 import { fromWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service } from "./types.ts";
 
@@ -31,12 +30,15 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), workerId: start.worker, logger });
   // Ids as the supervisor's page shows them: "w2.12@main".
   const idPrefix = `w${start.worker}.`;
-  const status = localStatus(handle, idPrefix);
+  // The supervisor asks for status and connections only when it shows them (--metrics): the
+  // status module is not loaded otherwise (each eden collection pays for the code a process holds).
+  const pages = opts.api || opts.metrics ? await import("../status/index.ts") : null;
+  const status = pages?.localStatus(handle, idPrefix) ?? null;
   const onMessage = (m: ToWorker) => {
-    if (m?.type === "status") {
+    if (m?.type === "status" && status) {
       const { listeners, closes } = status.sample();
       send({ type: "status", id: m.id, listeners, closes } satisfies FromWorker);
-    } else if (m?.type === "connections") send({ type: "connections", id: m.id, page: pageOf(handle.control, m.query, idPrefix) } satisfies FromWorker);
+    } else if (m?.type === "connections" && pages) send({ type: "connections", id: m.id, page: pages.pageOf(handle.control, m.query, idPrefix) } satisfies FromWorker);
     else if (m?.type === "stats") send({ type: "stats", id: m.id, stats: handle.stats(), process: readProcessMetrics() } satisfies FromWorker);
     else if (m?.type === "ping") send({ type: "pong", id: m.id, stats: handle.stats() } satisfies FromWorker);
   };

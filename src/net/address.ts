@@ -107,3 +107,10 @@ export function getSockName(fd: number): SockAddress {
 export function getPeerName(fd: number): SockAddress {
   return query(libc.getpeername, fd, "getpeername");
 }
+
+/** 127.0.0.0/8 and ::1: only this machine can reach them. */
+export function isLoopback(host: string): boolean {
+  const ip = parseIp(host.replace(/^\[(.*)\]$/, "$1"));
+  if (!ip) return host === "localhost";
+  return ip.family === 4 ? host.startsWith("127.") : host === "::1" || /^::ffff:127\./i.test(host);
+}

@@ -7,6 +7,7 @@ export {
   formatIp,
   unmapIpv4,
   hostPort,
+  isLoopback,
   formatAddress,
   getSockName,
   getPeerName,

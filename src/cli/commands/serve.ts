@@ -58,7 +58,7 @@ export default defineCommand({
     try {
       // Self-signed certificates are made here, once: with --workers every worker gets the same one.
       const settings = { ...resolved.settings, listeners: await prepareTls(resolved.settings.listeners) };
-      service = runService(settings, log);
+      service = await runService(settings, log);
       if (signals.signal.aborted) void service.stop();
       return await service.done;
     } finally {
