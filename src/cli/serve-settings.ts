@@ -214,6 +214,7 @@ export function resolveServe(args: CliArgs, env: Env): ServeResolution {
     // made or checked at start belongs to the listeners it was made for.
     profile: profileBase(profile(v, r.given, "--record", sni, false)),
     statsInterval: v.statsInterval,
+    gcBallast: v.gcBallast,
     log: { level: v.logLevel, format: v.logFormat },
   };
   if (v.api && !isLoopback(v.api.host) && v.apiToken === null)

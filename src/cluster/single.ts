@@ -3,6 +3,7 @@ import { startServer } from "../server/index.ts";
 import { readProcessMetrics, logStats, startStatsReporter, type MetricsSource } from "../ops/index.ts";
 import pkg from "../../package.json" with { type: "json" };
 import type { Service, ServiceOptions } from "./types.ts";
+import { startGcBallast } from "./gc-ballast.ts";
 
 /**
  * One process serving connections on its own, with its metrics endpoint and stats lines. The API,
@@ -10,6 +11,7 @@ import type { Service, ServiceOptions } from "./types.ts";
  * without them does not carry their code (each eden collection pays for what is loaded).
  */
 export async function runSingle(opts: ServiceOptions, logger: Logger): Promise<Service> {
+  startGcBallast(opts.gcBallast, logger);
   const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), logger });
   const cleanups: (() => void)[] = [];
   try {

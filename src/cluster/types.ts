@@ -12,6 +12,8 @@ export interface ServiceOptions extends Omit<ServerConfig, "logger" | "clock"> {
   readonly apiToken: string | null;
   /** Seconds between stats lines; 0 = off. */
   readonly statsInterval: number;
+  /** Bytes of GC ballast each serving process holds (src/cluster/gc-ballast.ts); 0 = none. */
+  readonly gcBallast: number;
 }
 
 /** A running service: one server, or a supervisor with its workers. */

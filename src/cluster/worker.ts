@@ -3,6 +3,7 @@ import { startServer } from "../server/index.ts";
 import { readProcessMetrics } from "../ops/index.ts";
 import { fromWire, type FromWorker, type ToWorker } from "./ipc.ts";
 import type { Service } from "./types.ts";
+import { startGcBallast } from "./gc-ballast.ts";
 
 /** A worker that has no settings this long after its start was not started by a supervisor. */
 const START_WAIT_MS = 10_000;
@@ -27,6 +28,7 @@ export async function runWorker(): Promise<{ service: Service; logger: Logger }>
   });
   const opts = fromWire(start.settings);
   const logger = createLogger({ ...opts.log, worker: start.worker });
+  startGcBallast(opts.gcBallast, logger);
   const handle = startServer({ ...opts, recentCloses: Boolean(opts.api || opts.metrics), workerId: start.worker, logger });
   // Ids as the supervisor's page shows them: "w2.12@main".
   const idPrefix = `w${start.worker}.`;

@@ -29,3 +29,9 @@ export const F_DUPFD_CLOEXEC = 1030;
 export const AF_INET6 = 10;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
+
+// <sys/mman.h>, the same on x86_64 and aarch64.
+export const PROT_READ = 0x1;
+export const MAP_PRIVATE = 0x02;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_NORESERVE = 0x4000;

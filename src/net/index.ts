@@ -22,6 +22,7 @@ export { armQuickAck } from "./sockopt.ts";
 export { unreadBytes } from "./io.ts";
 export { readTcpInfo, type TcpInfo } from "./tcp-info.ts";
 export { raiseFdLimit, freeFds, type FdLimit } from "./rlimit.ts";
+export { untouchedBuffer } from "./mapping.ts";
 export { writeSome, writeFileSome, PIPE_BUF } from "./fd-write.ts";
 export { socketFd, closeSocket, listenOnFd, connectOnFd, upgradeServerTls } from "./bun.ts";
 export {

@@ -27,6 +27,8 @@ const lib = dlopen("libc.so.6", {
   // The client waits for its non-blocking connect with it (connect(2): "poll(2) for completion").
   poll: { args: [pointer, FFIType.u64, i32], returns: i32 },
   getrlimit: { args: [i32, pointer], returns: i32 },
+  // The GC ballast's pages (mapping.ts): address space the process holds and never touches.
+  mmap: { args: [pointer, FFIType.u64, i32, i32, i32, FFIType.i64], returns: pointer },
   setrlimit: { args: [i32, pointer], returns: i32 },
   __errno_location: { args: [], returns: pointer },
   strerror: { args: [i32], returns: cstring },
