@@ -6,6 +6,11 @@ import { scenarios as allScenarios, type LoadReport } from "../bench/lib/scenari
 import { SERVERS } from "../bench/lib/servers.ts";
 import { renderSide, sidePairs, summarizeSide } from "../bench/lib/side-by-side.ts";
 import type { RunRecord } from "../bench/lib/types.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "./helpers/process.ts";
+import { python } from "./helpers/python.ts";
 
 const pp100 = allScenarios(1000).find((s) => s.id === "pp100")!;
 const connect16 = allScenarios(1000).find((s) => s.id === "connect16")!;
@@ -28,10 +33,16 @@ describe("side by side with bare Bun", () => {
   test("pairs: every contender beside bare Bun, per round and scenario, in rotating order; none without bare Bun among the servers", () => {
     const servers = [spec("c"), spec("bun"), spec("tcp-echo"), spec("tcp-echo-exe")];
     const pairs = sidePairs(2, [pp100, connect16], servers);
-    expect(pairs.length).toBe(2 * 2 * 3);
+    expect(pairs.length).toBe(2 * 2 * 5);
     expect(pairs.every((p) => p.partner.id === "bun")).toBe(true);
-    expect(pairs.slice(0, 3).map((p) => p.contender.id)).toEqual(["bun", "tcp-echo", "tcp-echo-exe"]);
-    expect(pairs.slice(6, 9).map((p) => p.contender.id)).toEqual(["tcp-echo", "tcp-echo-exe", "bun"]);
+    expect(pairs.slice(0, 5).map((p) => p.contender.id)).toEqual(["bun", "bun-loaded", "tcp-echo-no-ballast", "tcp-echo", "tcp-echo-exe"]);
+    expect(pairs.slice(10, 15).map((p) => p.contender.id)).toEqual(["bun-loaded", "tcp-echo-no-ballast", "tcp-echo", "tcp-echo-exe", "bun"]);
+    // tcp-echo without its ballast runs the source with --gc-ballast 0.
+    const noBallast = pairs.find((p) => p.contender.id === "tcp-echo-no-ballast")!.contender;
+    const argv = noBallast.argv({ root: "/r", bun: "bun", echoC: "", loadgen: "", exe: "" }, pp100, {});
+    expect(argv.slice(argv.indexOf("--gc-ballast"), argv.indexOf("--gc-ballast") + 2)).toEqual(["--gc-ballast", "0"]);
+    // The two come with tcp-echo from source (bare Bun's --load takes the source's modules).
+    expect(sidePairs(1, [pp100], [spec("bun"), spec("tcp-echo-exe")]).map((p) => p.contender.id)).toEqual(["bun", "tcp-echo-exe"]);
     expect(pairs.filter((p) => p.round === 1).every((p) => p.contenderFirst)).toBe(true);
     expect(pairs.filter((p) => p.round === 2).every((p) => !p.contenderFirst)).toBe(true);
     expect(sidePairs(3, [pp100], [spec("c"), spec("tcp-echo")])).toEqual([]);
@@ -61,4 +72,49 @@ describe("side by side with bare Bun", () => {
     const md = renderSide([te!, control!], 0, 1).join("\n");
     expect(md).toContain("| pp100 (msg/s) | tcp-echo (bun run src/index.ts) | 0.925× | 0.900, 0.950 |");
   });
+});
+
+describe("bare Bun with another program's modules loaded (bun-echo.ts --load)", () => {
+  test("imports each module before it listens, then echoes 1 MiB byte for byte to a python peer; a module that cannot be loaded stops it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bun-echo-load-"));
+    try {
+      const mod = join(dir, "marker.ts");
+      writeFileSync(mod, 'process.stdout.write("MODULE LOADED\\n");\nexport const x = 1;\n');
+      const proc = Bun.spawn(["bun", `${ROOT}/bench/baseline/bun-echo.ts`, "--port", "0", "--load", mod, "--load", `${ROOT}/src/cli/commands/serve.ts`], { stdout: "pipe", stderr: "pipe" });
+      try {
+        const reader = proc.stdout.getReader();
+        let text = "";
+        while (!/LISTENING \d+\n/.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`bun-echo exited before listening: ${text}`);
+          text += new TextDecoder().decode(value);
+        }
+        expect(text.split("\n").slice(0, 1)).toEqual(["MODULE LOADED"]);
+        const port = Number(/LISTENING (\d+)/.exec(text)![1]);
+        const out = await python(
+          `import socket,sys,hashlib
+data = bytes((i * 7 + 3) % 251 for i in range(1 << 20))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(data); s.shutdown(socket.SHUT_WR)
+got = bytearray()
+s.settimeout(10)
+while len(got) < len(data):
+    b = s.recv(65536)
+    if not b: break
+    got += b
+print(len(got), got == data)`,
+          [port],
+        );
+        expect(out.trim()).toBe("1048576 True");
+      } finally {
+        proc.kill();
+        await proc.exited;
+      }
+      const bad = Bun.spawnSync(["bun", `${ROOT}/bench/baseline/bun-echo.ts`, "--port", "0", "--load", join(dir, "absent.ts")], { stdout: "pipe", stderr: "pipe" });
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stdout.toString()).not.toContain("LISTENING");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

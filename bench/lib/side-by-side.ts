@@ -7,7 +7,7 @@
 import { newRunRecord, runClient, settle, startServer, stopServer, type ClientRequest, type Context } from "./measure.ts";
 import { rotate } from "./plan.ts";
 import { METRICS, type MetricKey, type Scenario } from "./scenarios.ts";
-import { BARE_BUN, type ServerSpec } from "./servers.ts";
+import { BARE_BUN, SERVERS, type ServerSpec } from "./servers.ts";
 import { median } from "./stats.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./types.ts";
 
@@ -15,8 +15,37 @@ import { disturbance, DISTURBED_PCT, type RunRecord } from "./types.ts";
 export const SIDE_GROUP = "side";
 /** The scenarios the performance issue sets a ratio to bare Bun on. */
 export const SIDE_SCENARIOS = ["pp100", "pp50x16k", "stream4", "connect16"] as const;
-/** Who is measured beside bare Bun: bare Bun itself (the control), tcp-echo from source, the executable. */
-const CONTENDERS = [BARE_BUN, "tcp-echo", "tcp-echo-exe"];
+/** What `tcp-echo serve` loads with its defaults: its command, and the single-process service it imports on start. */
+const SERVE_MODULES = ["src/cli/main.ts", "src/cli/commands/serve.ts", "src/cluster/single.ts"];
+/**
+ * Bare Bun's twenty-line echo in a process that has loaded tcp-echo's serve modules and uses none
+ * of them. The runtime's collector pays, at every collection, for what a process holds, and a
+ * streaming echo collects 100-250 times a second (one new ArrayBuffer per read): this contender
+ * measures that price alone, so what tcp-echo loses beyond it is its own per-read work.
+ */
+export const LOADED_BUN: ServerSpec = {
+  id: "bun-loaded",
+  label: "bare Bun.listen, tcp-echo's serve modules loaded (bun-echo.ts --load)",
+  tcpEcho: false,
+  argv: (p) => [p.bun, `${p.root}/bench/baseline/bun-echo.ts`, "--host", "127.0.0.1", "--port", "0", ...SERVE_MODULES.flatMap((m) => ["--load", `${p.root}/${m}`])],
+};
+/**
+ * tcp-echo from source without its GC ballast (`--gc-ballast 0`): what its features cost when the
+ * runtime collects as often as it does for bare Bun, beside the default that holds one.
+ */
+export const NO_BALLAST: ServerSpec = {
+  id: "tcp-echo-no-ballast",
+  label: "tcp-echo --gc-ballast 0 (bun run src/index.ts)",
+  tcpEcho: true,
+  argv: (p, sc, o) => SERVERS.find((s) => s.id === "tcp-echo")!.argv(p, sc, { ...o, "gc-ballast": "0" }),
+};
+/**
+ * Who is measured beside bare Bun: bare Bun itself (the control), bare Bun with tcp-echo's modules
+ * loaded and tcp-echo without its ballast (both when tcp-echo from source is measured), tcp-echo
+ * from source, the executable.
+ */
+const CONTENDERS = [BARE_BUN, LOADED_BUN.id, NO_BALLAST.id, "tcp-echo", "tcp-echo-exe"];
+const withLoaded = (servers: readonly ServerSpec[]) => (servers.some((s) => s.id === "tcp-echo") ? [...servers, LOADED_BUN, NO_BALLAST] : servers);
 /** The record of the bare Bun beside a contender: variant `beside:<contender>`. */
 const BESIDE = "beside:";
 
@@ -33,7 +62,8 @@ export interface SidePair {
 export function sidePairs(rounds: number, scenarios: readonly Scenario[], servers: readonly ServerSpec[]): SidePair[] {
   const partner = servers.find((s) => s.id === BARE_BUN);
   if (!partner) return [];
-  const contenders = CONTENDERS.flatMap((id) => servers.filter((s) => s.id === id));
+  const all = withLoaded(servers);
+  const contenders = CONTENDERS.flatMap((id) => all.filter((s) => s.id === id));
   const out: SidePair[] = [];
   for (let round = 1; round <= rounds; round++)
     for (const scenario of scenarios)
@@ -117,7 +147,7 @@ export function summarizeSide(runs: readonly RunRecord[], scenarios: readonly Sc
       out.push({
         scenario: sc.id,
         contender: id,
-        label: servers.find((s) => s.id === id)?.label ?? id,
+        label: withLoaded(servers).find((s) => s.id === id)?.label ?? id,
         metric: sc.primary,
         rounds,
         ratio: median(rounds),
@@ -142,7 +172,9 @@ export function renderSide(rows: readonly SideSummary[], serverCpu: number, clie
     `Each contender and a bare \`Bun.listen\` echo run at the same time, both pinned to CPU ${serverCpu}, each driven by its own C load generator ` +
       `(both on CPU ${clientCpu}); the ratio is what the contender served ÷ what the bare Bun beside it served, per round, and the median over rounds. ` +
       "Both see the same machine in the same seconds, so the drift between runs that the sequential comparison above carries cancels out. " +
-      "Bare Bun beside bare Bun is the method's own noise. Server CPU per unit: the contender's ÷ its neighbour's (lower is cheaper).",
+      "Bare Bun beside bare Bun is the method's own noise. Bare Bun with tcp-echo's serve modules loaded (and unused) is what holding that code alone costs: " +
+      "the runtime's collector pays at every collection for what the process holds. tcp-echo with `--gc-ballast 0` is tcp-echo without the buffer that makes the collector run less often. " +
+      "Server CPU per unit: the contender's ÷ its neighbour's (lower is cheaper).",
     "",
     "| scenario | contender | ratio (median) | per round | server CPU per unit | p99 ratio (lower is better) | disturbed runs |",
     "| --- | --- | ---: | --- | ---: | ---: | ---: |",
