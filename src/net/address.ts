@@ -108,6 +108,18 @@ export function getPeerName(fd: number): SockAddress {
   return query(libc.getpeername, fd, "getpeername");
 }
 
+/**
+ * The peer of a connected socket as "host:port" ("[v6]:port"; an IPv4-mapped address as IPv4 with
+ * `unmap`), or null when getpeername(2) fails (ENOTCONN after a reset). One system call, where
+ * Bun's remoteAddress and remotePort make one each (strace).
+ */
+export function peerAddressText(fd: number, unmap: boolean): string | null {
+  saLen[0] = 128;
+  if (libc.getpeername(fd, ptr(saBuf), ptr(saLen)) !== 0) return null;
+  const a = decodeSockaddr(saBuf);
+  return hostPort(unmap && a.family === 6 ? unmapIpv4(a.host) : a.host, a.port);
+}
+
 /** 127.0.0.0/8 and ::1: only this machine can reach them. */
 export function isLoopback(host: string): boolean {
   const ip = parseIp(host.replace(/^\[(.*)\]$/, "$1"));

@@ -11,6 +11,7 @@ export {
   formatAddress,
   getSockName,
   getPeerName,
+  peerAddressText,
   type Family,
   type SockAddress,
   type Ipv4Address,

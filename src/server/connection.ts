@@ -1,6 +1,6 @@
 import type { Socket } from "bun";
 import type { ConnFaults, Toxic } from "../faults/index.ts";
-import { hostPort, socketFd, unmapIpv4 } from "../net/index.ts";
+import { hostPort, peerAddressText, socketFd, unmapIpv4 } from "../net/index.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
@@ -235,7 +235,17 @@ export class Connection implements WheelEntry {
 
   /** "127.0.0.1:5555", "[::1]:5555" */
   get peer(): string {
-    return (this.peerText ??= hostPort(this.remoteAddress, this.remotePort));
+    return (this.peerText ??= this.readPeer());
+  }
+
+  private readPeer(): string {
+    const x = this.extra;
+    if (x !== null && x.address !== null) return hostPort(x.address, x.port);
+    // One getpeername(2) rather than Bun's two (remoteAddress, remotePort): at info the open line
+    // reads it for every connection (connect16: 2 of its syscalls). Only while Bun's socket is
+    // open (its fd reads -1 once closed): a kept TLS descriptor could by then be another socket's.
+    const text = socketFd(this.socket) >= 0 ? peerAddressText(this.fd, this.tagParts.v6) : null;
+    return text ?? hostPort(this.remoteAddress, this.remotePort);
   }
 
   /**
