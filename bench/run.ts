@@ -48,7 +48,8 @@ const USAGE = `usage: bun run bench [options]
                         how late it acted, from its /metrics histogram. ${TLS_GROUP}: ${tlsScenarios().map((s) => s.id).join(" and ")} over TLS,
                         tcp-echo against Node's tls server and plain tcp-echo, client \`tcp-echo bench --tls\` (it needs
                         openssl and node). ${SIDE_GROUP}: ${SIDE_SCENARIOS.join(", ")} with tcp-echo (and bare Bun, the
-                        control, and bare Bun with tcp-echo's serve modules loaded and unused) and a bare Bun.listen
+                        control, bare Bun with tcp-echo's serve modules loaded and unused, tcp-echo --gc-ballast 0, and
+                        in connect16 tcp-echo with info logs) and a bare Bun.listen
                         on the same core at the same time, each with its own load generator: drift between runs
                         cancels out (needs bun among --servers). Variants and the client
                         comparison run only on selected scenarios (pp100, connect16, idle).

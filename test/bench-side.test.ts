@@ -30,18 +30,26 @@ function rec(round: number, server: string, variant: string, msgs: number | null
 }
 
 describe("side by side with bare Bun", () => {
-  test("pairs: every contender beside bare Bun, per round and scenario, in rotating order; none without bare Bun among the servers", () => {
+  test("pairs: every contender beside bare Bun, per round and scenario, in rotating order; info logs in connect16 only; none without bare Bun among the servers", () => {
     const servers = [spec("c"), spec("bun"), spec("tcp-echo"), spec("tcp-echo-exe")];
     const pairs = sidePairs(2, [pp100, connect16], servers);
-    expect(pairs.length).toBe(2 * 2 * 5);
+    // Per round: five contenders in pp100, six in connect16.
+    expect(pairs.length).toBe(2 * (5 + 6));
     expect(pairs.every((p) => p.partner.id === "bun")).toBe(true);
     expect(pairs.slice(0, 5).map((p) => p.contender.id)).toEqual(["bun", "bun-loaded", "tcp-echo-no-ballast", "tcp-echo", "tcp-echo-exe"]);
-    expect(pairs.slice(10, 15).map((p) => p.contender.id)).toEqual(["bun-loaded", "tcp-echo-no-ballast", "tcp-echo", "tcp-echo-exe", "bun"]);
+    expect(pairs.slice(5, 11).map((p) => p.contender.id)).toEqual(["bun", "bun-loaded", "tcp-echo-no-ballast", "tcp-echo-info", "tcp-echo", "tcp-echo-exe"]);
+    expect(pairs.slice(16, 22).map((p) => p.contender.id)).toEqual(["bun-loaded", "tcp-echo-no-ballast", "tcp-echo-info", "tcp-echo", "tcp-echo-exe", "bun"]);
+    expect(pairs.filter((p) => p.contender.id === "tcp-echo-info").every((p) => p.scenario.id === "connect16")).toBe(true);
+    const paths = { root: "/r", bun: "bun", echoC: "", loadgen: "", exe: "" };
+    const flag = (argv: string[], name: string) => argv[argv.indexOf(name) + 1];
     // tcp-echo without its ballast runs the source with --gc-ballast 0.
     const noBallast = pairs.find((p) => p.contender.id === "tcp-echo-no-ballast")!.contender;
-    const argv = noBallast.argv({ root: "/r", bun: "bun", echoC: "", loadgen: "", exe: "" }, pp100, {});
-    expect(argv.slice(argv.indexOf("--gc-ballast"), argv.indexOf("--gc-ballast") + 2)).toEqual(["--gc-ballast", "0"]);
-    // The two come with tcp-echo from source (bare Bun's --load takes the source's modules).
+    expect(flag(noBallast.argv(paths, pp100, {}), "--gc-ballast")).toBe("0");
+    // With info logs it logs what it does without flags: info, pretty.
+    const info = pairs.find((p) => p.contender.id === "tcp-echo-info")!.contender.argv(paths, connect16, {});
+    expect([flag(info, "--log-level"), flag(info, "--log-format")]).toEqual(["info", "pretty"]);
+    expect(info.filter((a) => a === "--log-level")).toHaveLength(1);
+    // The three come with tcp-echo from source (bare Bun's --load takes the source's modules).
     expect(sidePairs(1, [pp100], [spec("bun"), spec("tcp-echo-exe")]).map((p) => p.contender.id)).toEqual(["bun", "tcp-echo-exe"]);
     expect(pairs.filter((p) => p.round === 1).every((p) => p.contenderFirst)).toBe(true);
     expect(pairs.filter((p) => p.round === 2).every((p) => !p.contenderFirst)).toBe(true);

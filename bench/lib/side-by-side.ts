@@ -40,12 +40,25 @@ export const NO_BALLAST: ServerSpec = {
   argv: (p, sc, o) => SERVERS.find((s) => s.id === "tcp-echo")!.argv(p, sc, { ...o, "gc-ballast": "0" }),
 };
 /**
- * Who is measured beside bare Bun: bare Bun itself (the control), bare Bun with tcp-echo's modules
- * loaded and tcp-echo without its ballast (both when tcp-echo from source is measured), tcp-echo
- * from source, the executable.
+ * tcp-echo from source with the logs a user gets without flags (`info`, pretty): two lines per
+ * connection, so it runs where connections come and go (connect16), the scenario the performance
+ * issue sets a ratio to bare Bun on with `info` logs. Its stderr goes to a file, as every server's.
  */
-const CONTENDERS = [BARE_BUN, LOADED_BUN.id, NO_BALLAST.id, "tcp-echo", "tcp-echo-exe"];
-const withLoaded = (servers: readonly ServerSpec[]) => (servers.some((s) => s.id === "tcp-echo") ? [...servers, LOADED_BUN, NO_BALLAST] : servers);
+export const INFO_LOGS: ServerSpec = {
+  id: "tcp-echo-info",
+  label: "tcp-echo --log-level info --log-format pretty (bun run src/index.ts)",
+  tcpEcho: true,
+  argv: (p, sc, o) => SERVERS.find((s) => s.id === "tcp-echo")!.argv(p, sc, { ...o, "log-level": "info", "log-format": "pretty" }),
+};
+/** Contenders that run in some scenarios only. */
+const ONLY_IN: Readonly<Record<string, readonly string[]>> = { [INFO_LOGS.id]: ["connect16"] };
+/**
+ * Who is measured beside bare Bun: bare Bun itself (the control), bare Bun with tcp-echo's modules
+ * loaded, tcp-echo without its ballast and with `info` logs (all three when tcp-echo from source is
+ * measured), tcp-echo from source, the executable.
+ */
+const CONTENDERS = [BARE_BUN, LOADED_BUN.id, NO_BALLAST.id, INFO_LOGS.id, "tcp-echo", "tcp-echo-exe"];
+const withLoaded = (servers: readonly ServerSpec[]) => (servers.some((s) => s.id === "tcp-echo") ? [...servers, LOADED_BUN, NO_BALLAST, INFO_LOGS] : servers);
 /** The record of the bare Bun beside a contender: variant `beside:<contender>`. */
 const BESIDE = "beside:";
 
@@ -67,7 +80,8 @@ export function sidePairs(rounds: number, scenarios: readonly Scenario[], server
   const out: SidePair[] = [];
   for (let round = 1; round <= rounds; round++)
     for (const scenario of scenarios)
-      for (const contender of rotate(contenders, round - 1)) out.push({ round, scenario, contender, partner, contenderFirst: round % 2 === 1 });
+      for (const contender of rotate(contenders, round - 1))
+        if (ONLY_IN[contender.id]?.includes(scenario.id) ?? true) out.push({ round, scenario, contender, partner, contenderFirst: round % 2 === 1 });
   return out;
 }
 
@@ -174,6 +188,7 @@ export function renderSide(rows: readonly SideSummary[], serverCpu: number, clie
       "Both see the same machine in the same seconds, so the drift between runs that the sequential comparison above carries cancels out. " +
       "Bare Bun beside bare Bun is the method's own noise. Bare Bun with tcp-echo's serve modules loaded (and unused) is what holding that code alone costs: " +
       "the runtime's collector pays at every collection for what the process holds. tcp-echo with `--gc-ballast 0` is tcp-echo without the buffer that makes the collector run less often. " +
+      "tcp-echo with `--log-level info --log-format pretty` (what it logs without flags: two lines per connection, to a file) runs in connect16 only. " +
       "Server CPU per unit: the contender's ÷ its neighbour's (lower is cheaper).",
     "",
     "| scenario | contender | ratio (median) | per round | server CPU per unit | p99 ratio (lower is better) | disturbed runs |",

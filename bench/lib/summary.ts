@@ -4,7 +4,10 @@
 import type { Results } from "./report.ts";
 import { METRICS } from "./scenarios.ts";
 import { C_BASELINE } from "./servers.ts";
-import { LOADED_BUN, NO_BALLAST } from "./side-by-side.ts";
+import { INFO_LOGS, LOADED_BUN, NO_BALLAST } from "./side-by-side.ts";
+
+/** The side-by-side contenders that are not one of tcp-echo's builds, by their short name. */
+const SIDE_SHORT: Readonly<Record<string, string>> = { [LOADED_BUN.id]: "bare Bun + modules", [NO_BALLAST.id]: "no ballast", [INFO_LOGS.id]: "info logs" };
 
 /** The tcp-echo builds, in the order they are shown. */
 const TCP_ECHO = [
@@ -57,7 +60,7 @@ export function renderSummary(res: Results, reportFile: string): string {
   if (side.length > 0) {
     // Side by side (same core, same seconds): the figures the performance targets are judged on.
     const ids = [...new Set(side.map((r) => r.contender))];
-    const head = ["side by side", ...ids.map((id) => `${TCP_ECHO.find((t) => t.id === id)?.short ?? (id === LOADED_BUN.id ? "bare Bun + modules" : id === NO_BALLAST.id ? "no ballast" : "bare Bun (control)")} ÷ bare Bun`)];
+    const head = ["side by side", ...ids.map((id) => `${TCP_ECHO.find((t) => t.id === id)?.short ?? SIDE_SHORT[id] ?? "bare Bun (control)"} ÷ bare Bun`)];
     const rows = [...new Set(side.map((r) => r.scenario))].map((sc) => [sc, ...ids.map((id) => ratio(side.find((r) => r.scenario === sc && r.contender === id)?.ratio ?? null))]);
     out.push("", ...columns([head, ...rows], 1));
   }
