@@ -24,7 +24,7 @@ import { scenarios as allScenarios, timeoutScenario, TIMEOUT_S, TIMEOUTS_GROUP, 
 import { C_BASELINE, SERVERS, VARIANTS, type ServerSpec } from "./lib/servers.ts";
 import { prepare, probeFeatures } from "./lib/tools.ts";
 import { makeTlsFiles, NODE_TLS_SERVER, TLS_GROUP, tlsScenarios, type TlsFiles } from "./lib/tls-group.ts";
-import { executePair, sideLine, sidePairs, SIDE_GROUP, SIDE_SCENARIOS, summarizeSide } from "./lib/side-by-side.ts";
+import { executePair, INFO_LOGS, sideLine, sidePairs, SIDE_GROUP, SIDE_SCENARIOS, summarizeSide } from "./lib/side-by-side.ts";
 import { disturbance, DISTURBED_PCT, type RunRecord } from "./lib/types.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -388,7 +388,8 @@ async function main(): Promise<number> {
   }
   // Anything a server says at `warn` (or a baseline says at all) is worth reading.
   for (const r of runs) {
-    const expected = r.variant !== null && r.variant.startsWith("log-");
+    // Variants and contenders that log at info do so by design.
+    const expected = (r.variant !== null && r.variant.startsWith("log-")) || r.server === INFO_LOGS.id;
     if (r.server_stderr_bytes > 0 && !expected) {
       notes.push(
         `${r.server} wrote ${r.server_stderr_bytes} B to stderr (round ${r.round}, ${r.scenario}${r.variant ? `, ${r.variant}` : ""}): ` +
