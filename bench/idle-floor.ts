@@ -18,7 +18,13 @@ const USAGE = `usage: bun run bench:idle [--connections N] [--rounds N]
   --rounds N        runs of each server, size and collector setting (default 3)
 Prints a markdown table: KiB per idle connection, median over the rounds (every round's in brackets).`;
 
-const { values } = parseArgs({ options: { connections: { type: "string", default: "10000" }, rounds: { type: "string", default: "3" }, help: { type: "boolean" } } });
+let values: { connections: string; rounds: string; help?: boolean };
+try {
+  values = parseArgs({ options: { connections: { type: "string", default: "10000" }, rounds: { type: "string", default: "3" }, help: { type: "boolean" } } }).values;
+} catch (e) {
+  console.error(`bench:idle: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -107,7 +113,7 @@ for (let round = 1; round <= ROUNDS; round++)
         const r = await measure(server, size, gc, `r${round}-${i}-${size}-${gc ? "gc" : "nogc"}`);
         const what = `round ${round}, ${server.label}, ${size} B exchanged${gc ? ", full GC every 0.5 s" : ""}`;
         if (r instanceof Error) failures.push(`${what}: ${r.message}`);
-        else (results.get(key(i, size, gc)) ?? results.set(key(i, size, gc), []).get(key(i, size, gc))!).push(r);
+        else results.set(key(i, size, gc), [...(results.get(key(i, size, gc)) ?? []), r]);
         console.error(`[${round}/${ROUNDS}] ${what}: ${r instanceof Error ? `FAILED: ${r.message}` : `${r.toFixed(3)} KiB/conn`}`);
       }
 
