@@ -3,6 +3,7 @@ import { serve } from "./helpers/server.ts";
 import { connect } from "./helpers/client.ts";
 import { bytesRepr, previewRepr } from "../src/protocol/repr.ts";
 import { createLogger, Logger, type LogFields, type LogLevel } from "../src/log/logger.ts";
+import type { LineBytes } from "../src/log/line-bytes.ts";
 import { compileStruct } from "../src/protocol/struct/index.ts";
 import { DEFAULT_LISTENER, startServer } from "../src/server/index.ts";
 import { VirtualClock } from "./helpers/virtual-clock.ts";
@@ -200,6 +201,11 @@ class CountingLogger extends Logger {
   override emit(level: Exclude<LogLevel, "silent">, event: string, text: string, fields: LogFields): void {
     if (level === "info" || level === "debug") this.calls[level]++;
     super.emit(level, event, text, fields);
+  }
+  // The open and close lines are written as bytes (conn-lines.ts): the same trust, the same count.
+  override startLine(level: Exclude<LogLevel, "silent">, event: string, maxBytes: number): LineBytes | null {
+    if (level === "info" || level === "debug") this.calls[level]++;
+    return super.startLine(level, event, maxBytes);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from "consola/core";
 import { colors } from "consola/utils";
+import { LineBytes } from "./line-bytes.ts";
 import { LogSink } from "./sink.ts";
 
 export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
@@ -73,6 +74,14 @@ export class Logger {
   private readonly consola: ConsolaInstance;
   private readonly format: Format;
   private readonly out: (line: string) => void;
+  /** Lines written as bytes (startLine): the JSON format, and the pieces around the message. */
+  private readonly json: boolean;
+  private readonly heads: Record<Emitting, string>;
+  private readonly dimOpen: string;
+  private readonly dimClose: string;
+  private readonly afterMsg: string;
+  /** With options.write, lines written as bytes are put together here and handed over as text. */
+  private readonly scratch: LineBytes | null;
   private readonly gates: RateGate[] = [];
   private gateTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -100,6 +109,16 @@ export class Logger {
     const out = write;
     this.format = format;
     this.out = out;
+    this.json = options.format === "json";
+    const color = !this.json && (options.color ?? Boolean(process.stderr.isTTY));
+    const paint = paintFor(color);
+    this.heads = { error: "", warn: "", info: "", debug: "", trace: "" };
+    for (const level of Object.keys(this.heads) as Emitting[]) {
+      this.heads[level] = this.json ? `","level":"${level}","event":"` : ` ${paint[level]?.(TAGS[level]!) ?? TAGS[level]!} `;
+    }
+    [this.dimOpen, this.dimClose] = color ? colors.dim("\0").split("\0") as [string, string] : ["", ""];
+    this.afterMsg = options.worker === undefined ? '",' : `","worker":${options.worker},`;
+    this.scratch = this.sink ? null : new LineBytes();
     const reporter: ConsolaReporter = {
       log(obj: EventLog) {
         out(format(obj.type as Emitting, obj.event ?? "log", String(obj.args[0] ?? ""), obj.fields ?? {}, obj.date.getTime()));
@@ -125,6 +144,53 @@ export class Logger {
   emit(level: Emitting, event: string, text: string, fields: LogFields): void {
     this.out(this.format(level, event, text, fields, Date.now()));
   }
+
+  /**
+   * A line about one connection written as bytes (src/server/conn-lines.ts), for the lines every
+   * connection writes: the same line emit() would write, without a string per piece. `maxBytes`
+   * bounds what the caller writes after the head (LineBytes: 6 bytes per character of text);
+   * null: the line is dropped (a full queue). Write the message (say), then, when endMessage()
+   * is true (JSON), the fields, each but the first after a comma; then endLine().
+   */
+  startLine(level: Emitting, event: string, maxBytes: number): LineBytes | null {
+    const room = maxBytes + 96 + event.length;
+    let w: LineBytes | null;
+    if (this.sink !== null) w = this.sink.begin(room);
+    else {
+      w = this.scratch!;
+      if (w.buf.length < room) w.buf = Buffer.allocUnsafe(Math.max(room, 1024));
+      w.pos = 0;
+    }
+    if (w === null) return null;
+    w.json = this.json;
+    const time = iso(Date.now());
+    if (this.json) {
+      w.ascii('{"time":"');
+      w.ascii(time);
+      w.ascii(this.heads[level]);
+      w.ascii(event);
+      w.ascii('","msg":"');
+    } else {
+      w.ascii(this.dimOpen);
+      w.ascii(time);
+      w.ascii(this.dimClose);
+      w.ascii(this.heads[level]);
+    }
+    return w;
+  }
+
+  /** The message is written: true when fields follow (JSON). */
+  endMessage(w: LineBytes): boolean {
+    if (this.json) w.ascii(this.afterMsg);
+    return this.json;
+  }
+
+  endLine(w: LineBytes): void {
+    w.ascii(this.json ? "}\n" : "\n");
+    if (this.sink !== null) this.sink.commit(w);
+    else this.out(w.buf.toString("utf8", 0, w.pos));
+  }
+
   error(event: string, text: string, fields?: LogFields): void {
     if (this.errorOn) this.log("error", event, text, fields);
   }
@@ -235,10 +301,12 @@ function jsonFormat(base: { readonly worker: number } | undefined): Format {
 
 const TAGS: Record<string, string> = { error: "ERROR", warn: "WARN ", info: "INFO ", debug: "DEBUG", trace: "TRACE" };
 
+function paintFor(color: boolean): Record<string, (s: string) => string> {
+  return color ? { error: colors.red, warn: colors.yellow, info: colors.cyan, debug: colors.gray, trace: colors.gray } : {};
+}
+
 function prettyFormat(color: boolean, prefix: string): Format {
-  const paint: Record<string, (s: string) => string> = color
-    ? { error: colors.red, warn: colors.yellow, info: colors.cyan, debug: colors.gray, trace: colors.gray }
-    : {};
+  const paint = paintFor(color);
   return (level, _event, text, fields, ms) => {
     const tag = TAGS[level] ?? level.toUpperCase();
     const time = iso(ms);

@@ -93,10 +93,13 @@ function decodeSockaddr(sa: Uint8Array): SockAddress {
 // sockaddr_storage-sized scratch (128 bytes) and its length, on explicit ArrayBuffers (sockopt.ts).
 const saBuf = new Uint8Array(scratch(128));
 const saLen = new Uint32Array(scratch(4));
+// Taken once: both live on explicit ArrayBuffers, which do not move (sockopt.ts).
+const saPtr = ptr(saBuf);
+const saLenPtr = ptr(saLen);
 
 function query(fn: (fd: number, sa: ReturnType<typeof ptr>, len: ReturnType<typeof ptr>) => number, fd: number, name: string): SockAddress {
   saLen[0] = 128;
-  check(fn(fd, ptr(saBuf), ptr(saLen)), name);
+  check(fn(fd, saPtr, saLenPtr), name);
   return decodeSockaddr(saBuf);
 }
 
@@ -109,15 +112,38 @@ export function getPeerName(fd: number): SockAddress {
 }
 
 /**
- * The peer of a connected socket as "host:port" ("[v6]:port"; an IPv4-mapped address as IPv4 with
- * `unmap`), or null when getpeername(2) fails (ENOTCONN after a reset). One system call, where
- * Bun's remoteAddress and remotePort make one each (strace).
+ * The peer of a connected socket, from one getpeername(2) (Bun's remoteAddress and remotePort make
+ * one each, strace): an IPv4 peer (or, with `unmap`, an IPv4-mapped one) as one number, address x
+ * 65536 + port (packedPeerText makes its text), so that a server naming every peer in its logs
+ * makes no string for it (at info, the peer's string and its port's were most of what a connection
+ * allocated); any other peer as "[v6]:port" text. null when getpeername(2) fails (ENOTCONN after
+ * a reset).
  */
-export function peerAddressText(fd: number, unmap: boolean): string | null {
+export function peerAddress(fd: number, unmap: boolean): number | string | null {
   saLen[0] = 128;
-  if (libc.getpeername(fd, ptr(saBuf), ptr(saLen)) !== 0) return null;
-  const a = decodeSockaddr(saBuf);
-  return hostPort(unmap && a.family === 6 ? unmapIpv4(a.host) : a.host, a.port);
+  if (libc.getpeername(fd, saPtr, saLenPtr) !== 0) return null;
+  const b = saBuf;
+  const port = (b[2]! << 8) | b[3]!;
+  // sockaddr_in: the address at byte 4; sockaddr_in6: at byte 8, IPv4-mapped (RFC 4291 2.5.5.2)
+  // when its first 10 bytes are 0 and the next two 0xff.
+  if ((b[0]! | (b[1]! << 8)) !== AF_INET6) return packIpv4(b, 4, port);
+  if (unmap && isMapped(b)) return packIpv4(b, 20, port);
+  return hostPort(formatIpv6(b, 8), port);
+}
+
+function isMapped(b: Uint8Array): boolean {
+  for (let i = 8; i < 18; i++) if (b[i] !== 0) return false;
+  return b[18] === 0xff && b[19] === 0xff;
+}
+
+function packIpv4(b: Uint8Array, at: number, port: number): number {
+  return (((b[at]! * 256 + b[at + 1]!) * 256 + b[at + 2]!) * 256 + b[at + 3]!) * 65536 + port;
+}
+
+/** "a.b.c.d:port" of a number peerAddress packed. */
+export function packedPeerText(packed: number): string {
+  const ip = Math.floor(packed / 65536);
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${packed % 65536}`;
 }
 
 /** 127.0.0.0/8 and ::1: only this machine can reach them. */

@@ -1,6 +1,7 @@
 import type { Socket } from "bun";
 import type { ConnFaults, Toxic } from "../faults/index.ts";
-import { hostPort, peerAddressText, socketFd, unmapIpv4 } from "../net/index.ts";
+import { hostPort, packedPeerText, peerAddress, socketFd, unmapIpv4 } from "../net/index.ts";
+import type { LineBytes } from "../log/line-bytes.ts";
 import type { WheelEntry } from "../time/index.ts";
 import type { CloseReason } from "./config.ts";
 import type { RecordState } from "./records.ts";
@@ -99,9 +100,11 @@ export class Connection implements WheelEntry {
   /** When Bun's backstop timer was last armed (for as long as the wheel's deadline then needed). */
   backstopArmedAt = 0;
   private extra: Extra | null = null;
-  // Built on first use: Bun's remoteAddress and remotePort each cost a getpeername(2) (remotePort
-  // on every read; measured 1.5 us each, 2 of the 8 syscalls of a short connection).
-  private peerText: string | null = null;
+  // Read on first use: Bun's remoteAddress and remotePort each cost a getpeername(2) (remotePort
+  // on every read; measured 1.5 us each, 2 of the 8 syscalls of a short connection). An IPv4
+  // peer stays a number (peerAddress) until something asks for its text: the open and close
+  // lines write it as digits.
+  private peerName: string | number | null = null;
 
   constructor(
     readonly id: number,
@@ -210,7 +213,7 @@ export class Connection implements WheelEntry {
    * The peer's address: the TCP peer, or the client a PROXY header named. The TCP peer's is read
    * from the socket while it is open: Bun keeps the address once read, but a socket that closed
    * before it was read answers undefined. The close line (info) has the peer because the open line
-   * read it (peerText); --max-per-ip and access rules read the address at open (tested).
+   * read it (peerName); --max-per-ip and access rules read the address at open (tested).
    */
   get remoteAddress(): string {
     const named = this.extra?.address;
@@ -230,22 +233,24 @@ export class Connection implements WheelEntry {
     const x = this.more;
     x.address = address;
     x.port = port;
-    this.peerText = null;
+    this.peerName = null;
   }
 
   /** "127.0.0.1:5555", "[::1]:5555" */
   get peer(): string {
-    return (this.peerText ??= this.readPeer());
+    const p = (this.peerName ??= this.readPeer());
+    return typeof p === "number" ? (this.peerName = packedPeerText(p)) : p;
   }
 
-  private readPeer(): string {
+  private readPeer(): string | number {
     const x = this.extra;
     if (x !== null && x.address !== null) return hostPort(x.address, x.port);
     // One getpeername(2) rather than Bun's two (remoteAddress, remotePort): at info the open line
     // reads it for every connection (connect16: 2 of its syscalls). Only while Bun's socket is
     // open (its fd reads -1 once closed): a kept TLS descriptor could by then be another socket's.
-    const text = socketFd(this.socket) >= 0 ? peerAddressText(this.fd, this.tagParts.v6) : null;
-    return text ?? hostPort(this.remoteAddress, this.remotePort);
+    const fd = socketFd(this.socket);
+    const peer = fd >= 0 ? peerAddress(x !== null && x.fd >= 0 ? x.fd : fd, this.tagParts.v6) : null;
+    return peer ?? hostPort(this.remoteAddress, this.remotePort);
   }
 
   /**
@@ -255,6 +260,39 @@ export class Connection implements WheelEntry {
    */
   get tag(): string {
     return `[${this.tagParts.prefix}${this.id}${this.tagParts.suffix} ${this.peer}]`;
+  }
+
+  /** The tag, written as bytes (the open and close lines: conn-lines.ts). */
+  writeTag(w: LineBytes): void {
+    w.ascii("[");
+    w.say(this.tagParts.prefix);
+    w.uint(this.id);
+    w.say(this.tagParts.suffix);
+    w.ascii(" ");
+    this.writePeer(w);
+    w.ascii("]");
+  }
+
+  /** The peer, written as bytes: an IPv4 peer from its number, without a string. */
+  writePeer(w: LineBytes): void {
+    const p = (this.peerName ??= this.readPeer());
+    if (typeof p !== "number") return w.say(p);
+    const ip = Math.floor(p / 65536);
+    w.uint(ip >>> 24);
+    w.ascii(".");
+    w.uint((ip >>> 16) & 255);
+    w.ascii(".");
+    w.uint((ip >>> 8) & 255);
+    w.ascii(".");
+    w.uint(ip & 255);
+    w.ascii(":");
+    w.uint(p % 65536);
+  }
+
+  /** An upper bound on the characters of the tag (and of the peer). */
+  get tagLength(): number {
+    const p = (this.peerName ??= this.readPeer());
+    return this.tagParts.prefix.length + this.tagParts.suffix.length + (typeof p === "number" ? 21 : p.length) + 20;
   }
 
   /** Queues `chunk[start, end)` behind whatever is already waiting (kept by reference). */

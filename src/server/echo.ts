@@ -3,6 +3,7 @@ import { armQuickAck, closeSocket, readQuickAck, readSocketOptions, unmapIpv4, u
 import { previewRepr } from "../protocol/repr.ts";
 import type { LogGate, Logger } from "../log/logger.ts";
 import { errorText } from "../log/error-text.ts";
+import { writeCloseLine, writeOpenLine } from "./conn-lines.ts";
 import type { Clock } from "../time/index.ts";
 import type { FaultContext, ToxicSet } from "../faults/index.ts";
 import { readTcpInfo, type TcpInfo } from "../net/index.ts";
@@ -316,7 +317,7 @@ export class EchoHandlers {
     if (this.ctx.toxics.size > 0) this.faultPath.attach(c);
     // TLS: the handshake counts against --timeout; the open line comes when it is done.
     if (this.ctx.tls) return this.ctx.tls.begin(c);
-    if (log.infoOn) log.emit("info", "open", `${c.tag} open`, { conn: c.id, peer: c.peer, listener: this.ctx.listener });
+    if (log.infoOn) writeOpenLine(log, c, this.ctx.listener);
     if (log.debugOn) this.logAccepted(c);
   }
 
@@ -605,26 +606,7 @@ export class EchoHandlers {
     const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
     if (this.ctx.closes.on) this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
-    if (log.infoOn) {
-      const lost = c.buffered + c.discarded;
-      log.emit(
-        "info",
-        "close",
-        `${c.tag} close ${c.toxic && reason === "toxic" ? `${c.toxic.type}:${c.toxic.name}` : reason}: in ${c.bytesIn} B, out ${c.bytesOut} B, ${ms.toFixed(1)} ms` + (lost > 0 ? `, not echoed ${lost} B` : "") + (c.errorText ? ` (${c.errorText})` : ""),
-        {
-          conn: c.id,
-          peer: c.peer,
-          listener: this.ctx.listener,
-          reason,
-          bytes_in: c.bytesIn,
-          bytes_out: c.bytesOut,
-          not_echoed: lost,
-          duration_ms: Math.round(ms * 1000) / 1000,
-          error: c.errorText,
-          toxic: c.toxic && reason === "toxic" ? c.toxic.name : null,
-        },
-      );
-    }
+    if (log.infoOn) writeCloseLine(log, c, this.ctx.listener, reason, ms, c.buffered + c.discarded);
     if (this.allClosed.length > 0 && this.openCount === 0) for (const done of this.allClosed.splice(0)) done();
     if (this.batches.length > 0) this.batchClosed(c);
   }
