@@ -158,7 +158,8 @@ export class Logger {
     if (this.sink !== null) w = this.sink.begin(room);
     else {
       w = this.scratch!;
-      if (w.buf.length < room) w.buf = Buffer.allocUnsafe(Math.max(room, 1024));
+      // Exactly the room asked for when it grows: a bound that is too small shows in the tests.
+      if (w.buf.length < room) w.buf = Buffer.allocUnsafe(room);
       w.pos = 0;
     }
     if (w === null) return null;
@@ -187,6 +188,8 @@ export class Logger {
 
   endLine(w: LineBytes): void {
     w.ascii(this.json ? "}\n" : "\n");
+    // A typed array drops stores past its end without a word: a bound too small would cut lines.
+    if (w.pos > w.buf.length) throw new RangeError(`a log line of ${w.pos} B overran the ${w.buf.length} B it had`);
     if (this.sink !== null) this.sink.commit(w);
     else this.out(w.buf.toString("utf8", 0, w.pos));
   }
