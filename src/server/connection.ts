@@ -236,9 +236,14 @@ export class Connection implements WheelEntry {
     this.peerName = null;
   }
 
+  /** The peer as held: text, or an IPv4 peer's number (peerAddress), read now if not yet. */
+  get peerHeld(): string | number {
+    return (this.peerName ??= this.readPeer());
+  }
+
   /** "127.0.0.1:5555", "[::1]:5555" */
   get peer(): string {
-    const p = (this.peerName ??= this.readPeer());
+    const p = this.peerHeld;
     return typeof p === "number" ? (this.peerName = packedPeerText(p)) : p;
   }
 
@@ -275,7 +280,7 @@ export class Connection implements WheelEntry {
 
   /** The peer, written as bytes: an IPv4 peer from its number, without a string. */
   writePeer(w: LineBytes): void {
-    const p = (this.peerName ??= this.readPeer());
+    const p = this.peerHeld;
     if (typeof p !== "number") return w.say(p);
     const ip = Math.floor(p / 65536);
     w.uint(ip >>> 24);
@@ -291,7 +296,7 @@ export class Connection implements WheelEntry {
 
   /** An upper bound on the characters of the tag (and of the peer). */
   get tagLength(): number {
-    const p = (this.peerName ??= this.readPeer());
+    const p = this.peerHeld;
     return this.tagParts.prefix.length + this.tagParts.suffix.length + (typeof p === "number" ? 21 : p.length) + 20;
   }
 

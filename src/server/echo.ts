@@ -296,9 +296,10 @@ export class EchoHandlers {
     if (refused) return this.refuse(c, refused.reason, refused.why, refused.fields);
     if (!judgeLater && this.admission.countsPerIp) c.countedIp = true;
     // The recent-closes ring (status page) names every closed connection's peer, which a socket
-    // closed before its address was read no longer tells: read it now (two getpeername(2)), but
-    // only in a process with a status page to show it (--api or --metrics).
-    if (this.ctx.closes.on) void c.peer;
+    // closed before its address was read no longer tells: read it now (one getpeername(2); an IPv4
+    // peer is kept as a number), but only in a process with a status page to show it (--api or
+    // --metrics).
+    if (this.ctx.closes.on) void c.peerHeld;
     // Bun turns TCP_NODELAY on for every accepted socket (measured), so only "off" needs a call.
     if (!this.ctx.profile.nodelay) socket.setNoDelay(false);
     if (this.framer) c.records = this.framer.newState();
@@ -605,7 +606,7 @@ export class EchoHandlers {
     stats.closed[reason]++;
     const ms = this.ctx.clock.now() - c.openedAt;
     stats.duration.observe(ms / 1000);
-    if (this.ctx.closes.on) this.ctx.closes.record(c.id, this.ctx.listener, c.peer, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
+    if (this.ctx.closes.on) this.ctx.closes.record(c.id, this.ctx.listener, c.peerHeld, reason, c.toxic && reason === "toxic" ? c.toxic.name : null, c.bytesIn, c.bytesOut, ms, c.errorText);
     if (log.infoOn) writeCloseLine(log, c, this.ctx.listener, reason, ms, c.buffered + c.discarded);
     if (this.allClosed.length > 0 && this.openCount === 0) for (const done of this.allClosed.splice(0)) done();
     if (this.batches.length > 0) this.batchClosed(c);

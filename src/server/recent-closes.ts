@@ -1,3 +1,4 @@
+import { packedPeerText } from "../net/index.ts";
 import type { CloseReason } from "./config.ts";
 
 /** One closed connection, as the status page lists it. */
@@ -24,7 +25,8 @@ interface Slot {
   at: number;
   conn: number;
   listener: string;
-  peer: string;
+  /** As the connection held it: text, or an IPv4 peer's number (packedPeerText), made text when read. */
+  peer: string | number;
   reason: CloseReason;
   toxic: string | null;
   bytesIn: number;
@@ -35,8 +37,8 @@ interface Slot {
 
 /**
  * The last `capacity` closes of a process (capacity 0: none kept, for a process with no status page). Written once per close, from the close handler: the
- * slots are allocated up front and overwritten in place, and the id string is only built when a
- * reader asks, so a connect-and-close flood costs field stores, not garbage.
+ * slots are allocated up front and overwritten in place, and the id and an IPv4 peer's text are
+ * only built when a reader asks, so a connect-and-close flood costs field stores, not garbage.
  */
 export class RecentCloses {
   private readonly slots: Slot[];
@@ -56,7 +58,7 @@ export class RecentCloses {
     return this.capacity > 0;
   }
 
-  record(conn: number, listener: string, peer: string, reason: CloseReason, toxic: string | null, bytesIn: number, bytesOut: number, durationMs: number, error: string | null): void {
+  record(conn: number, listener: string, peer: string | number, reason: CloseReason, toxic: string | null, bytesIn: number, bytesOut: number, durationMs: number, error: string | null): void {
     if (this.capacity === 0) return;
     const seq = ++this.last;
     const s = this.slots[seq % this.capacity]!;
@@ -79,7 +81,7 @@ export class RecentCloses {
     const out: CloseRecord[] = [];
     for (let n = from; n <= this.last; n++) {
       const s = this.slots[n % this.capacity]!;
-      out.push({ seq: s.seq, at: s.at, id: `${s.conn}@${s.listener}`, listener: s.listener, peer: s.peer, reason: s.reason, toxic: s.toxic, bytesIn: s.bytesIn, bytesOut: s.bytesOut, durationMs: s.durationMs, error: s.error });
+      out.push({ seq: s.seq, at: s.at, id: `${s.conn}@${s.listener}`, listener: s.listener, peer: typeof s.peer === "number" ? packedPeerText(s.peer) : s.peer, reason: s.reason, toxic: s.toxic, bytesIn: s.bytesIn, bytesOut: s.bytesOut, durationMs: s.durationMs, error: s.error });
     }
     return out;
   }
