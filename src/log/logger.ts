@@ -93,10 +93,9 @@ export class Logger {
     this.debugOn = n >= 4;
     this.traceOn = n >= 5;
     const base = options.worker === undefined ? undefined : { worker: options.worker };
-    const format: Format =
-      options.format === "json"
-        ? jsonFormat(base)
-        : prettyFormat(options.color ?? Boolean(process.stderr.isTTY), options.worker === undefined ? "" : `[w${options.worker}] `);
+    this.json = options.format === "json";
+    const color = !this.json && (options.color ?? Boolean(process.stderr.isTTY));
+    const format: Format = this.json ? jsonFormat(base) : prettyFormat(color, options.worker === undefined ? "" : `[w${options.worker}] `);
     let write = options.write;
     if (write) this.sink = null;
     else {
@@ -109,8 +108,6 @@ export class Logger {
     const out = write;
     this.format = format;
     this.out = out;
-    this.json = options.format === "json";
-    const color = !this.json && (options.color ?? Boolean(process.stderr.isTTY));
     const paint = paintFor(color);
     this.heads = { error: "", warn: "", info: "", debug: "", trace: "" };
     for (const level of Object.keys(this.heads) as Emitting[]) {

@@ -64,9 +64,7 @@ export class LogSink {
   /** Queues one finished line (newline included). */
   write(line: string): void {
     if (!this.admit(line.length)) return;
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    this.room(line.length * 3);
-    this.end += this.buf.write(line, this.end, "utf8");
+    this.append(line);
     this.schedule();
   }
 
@@ -110,9 +108,14 @@ export class LogSink {
     const line = this.droppedLine(this.dropped);
     if (this.end - this.start + line.length > this.maxBytes) return false;
     this.dropped = 0;
+    this.append(line);
+    return true;
+  }
+
+  private append(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     this.room(line.length * 3);
     this.end += this.buf.write(line, this.end, "utf8");
-    return true;
   }
 
   /** At least `bytes` free after `end`: what is written moves out of the way, or the buffer grows. */
