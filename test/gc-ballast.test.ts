@@ -48,14 +48,18 @@ describe("--gc-ballast", () => {
   test("the default ballast (8 MiB) makes the runtime collect under half as often while 256 MiB stream through as --gc-ballast 0 does", async () => {
     const collections = async (args: string[]) => {
       await using srv = await spawnServer(args, { env: { BUN_JSC_logGC: "1" } });
-      const eden = () => srv.stray.filter((l) => l.includes("=> EdenCollection")).length;
+      // Collections the allocation budget asked for: what the ballast changes. JSC also collects on
+      // a timer, more often the longer the stream takes in wall time; counted too, under CI's
+      // parallel load they made 16 eden collections with the ballast against 10-11 on a quiet
+      // machine (and 31 without), while the budget-driven ones stay put.
+      const eden = () => srv.stray.filter((l) => l.startsWith("Requesting GC because bytes allocated")).length;
       const before = eden();
       await streamThrough(srv.port, 256);
       return eden() - before;
     };
     const without = await collections(["--gc-ballast", "0"]);
     const withDefault = await collections([]);
-    console.log(`eden collections for 256 MiB echoed: ${withDefault} with the default ballast, ${without} without`);
+    console.log(`collections the allocation budget asked for, 256 MiB echoed: ${withDefault} with the default ballast, ${without} without`);
     // Without one, bare Bun's budget is about 5 MB: some 50 collections for 256 MiB read and copied.
     expect(without).toBeGreaterThan(20);
     expect(withDefault).toBeLessThan(without / 2);
