@@ -7,7 +7,7 @@
 // VmRSS before they open) ÷ connections, as in the main benchmark.
 import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { listeningPort, rssKiB, sleep } from "./lib/proc.ts";
+import { listeningPort, readLines, rssKiB, sleep } from "./lib/proc.ts";
 import { prepare } from "./lib/tools.ts";
 import { median } from "./lib/stats.ts";
 
@@ -80,17 +80,19 @@ async function measure(server: Server, size: number, fullGc: boolean, tag: strin
       stderr: "pipe",
     });
     // The connections are all open (and have exchanged) at IDLE_READY; RSS is read 2 s into the hold.
-    const reader = lg.stderr.getReader();
-    let err = "";
-    while (!err.includes("IDLE_READY")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      err += new TextDecoder().decode(value);
+    let ready = (): void => {};
+    const isReady = new Promise<void>((r) => (ready = r));
+    const errP = readLines(lg.stderr, (line) => {
+      if (line.startsWith("IDLE_READY")) ready();
+    });
+    // A load generator that ends before it holds its connections has nothing to measure.
+    const holding = await Promise.race([isReady.then(() => true), lg.exited.then(() => false)]);
+    if (!holding) {
+      return new Error(`loadgen ended before holding its connections (exit ${lg.exitCode}): ${(await errP).trim().split("\n").slice(-2).join(" | ")}`);
     }
     await sleep(2000);
     const held = rssKiB(proc.pid);
-    const [out, code] = await Promise.all([new Response(lg.stdout).text(), lg.exited]);
-    reader.releaseLock();
+    const [out, err, code] = await Promise.all([new Response(lg.stdout).text(), errP, lg.exited]);
     if (code !== 0) return new Error(`loadgen exited ${code}: ${err.trim().split("\n").slice(-2).join(" | ")}`);
     const report = JSON.parse(out) as { open_at_end?: number; errors?: number; mismatches?: number };
     if (report.open_at_end !== CONNECTIONS || report.errors || report.mismatches) return new Error(`loadgen: ${out.trim()}`);

@@ -10,6 +10,7 @@ import {
   listeners,
   pinned,
   processTree,
+  readLines,
   rssKiB,
   sleep,
   startTime,
@@ -254,25 +255,6 @@ function cpuBetween(a: Snapshot, b: Snapshot, isPinned: boolean): CpuUse {
     core1_other_pct: isPinned ? other(c1, client) : null,
     other_pct: isPinned || server === null || client === null ? null : other(bothBusy, server + client),
   };
-}
-
-/** Reads a stream line by line (for IDLE_READY) and returns all of it. */
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<string> {
-  const dec = new TextDecoder();
-  let all = "";
-  let pending = "";
-  for await (const chunk of stream) {
-    const text = dec.decode(chunk, { stream: true });
-    all += text;
-    pending += text;
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      onLine(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-  }
-  if (pending) onLine(pending);
-  return all;
 }
 
 /** A run's record before anything happened: not ok, no report, no problems yet. */

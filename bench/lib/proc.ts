@@ -269,3 +269,22 @@ export class Processes {
     for (const p of this.live) p.kill("SIGKILL");
   }
 }
+
+/** Reads a stream line by line (for IDLE_READY) and returns all of it. */
+export async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<string> {
+  const dec = new TextDecoder();
+  let all = "";
+  let pending = "";
+  for await (const chunk of stream) {
+    const text = dec.decode(chunk, { stream: true });
+    all += text;
+    pending += text;
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      onLine(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending) onLine(pending);
+  return all;
+}
